@@ -1,0 +1,63 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "Faultline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "faultline", targets: ["faultline"]),
+        .library(name: "Faultline", targets: ["Faultline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // libpq through a system-library target (Debian: libpq-dev).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // Core: scenario model, DSL, runner state machine, observations, assertions, verdicts. No I/O.
+        .target(name: "Faultline", dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+        // A small, safe Swift wrapper over libpq.
+        .target(name: "FaultlinePG", dependencies: ["CLibPQ"]),
+
+        // Load generator: workers, schedulers, histograms, timeline, write ledger.
+        .target(name: "FaultlineLoad", dependencies: [
+            "Faultline", "FaultlinePG",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Environment drivers (local netns first), fault primitives, the command runner.
+        .target(name: "FaultlineEnvironments", dependencies: [
+            "Faultline", "FaultlinePG",
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Report renderers: JSON, Markdown, JUnit XML.
+        .target(name: "FaultlineReports", dependencies: ["Faultline"]),
+
+        // The scenario catalogue, one file a scenario.
+        .target(name: "Scenarios", dependencies: ["Faultline"], path: "scenarios"),
+
+        // The CLI: argument parsing, progress output, exit codes.
+        .executableTarget(name: "faultline", dependencies: [
+            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "Scenarios",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "FaultlineTests", dependencies: ["Faultline", "Scenarios", "FaultlineReports"]),
+        .testTarget(name: "FaultlineLoadTests", dependencies: ["FaultlineLoad"]),
+        .testTarget(name: "FaultlineEnvironmentsTests", dependencies: ["FaultlineEnvironments"]),
+        // Integration tests need root and `scripts/setup`; they drive the real local environment.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Faultline", "FaultlinePG", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "Scenarios",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

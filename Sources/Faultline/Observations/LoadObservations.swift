@@ -1,0 +1,131 @@
+/// What one request saw. Shared by the load generator (which produces it) and the assertions (which judge it).
+public enum Outcome: String, Codable, Sendable, CaseIterable, Comparable {
+    /// Acknowledged: for a write, COMMIT returned OK.
+    case ok
+    /// No connection could be made (refused, unreachable, connect timeout).
+    case connectionRefused = "connection_refused"
+    /// The connection broke before the request was sent or answered (not during COMMIT).
+    case connectionLost = "connection_lost"
+    /// SQLSTATE 25006: the server is read-only (a replica, or a demoted primary).
+    case readOnly = "read_only"
+    /// SQLSTATE 57P01 and kin: the server is shutting the session down.
+    case adminShutdown = "admin_shutdown"
+    /// No answer within the client deadline (not during COMMIT).
+    case timeout
+    /// Any other server error.
+    case otherSQLState = "other_sqlstate"
+    /// COMMIT was sent and no answer came: the write may or may not have been kept.
+    case indeterminate
+
+    public var isError: Bool { self != .ok }
+
+    public static func < (a: Outcome, b: Outcome) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One fixed window of the load timeline. Offsets are milliseconds since the load started.
+public struct TimelineWindow: Codable, Sendable, Equatable {
+    /// Window start, ms since the load started.
+    public var startMs: Int
+    /// Window length in ms (100 by default).
+    public var lengthMs: Int
+    /// The workload this window belongs to ("ledger-writes", "replica-reads", ...), or "all".
+    public var workload: String
+    public var ok: Int
+    /// Error counts by outcome; `.ok` never appears here.
+    public var errors: [Outcome: Int]
+    /// Latency of acknowledged requests in this window, microseconds; nil when `ok` is 0.
+    public var p50Us: Int?
+    public var p95Us: Int?
+    public var p99Us: Int?
+    public var maxUs: Int?
+
+    public init(startMs: Int, lengthMs: Int = 100, workload: String, ok: Int = 0, errors: [Outcome: Int] = [:],
+                p50Us: Int? = nil, p95Us: Int? = nil, p99Us: Int? = nil, maxUs: Int? = nil) {
+        self.startMs = startMs
+        self.lengthMs = lengthMs
+        self.workload = workload
+        self.ok = ok
+        self.errors = errors
+        self.p50Us = p50Us
+        self.p95Us = p95Us
+        self.p99Us = p99Us
+        self.maxUs = maxUs
+    }
+
+    public var errorCount: Int { errors.values.reduce(0, +) }
+    public var total: Int { ok + errorCount }
+}
+
+/// One write whose COMMIT returned OK. The ledger holds only these (plus indeterminate ones, apart).
+public struct AckedWrite: Codable, Sendable, Equatable, Hashable {
+    /// Unique write id, "<worker>-<seq>" (for example "w3-1042").
+    public var id: String
+    /// Intended start of the request, ms since the load started.
+    public var startMs: Double
+    /// When COMMIT returned OK, ms since the load started.
+    public var ackMs: Double
+    /// Which server answered: `inet_server_addr()` plus the timeline, e.g. "10.77.0.11/tl2".
+    public var server: String
+
+    public init(id: String, startMs: Double, ackMs: Double, server: String) {
+        self.id = id
+        self.startMs = startMs
+        self.ackMs = ackMs
+        self.server = server
+    }
+}
+
+/// A write whose COMMIT was sent but got no answer. Never called lost or safe.
+public struct IndeterminateWrite: Codable, Sendable, Equatable, Hashable {
+    public var id: String
+    public var startMs: Double
+    /// When the client gave up, ms since the load started.
+    public var giveUpMs: Double
+    public var reason: String
+
+    public init(id: String, startMs: Double, giveUpMs: Double, reason: String) {
+        self.id = id
+        self.startMs = startMs
+        self.giveUpMs = giveUpMs
+        self.reason = reason
+    }
+}
+
+/// Everything the load generator saw in one run.
+public struct LoadObservations: Codable, Sendable, Equatable {
+    /// Windows per workload, in time order.
+    public var windows: [TimelineWindow]
+    public var acked: [AckedWrite]
+    public var indeterminate: [IndeterminateWrite]
+    /// Whole-run latency percentiles per workload, microseconds.
+    public var latency: [String: LatencySummary]
+
+    public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
+                latency: [String: LatencySummary] = [:]) {
+        self.windows = windows
+        self.acked = acked
+        self.indeterminate = indeterminate
+        self.latency = latency
+    }
+}
+
+/// Latency percentiles in microseconds, with the count they were computed from.
+public struct LatencySummary: Codable, Sendable, Equatable {
+    public var count: Int
+    public var p50Us: Int
+    public var p95Us: Int
+    public var p99Us: Int
+    public var p999Us: Int
+    public var maxUs: Int
+
+    public init(count: Int, p50Us: Int, p95Us: Int, p99Us: Int, p999Us: Int, maxUs: Int) {
+        self.count = count
+        self.p50Us = p50Us
+        self.p95Us = p95Us
+        self.p99Us = p99Us
+        self.p999Us = p999Us
+        self.maxUs = maxUs
+    }
+}

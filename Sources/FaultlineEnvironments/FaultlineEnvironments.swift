@@ -1,0 +1,1 @@
+// Environment drivers live here.

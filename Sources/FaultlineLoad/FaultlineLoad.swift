@@ -1,0 +1,1 @@
+// The load generator lives here; see docs/load.md.

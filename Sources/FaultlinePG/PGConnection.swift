@@ -1,0 +1,218 @@
+import CLibPQ
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a libpq call failed. `description` never includes a password: conninfo strings are not echoed.
+public struct PGError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// The connection could not be made (refused, unreachable, auth, connect_timeout).
+        case connectFailed
+        /// The connection broke while a statement was in flight or idle.
+        case connectionLost
+        /// No answer within the client-side deadline; the connection was closed.
+        case timeout
+        /// The server answered with an error; `sqlState` says which.
+        case server
+    }
+    public var kind: Kind
+    public var sqlState: String?
+    public var message: String
+
+    public init(kind: Kind, sqlState: String? = nil, message: String) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+    }
+
+    public var description: String {
+        if let s = sqlState { return "\(kind.rawValue) [\(s)]: \(message)" }
+        return "\(kind.rawValue): \(message)"
+    }
+}
+
+/// The rows of one statement, as text.
+public struct PGResult: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+    public var commandTag: String
+
+    /// The first column of the first row, if any.
+    public var scalar: String? { rows.first?.first ?? nil }
+}
+
+/// One libpq connection. Not thread-safe: one owner at a time (a worker, a probe).
+///
+/// Every statement runs through the asynchronous libpq API with a client-side deadline,
+/// so a partitioned server can never hang the caller.
+public final class PGConnection: @unchecked Sendable {
+    private var conn: OpaquePointer?
+
+    /// Connects with `conninfo` (a libpq keyword string or URI). `connectTimeout` bounds the whole
+    /// connection attempt; libpq's own minimum `connect_timeout` is 2 s, so shorter values are enforced here.
+    public init(_ conninfo: String, connectTimeout: Duration = .seconds(3)) throws(PGError) {
+        guard let c = PQconnectStart(conninfo) else {
+            throw PGError(kind: .connectFailed, message: "out of memory")
+        }
+        conn = c
+        let deadline = ContinuousClock.now + connectTimeout
+        var status = PGRES_POLLING_WRITING
+        while true {
+            if PQstatus(c) == CONNECTION_BAD { break }
+            if status == PGRES_POLLING_OK { return }
+            if status == PGRES_POLLING_FAILED { break }
+            let events: Int16 = status == PGRES_POLLING_READING ? Int16(POLLIN) : Int16(POLLOUT)
+            let ready = Self.wait(socket: PQsocket(c), events: events, until: deadline)
+            if !ready {
+                PQfinish(c); conn = nil
+                throw PGError(kind: .timeout, message: "connect timed out after \(connectTimeout)")
+            }
+            status = PQconnectPoll(c)
+        }
+        let msg = Self.message(c)
+        PQfinish(c); conn = nil
+        throw PGError(kind: .connectFailed, message: msg)
+    }
+
+    deinit { if let c = conn { PQfinish(c) } }
+
+    /// Whether the connection is still usable.
+    public var isOpen: Bool { conn != nil && PQstatus(conn) == CONNECTION_OK }
+
+    /// Closes the connection now.
+    public func close() {
+        if let c = conn { PQfinish(c) }
+        conn = nil
+    }
+
+    /// Runs one statement (or a `;`-separated batch when `params` is empty) and returns the last result.
+    /// On timeout the connection is closed, so the caller cannot reuse a connection in an unknown state.
+    @discardableResult
+    public func exec(_ sql: String, _ params: [String?] = [], timeout: Duration = .seconds(10)) throws(PGError) -> PGResult {
+        guard let c = conn, PQstatus(c) == CONNECTION_OK else {
+            throw PGError(kind: .connectionLost, message: "connection is closed")
+        }
+        let sent: Int32
+        if params.isEmpty {
+            sent = PQsendQuery(c, sql)
+        } else {
+            sent = Self.withCStrings(params) { ptrs in
+                PQsendQueryParams(c, sql, Int32(params.count), nil, ptrs, nil, nil, 0)
+            }
+        }
+        guard sent == 1 else { throw lost(c) }
+        let deadline = ContinuousClock.now + timeout
+        // Flush the outgoing query (non-blocking sockets may need several rounds).
+        while true {
+            let f = PQflush(c)
+            if f == 0 { break }
+            if f < 0 { throw lost(c) }
+            guard Self.wait(socket: PQsocket(c), events: Int16(POLLOUT | POLLIN), until: deadline) else {
+                throw timedOut(timeout)
+            }
+        }
+        var last: PGResult?
+        var failure: PGError?
+        while true {
+            while PQisBusy(c) == 1 {
+                guard Self.wait(socket: PQsocket(c), events: Int16(POLLIN), until: deadline) else {
+                    throw timedOut(timeout)
+                }
+                if PQconsumeInput(c) == 0 { throw lost(c) }
+            }
+            guard let r = PQgetResult(c) else { break }
+            defer { PQclear(r) }
+            switch PQresultStatus(r) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                last = Self.decode(r)
+            case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+                let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+                let text = PQresultErrorField(r, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                    ?? String(cString: PQresultErrorMessage(r))
+                if state == nil && PQstatus(c) == CONNECTION_BAD {
+                    failure = PGError(kind: .connectionLost, message: Self.trim(text))
+                } else if failure == nil {
+                    failure = PGError(kind: .server, sqlState: state, message: Self.trim(text))
+                }
+            default:
+                last = Self.decode(r)
+            }
+        }
+        if PQstatus(c) == CONNECTION_BAD {
+            let e = failure.map { $0.kind == .server && $0.sqlState?.hasPrefix("57P") != true ? $0 : PGError(kind: .connectionLost, sqlState: $0.sqlState, message: $0.message) }
+            close()
+            throw e ?? PGError(kind: .connectionLost, message: "server closed the connection")
+        }
+        if let f = failure { throw f }
+        return last ?? PGResult(columns: [], rows: [], commandTag: "")
+    }
+
+    /// The server's address as the server sees it (`inet_server_addr()`), or the host libpq used.
+    public var host: String { conn.flatMap { PQhost($0) }.map { String(cString: $0) } ?? "" }
+
+    /// libpq's backend pid for this connection.
+    public var backendPID: Int32 { conn.map { PQbackendPID($0) } ?? 0 }
+
+    // MARK: - Helpers
+
+    private func lost(_ c: OpaquePointer) -> PGError {
+        let e = PGError(kind: .connectionLost, message: Self.message(c))
+        close()
+        return e
+    }
+
+    private func timedOut(_ t: Duration) -> PGError {
+        close()
+        return PGError(kind: .timeout, message: "no answer within \(t)")
+    }
+
+    private static func message(_ c: OpaquePointer) -> String {
+        trim(PQerrorMessage(c).map { String(cString: $0) } ?? "unknown libpq error")
+    }
+
+    private static func trim(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
+    private static func decode(_ r: OpaquePointer) -> PGResult {
+        let nf = PQnfields(r), nt = PQntuples(r)
+        var cols: [String] = []
+        cols.reserveCapacity(Int(nf))
+        for i in 0..<nf { cols.append(String(cString: PQfname(r, i))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(Int(nt))
+        for t in 0..<nt {
+            var row: [String?] = []
+            row.reserveCapacity(Int(nf))
+            for f in 0..<nf {
+                row.append(PQgetisnull(r, t, f) == 1 ? nil : String(cString: PQgetvalue(r, t, f)))
+            }
+            rows.append(row)
+        }
+        let tag = PQcmdStatus(r).map { String(cString: $0) } ?? ""
+        return PGResult(columns: cols, rows: rows, commandTag: tag)
+    }
+
+    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+        defer { for p in owned { free(p) } }
+        return owned.withUnsafeMutableBufferPointer { buf in
+            body(buf.map { $0.map { UnsafePointer($0) } })
+        }
+    }
+
+    /// Polls `socket` for `events` until `deadline`. Returns false on timeout.
+    static func wait(socket: Int32, events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
+        guard socket >= 0 else { return true }  // let libpq report the broken state
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return false }
+            let ms = Int32(min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000))
+            var p = pollfd(fd: socket, events: events, revents: 0)
+            let n = poll(&p, 1, ms)
+            if n > 0 { return true }
+            if n < 0 && errno != EINTR { return true }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// Report renderers live here; see docs/reports.md.
