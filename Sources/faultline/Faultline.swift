@@ -5,6 +5,6 @@ struct FaultlineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faultline",
         abstract: "Chaos and reliability experiments against a real PostgreSQL HA cluster.",
-        subcommands: []
+        subcommands: [EnvCommand.self, LoadCommand.self, ListCommand.self, RunCommand.self, HealCommand.self]
     )
 }
