@@ -1,1 +1,19 @@
-// The scenario catalogue: one file a scenario.
+import Faultline
+
+/// Every scenario compiled into faultline, one file a scenario. Add new ones here.
+public enum Catalogue {
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover]
+
+    /// The scenario with this name, or nil.
+    public static func scenario(named name: String) -> Scenario? {
+        all.first { $0.name == name }
+    }
+
+    /// The scenario with this name, or a one-line `InputError` listing the known names.
+    public static func lookup(_ name: String) throws(InputError) -> Scenario {
+        guard let s = scenario(named: name) else {
+            throw InputError("unknown scenario '\(name)' (known: \(all.map(\.name).joined(separator: ", ")); see `faultline list`)")
+        }
+        return s
+    }
+}

@@ -1,0 +1,93 @@
+/// One line of a scenario body. Each DSL component (`Targets`, `Load`, `SteadyState`, `Inject`, `Await`,
+/// `Heal`, `Expect`) turns into elements.
+public enum ScenarioElement: Sendable, Equatable {
+    case targets(Targets)
+    case workloads([Workload])
+    case steadyState(Duration)
+    case step(Step)
+}
+
+/// Anything that may appear in a scenario body.
+public protocol ScenarioComponent: Sendable {
+    var elements: [ScenarioElement] { get }
+}
+
+/// Builds a scenario body from components, with `if`, `if/else` and `for` allowed.
+@resultBuilder
+public enum ScenarioBuilder {
+    public static func buildExpression(_ component: some ScenarioComponent) -> [ScenarioElement] { component.elements }
+    public static func buildBlock(_ parts: [ScenarioElement]...) -> [ScenarioElement] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [ScenarioElement]?) -> [ScenarioElement] { part ?? [] }
+    public static func buildEither(first: [ScenarioElement]) -> [ScenarioElement] { first }
+    public static func buildEither(second: [ScenarioElement]) -> [ScenarioElement] { second }
+    public static func buildArray(_ parts: [[ScenarioElement]]) -> [ScenarioElement] { parts.flatMap { $0 } }
+}
+
+extension Scenario {
+    /// Builds a scenario with the DSL. A later `Targets` replaces an earlier one; `Load`s add up;
+    /// steps keep their written order.
+    public init(_ name: String, summary: String = "", tags: [Tag] = [], @ScenarioBuilder _ body: () -> [ScenarioElement]) {
+        self.init(name: name, summary: summary, tags: tags)
+        for element in body() {
+            switch element {
+            case .targets(let t): targets = t
+            case .workloads(let w): workloads += w
+            case .steadyState(let d): steadyState = d
+            case .step(let s): steps.append(s)
+            }
+        }
+    }
+}
+
+extension Targets: ScenarioComponent {
+    public var elements: [ScenarioElement] { [.targets(self)] }
+}
+
+/// The load that runs throughout: `Load(.ledgerWrites(rate: 200), .replicaReads(rate: 200))`.
+public struct Load: ScenarioComponent {
+    public var workloads: [Workload]
+    public init(_ workloads: Workload...) { self.workloads = workloads }
+    public var elements: [ScenarioElement] { [.workloads(workloads)] }
+}
+
+/// How long the load runs on the healthy cluster before the first fault.
+public struct SteadyState: ScenarioComponent {
+    public var duration: Duration
+    public init(for duration: Duration) { self.duration = duration }
+    public var elements: [ScenarioElement] { [.steadyState(duration)] }
+}
+
+/// Injects a fault: `Inject(.killNode(.primary))`.
+public struct Inject: ScenarioComponent {
+    public var fault: FaultSpec
+    public init(_ fault: FaultSpec) { self.fault = fault }
+    public var elements: [ScenarioElement] { [.step(.inject(fault))] }
+}
+
+/// Waits for a condition: `Await(.newPrimary, within: .seconds(30))`.
+public struct Await: ScenarioComponent {
+    public var condition: Condition
+    public var within: Duration
+    public init(_ condition: Condition, within: Duration) {
+        self.condition = condition
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.await(condition, within: within))] }
+}
+
+/// Undoes every fault of the run. The runner also heals on failure and cancellation, `Heal()` or not.
+public struct Heal: ScenarioComponent {
+    public init() {}
+    public var elements: [ScenarioElement] { [.step(.heal)] }
+}
+
+/// Expects a condition, by default within the settle target: `Expect(.clusterHealthy(members: 3, sync: 1))`.
+public struct Expect: ScenarioComponent {
+    public var condition: Condition
+    public var within: Duration?
+    public init(_ condition: Condition, within: Duration? = nil) {
+        self.condition = condition
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.expect(condition, within: within))] }
+}

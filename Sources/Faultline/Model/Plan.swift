@@ -1,0 +1,44 @@
+extension Scenario {
+    /// The plan as numbered lines, for `run --dry-run`. Pure: nothing is resolved or touched.
+    public func planLines() -> [String] {
+        var lines: [String] = []
+        func add(_ s: String) { lines.append("\(lines.count + 1). \(s)") }
+        let shape = expectedShape
+        add("check steady state: \(shape.members) members, 1 primary, \(shape.sync) sync standby(s), none down")
+        add("load on: " + workloads.map(\.description).joined(separator: ", "))
+        add("hold steady state for \(DurationText.format(steadyState))")
+        var healed = false
+        for step in steps {
+            switch step {
+            case .inject(let f):
+                add("inject: \(f) (selector resolved at injection; reversal written to the fault ledger first)")
+                healed = false
+            case .await(let c, let w): add("await \(c) within \(DurationText.format(w))")
+            case .heal:
+                add("heal: undo this run's faults newest first, then a full heal")
+                healed = true
+            case .expect(let c, let w):
+                add("\(healed ? "settle" : "expect"): \(c) within \(DurationText.format(w ?? targets.settle))")
+            }
+        }
+        if !healed { add("heal: undo this run's faults (implicit)") }
+        add("load off" + (hasWrites ? "; read back every acknowledged write from the primary" : ""))
+        var t = "targets: RTO <= \(DurationText.format(targets.rto)) (sustained \(DurationText.format(targets.sustain)))"
+        t += ", lost writes <= \(targets.lostWrites)"
+        if let e = targets.errorBudgetDuring { t += ", errors during fault <= \(percent(e))" }
+        if let e = targets.errorBudgetAfter { t += ", errors after heal <= \(percent(e))" }
+        if let p = targets.p99During { t += ", p99 during fault <= \(DurationText.format(p))" }
+        if let p = targets.p99After { t += ", p99 after heal <= \(DurationText.format(p))" }
+        lines.append(t)
+        return lines
+    }
+}
+
+/// `0.5 %`, `12 %`: a ratio as a percentage with up to two decimals.
+public func percent(_ ratio: Double) -> String {
+    let hundredths = Int((ratio * 10_000).rounded())
+    let whole = hundredths / 100, frac = hundredths % 100
+    if frac == 0 { return "\(whole) %" }
+    if frac % 10 == 0 { return "\(whole).\(frac / 10) %" }
+    return "\(whole).\(frac < 10 ? "0" : "")\(frac) %"
+}
