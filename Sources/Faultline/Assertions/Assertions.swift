@@ -1,0 +1,209 @@
+/// The checks of a run: pure functions from a scenario and its observations to verdicts.
+public enum Assertions {
+    /// Every verdict for this run, in report order: harness, RTO, lost writes, conditions, error budgets, latency.
+    public static func evaluate(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
+        var out: [Verdict] = []
+        if let h = harness(obs) { out.append(h) }
+        let recovery = RecoveryAnalysis.analyze(obs, sustain: scenario.targets.sustain)
+        out.append(rto(scenario, obs, recovery))
+        out.append(lostWrites(scenario, obs))
+        out += conditions(scenario, obs)
+        out += phaseChecks(scenario, obs, recovery)
+        return out
+    }
+
+    /// An error verdict when the harness failed or the run was cancelled; nil when neither happened.
+    public static func harness(_ obs: Observations) -> Verdict? {
+        var problems = obs.harnessErrors
+        if obs.cancelled { problems.insert("run cancelled before it finished", at: 0) }
+        guard !problems.isEmpty else { return nil }
+        return Verdict(id: "harness", title: "Harness and environment", result: .error(problems.joined(separator: "; ")),
+                       notes: problems)
+    }
+
+    /// RTO from the client's view, with detection / promotion / routing in the notes.
+    public static func rto(_ scenario: Scenario, _ obs: Observations, _ recovery: RecoveryAnalysis?) -> Verdict {
+        let title = "RTO (client view)"
+        let target = Quantity.ms(scenario.targets.rto.milliseconds)
+        guard scenario.hasWrites else { return Verdict(id: "rto", title: title, result: .skipped(reason: "no write workload")) }
+        guard let r = recovery else {
+            return Verdict(id: "rto", title: title, result: aborted(obs) ?? .error("no fault was injected"))
+        }
+        var notes: [String] = []
+        func note(_ label: String, _ ms: Int?) {
+            notes.append("\(label): " + (ms.map { "+\(DurationText.human(ms: $0))" } ?? "not seen"))
+        }
+        note("detection (old leader gone)", r.detectionMs)
+        note("promotion (new leader seen)", r.promotionMs)
+        note("routing (first write after promotion)", r.firstWriteAfterPromotionMs)
+        note("first write error", r.outageStartMs)
+        notes.append("sustained success required: \(DurationText.format(scenario.targets.sustain)) clean")
+        guard let measured = r.recoveryMs else {
+            if let a = aborted(obs) { return Verdict(id: "rto", title: title, result: a, notes: notes) }
+            return Verdict(id: "rto", title: title, result: .failed(measured: nil, target: target,
+                why: "writes never recovered in the \(DurationText.human(ms: r.observedMs)) observed after injection"), notes: notes)
+        }
+        if r.outageStartMs == nil { notes.append("no client-visible write errors after injection") }
+        return Verdict(id: "rto", title: title, result: .judge(.ms(measured), atMost: target,
+            why: "writes recovered after \(DurationText.human(ms: measured)), target \(DurationText.human(ms: target.value.asInt))"),
+            notes: notes)
+    }
+
+    /// Acknowledged writes missing on read-back. Indeterminate writes are counted apart, never lost or safe.
+    public static func lostWrites(_ scenario: Scenario, _ obs: Observations) -> Verdict {
+        let title = "Lost acknowledged writes"
+        guard scenario.hasWrites else { return Verdict(id: "lost-writes", title: title, result: .skipped(reason: "no write workload")) }
+        let indeterminate = obs.load.indeterminate.count
+        var notes = ["\(obs.load.acked.count) acknowledged",
+                     "\(indeterminate) indeterminate (COMMIT unanswered: neither lost nor safe)"]
+        guard let rb = obs.readBack else {
+            return Verdict(id: "lost-writes", title: title,
+                           result: aborted(obs) ?? .error("acknowledged writes were not read back"), notes: notes)
+        }
+        if let e = rb.error {
+            return Verdict(id: "lost-writes", title: title, result: .error("read-back failed: \(e)"), notes: notes)
+        }
+        let missing = Set(rb.missing)
+        let lost = obs.load.acked.filter { missing.contains($0.id) }
+        notes.insert("\(rb.checked) read back", at: 1)
+        let target = Quantity.count(scenario.targets.lostWrites)
+        let sample = lost.prefix(5).map { "\($0.id) (acked at \(DurationText.human(ms: Int($0.ackMs))) by \($0.server))" }
+        let why = "\(lost.count) acknowledged write(s) missing after recovery: " + sample.joined(separator: ", ")
+            + (lost.count > 5 ? ", ..." : "")
+        return Verdict(id: "lost-writes", title: title, result: .judge(.count(lost.count), atMost: target, why: why),
+                       notes: notes, items: lost.map(\.id))
+    }
+
+    /// One verdict per `Await` / `Expect` step.
+    public static func conditions(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
+        var out: [Verdict] = []
+        var healed = false
+        for (index, step) in scenario.steps.enumerated() {
+            let condition: Condition
+            switch step {
+            case .heal: healed = true; continue
+            case .inject: healed = false; continue
+            case .await(let c, _), .expect(let c, _): condition = c
+            }
+            let prefix = healed ? "settle" : (step.isAwait ? "await" : "expect")
+            let base = "\(prefix)-\(condition.slug)"
+            let id = out.contains { $0.id == base } ? "\(base)-\(index + 1)" : base
+            let title = "\(prefix.capitalizedFirst): \(condition)"
+            guard let r = obs.conditions.first(where: { $0.step == index }) else {
+                out.append(Verdict(id: id, title: title, result: aborted(obs) ?? .error("step \(index + 1) was never run")))
+                continue
+            }
+            let result: VerdictResult = if let e = r.elapsedMs {
+                .judge(.ms(e), atMost: .ms(r.withinMs), why: "met after \(DurationText.human(ms: e)), later than allowed")
+            } else {
+                .failed(measured: nil, target: .ms(r.withinMs),
+                        why: "not met within \(DurationText.human(ms: r.withinMs)); last seen: \(r.lastSeen)")
+            }
+            out.append(Verdict(id: id, title: title, result: result))
+        }
+        return out
+    }
+
+    /// Error budget and p99 latency while the fault is in effect (client recovery → heal finished)
+    /// and after the heal (heal finished → load stop). Only targets that are set produce verdicts.
+    public static func phaseChecks(_ scenario: Scenario, _ obs: Observations, _ recovery: RecoveryAnalysis?) -> [Verdict] {
+        let t = scenario.targets
+        var out: [Verdict] = []
+        let during: Result<Range<Int>, SkipReason> = {
+            guard let r = recovery else { return .failure(SkipReason("no fault was injected")) }
+            guard let rec = r.recoveryMs else { return .failure(SkipReason("clients never recovered; the RTO verdict covers it")) }
+            let from = r.injectedAtMs + rec
+            let to = obs.healFinishedAtMs ?? obs.endMs
+            return .success(from..<max(from, to))
+        }()
+        let after: Result<Range<Int>, SkipReason> = {
+            guard let h = obs.healFinishedAtMs else { return .failure(SkipReason("the heal did not finish")) }
+            return .success(h..<max(h, obs.endMs))
+        }()
+        if let b = t.errorBudgetDuring { out.append(errorBudget("error-budget-during", "Error budget during the fault", b, during, obs)) }
+        if let b = t.errorBudgetAfter { out.append(errorBudget("error-budget-after", "Error budget after the heal", b, after, obs)) }
+        if let p = t.p99During { out.append(latency("p99-during", "p99 latency during the fault", p, during, obs)) }
+        if let p = t.p99After { out.append(latency("p99-after", "p99 latency after the heal", p, after, obs)) }
+        return out
+    }
+
+    public struct SkipReason: Error, Equatable {
+        public var text: String
+        init(_ text: String) { self.text = text }
+    }
+
+    static func errorBudget(_ id: String, _ title: String, _ budget: Double, _ phase: Result<Range<Int>, SkipReason>,
+                            _ obs: Observations) -> Verdict {
+        let range: Range<Int>
+        switch phase {
+        case .failure(let s): return Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: s.text))
+        case .success(let r): range = r
+        }
+        let ws = phaseWindows(obs, range)
+        let total = ws.reduce(0) { $0 + $1.total }, errors = ws.reduce(0) { $0 + $1.errorCount }
+        guard total > 0 else { return Verdict(id: id, title: title, result: .skipped(reason: "no requests in the phase")) }
+        let ratio = Double(errors) / Double(total)
+        var byOutcome: [Outcome: Int] = [:]
+        for w in ws { for (k, v) in w.errors { byOutcome[k, default: 0] += v } }
+        let detail = byOutcome.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")
+        return Verdict(id: id, title: title,
+                       result: .judge(.ratio(ratio), atMost: .ratio(budget), why: "\(errors) errors in \(total) requests (\(detail))"),
+                       notes: ["phase \(DurationText.human(ms: range.lowerBound))…\(DurationText.human(ms: range.upperBound)) after load start",
+                               "\(errors) errors in \(total) requests" + (detail.isEmpty ? "" : ": \(detail)")])
+    }
+
+    static func latency(_ id: String, _ title: String, _ target: Duration, _ phase: Result<Range<Int>, SkipReason>,
+                        _ obs: Observations) -> Verdict {
+        let range: Range<Int>
+        switch phase {
+        case .failure(let s): return Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: s.text))
+        case .success(let r): range = r
+        }
+        guard let p99Us = weightedP99(phaseWindows(obs, range)) else {
+            return Verdict(id: id, title: title, result: .skipped(reason: "no acknowledged requests in the phase"))
+        }
+        let ms = (p99Us + 999) / 1_000
+        return Verdict(id: id, title: title,
+                       result: .judge(.ms(ms), atMost: .ms(target.milliseconds), why: "p99 \(DurationText.human(ms: ms)) over target"),
+                       notes: ["ok-weighted p99 of the 100 ms windows' p99s (an approximation of the phase p99)"])
+    }
+
+    /// The windows starting inside `range`: the "all" aggregate when the load reports one, else every workload.
+    static func phaseWindows(_ obs: Observations, _ range: Range<Int>) -> [TimelineWindow] {
+        let hasAll = obs.load.windows.contains { $0.workload == "all" }
+        return obs.load.windows.filter { ($0.workload == "all") == hasAll && range.contains($0.startMs) }
+    }
+
+    /// The smallest window p99 at or below which 99 % of the acknowledged requests' windows lie (weights: ok counts).
+    static func weightedP99(_ windows: [TimelineWindow]) -> Int? {
+        let ws = windows.compactMap { w in w.p99Us.map { (p99: $0, weight: w.ok) } }.filter { $0.weight > 0 }.sorted { $0.p99 < $1.p99 }
+        let total = ws.reduce(0) { $0 + $1.weight }
+        guard total > 0 else { return nil }
+        let threshold = Double(total) * 0.99
+        var acc = 0
+        for w in ws {
+            acc += w.weight
+            if Double(acc) >= threshold { return w.p99 }
+        }
+        return ws.last?.p99
+    }
+
+    /// Skipped-because-aborted, when the run was cancelled or hit a harness error (the harness verdict says why).
+    static func aborted(_ obs: Observations) -> VerdictResult? {
+        if obs.cancelled { return .skipped(reason: "not measured: the run was cancelled") }
+        if !obs.harnessErrors.isEmpty { return .skipped(reason: "not measured: the run stopped on a harness error") }
+        return nil
+    }
+}
+
+extension Step {
+    var isAwait: Bool { if case .await = self { true } else { false } }
+}
+
+extension String {
+    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
+
+extension Double {
+    var asInt: Int { Int(self) }
+}

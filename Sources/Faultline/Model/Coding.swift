@@ -1,0 +1,208 @@
+// Flat, readable JSON for the model's enums and durations (report.json is read by people and scripts):
+// enums become {"kind": "...", ...fields}, durations become whole milliseconds in "...Ms" fields.
+
+struct FlatForm: Codable {
+    var kind: String
+    var target: RoleSelector?
+    var candidate: RoleSelector?
+    var member: String?
+    var from: String?
+    var to: String?
+    var members: Int?
+    var sync: Int?
+    var rate: Int?
+    var condition: Condition?
+    var fault: FaultSpec?
+    var withinMs: Int?
+
+    init(_ kind: String) { self.kind = kind }
+
+    func bad(_ decoder: any Decoder) -> DecodingError {
+        .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unexpected kind or fields for '\(kind)'"))
+    }
+}
+
+extension FaultSpec {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.target) {
+        case ("kill-node", .some(let t)): self = .killNode(t)
+        case ("kill-postgres", .some(let t)): self = .killPostgres(t)
+        case ("switchover", _): self = .switchover(to: f.candidate)
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f: FlatForm
+        switch self {
+        case .killNode(let t): f = FlatForm("kill-node"); f.target = t
+        case .killPostgres(let t): f = FlatForm("kill-postgres"); f.target = t
+        case .switchover(let c): f = FlatForm("switchover"); f.candidate = c
+        }
+        try f.encode(to: encoder)
+    }
+}
+
+extension FaultAction {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.member, f.from) {
+        case ("kill-node", .some(let m), _): self = .killNode(member: m)
+        case ("kill-postgres", .some(let m), _): self = .killPostgres(member: m)
+        case ("switchover", _, .some(let from)): self = .switchover(from: from, to: f.to)
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f: FlatForm
+        switch self {
+        case .killNode(let m): f = FlatForm("kill-node"); f.member = m
+        case .killPostgres(let m): f = FlatForm("kill-postgres"); f.member = m
+        case .switchover(let from, let to): f = FlatForm("switchover"); f.from = from; f.to = to
+        }
+        try f.encode(to: encoder)
+    }
+}
+
+extension Reversal {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.member) {
+        case ("start-node", .some(let m)): self = .startNode(member: m)
+        case ("start-postgres", .some(let m)): self = .startPostgres(member: m)
+        case ("nothing-to-undo", _): self = .nothingToUndo
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f: FlatForm
+        switch self {
+        case .startNode(let m): f = FlatForm("start-node"); f.member = m
+        case .startPostgres(let m): f = FlatForm("start-postgres"); f.member = m
+        case .nothingToUndo: f = FlatForm("nothing-to-undo")
+        }
+        try f.encode(to: encoder)
+    }
+}
+
+extension Condition {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.members, f.sync) {
+        case ("new-primary", _, _): self = .newPrimary
+        case ("primary-recovered", _, _): self = .primaryRecovered
+        case ("cluster-healthy", .some(let m), .some(let s)): self = .clusterHealthy(members: m, sync: s)
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f = FlatForm(slug)
+        if case .clusterHealthy(let m, let s) = self { f.members = m; f.sync = s }
+        try f.encode(to: encoder)
+    }
+}
+
+extension Workload {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.rate) {
+        case ("ledger-writes", .some(let r)): self = .ledgerWrites(rate: r)
+        case ("replica-reads", .some(let r)): self = .replicaReads(rate: r)
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f = FlatForm(name)
+        f.rate = rate
+        try f.encode(to: encoder)
+    }
+}
+
+extension Step {
+    public init(from decoder: any Decoder) throws {
+        let f = try FlatForm(from: decoder)
+        switch (f.kind, f.fault, f.condition, f.withinMs) {
+        case ("inject", .some(let x), _, _): self = .inject(x)
+        case ("await", _, .some(let c), .some(let w)): self = .await(c, within: .milliseconds(w))
+        case ("heal", _, _, _): self = .heal
+        case ("expect", _, .some(let c), let w): self = .expect(c, within: w.map { .milliseconds($0) })
+        default: throw f.bad(decoder)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f: FlatForm
+        switch self {
+        case .inject(let x): f = FlatForm("inject"); f.fault = x
+        case .await(let c, let w): f = FlatForm("await"); f.condition = c; f.withinMs = w.milliseconds
+        case .heal: f = FlatForm("heal")
+        case .expect(let c, let w): f = FlatForm("expect"); f.condition = c; f.withinMs = w?.milliseconds
+        }
+        try f.encode(to: encoder)
+    }
+}
+
+extension Targets {
+    enum CodingKeys: String, CodingKey {
+        case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            rto: .milliseconds(try c.decode(Int.self, forKey: .rtoMs)),
+            lostWrites: try c.decode(Int.self, forKey: .lostWrites),
+            settle: .milliseconds(try c.decode(Int.self, forKey: .settleMs)),
+            sustain: .milliseconds(try c.decode(Int.self, forKey: .sustainMs)),
+            errorBudgetDuring: try c.decodeIfPresent(Double.self, forKey: .errorBudgetDuring),
+            errorBudgetAfter: try c.decodeIfPresent(Double.self, forKey: .errorBudgetAfter),
+            p99During: try c.decodeIfPresent(Int.self, forKey: .p99DuringMs).map { .milliseconds($0) },
+            p99After: try c.decodeIfPresent(Int.self, forKey: .p99AfterMs).map { .milliseconds($0) })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rto.milliseconds, forKey: .rtoMs)
+        try c.encode(lostWrites, forKey: .lostWrites)
+        try c.encode(settle.milliseconds, forKey: .settleMs)
+        try c.encode(sustain.milliseconds, forKey: .sustainMs)
+        try c.encodeIfPresent(errorBudgetDuring, forKey: .errorBudgetDuring)
+        try c.encodeIfPresent(errorBudgetAfter, forKey: .errorBudgetAfter)
+        try c.encodeIfPresent(p99During?.milliseconds, forKey: .p99DuringMs)
+        try c.encodeIfPresent(p99After?.milliseconds, forKey: .p99AfterMs)
+    }
+}
+
+extension Scenario {
+    enum CodingKeys: String, CodingKey {
+        case name, summary, tags, targets, workloads, steadyStateMs, steps
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name),
+            summary: try c.decode(String.self, forKey: .summary),
+            tags: try c.decode([Tag].self, forKey: .tags),
+            targets: try c.decode(Targets.self, forKey: .targets),
+            workloads: try c.decode([Workload].self, forKey: .workloads),
+            steadyState: .milliseconds(try c.decode(Int.self, forKey: .steadyStateMs)),
+            steps: try c.decode([Step].self, forKey: .steps))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(tags, forKey: .tags)
+        try c.encode(targets, forKey: .targets)
+        try c.encode(workloads, forKey: .workloads)
+        try c.encode(steadyState.milliseconds, forKey: .steadyStateMs)
+        try c.encode(steps, forKey: .steps)
+    }
+}

@@ -1,0 +1,127 @@
+/// One thing that happened during a run. Times are ms since the load started (preflight is negative).
+public struct TimelineEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case phase
+        case loadStarted = "load-started"
+        case loadStopped = "load-stopped"
+        /// The instant the fault was handed to the environment (RTO starts here).
+        case faultInjected = "fault-injected"
+        /// The environment returned from applying the fault.
+        case faultApplied = "fault-applied"
+        case faultFailed = "fault-failed"
+        /// The leader seen before is no longer the single primary.
+        case leaderLost = "leader-lost"
+        /// A single primary is seen where there was none or another.
+        case leaderElected = "leader-elected"
+        case multiplePrimaries = "multiple-primaries"
+        case topologyUnavailable = "topology-unavailable"
+        case conditionMet = "condition-met"
+        case conditionTimedOut = "condition-timed-out"
+        case healStarted = "heal-started"
+        case healFinished = "heal-finished"
+        case healFailed = "heal-failed"
+        case harnessError = "harness-error"
+        case cancelled
+    }
+
+    public var atMs: Int
+    public var kind: Kind
+    public var member: String?
+    public var detail: String?
+
+    public init(atMs: Int, kind: Kind, member: String? = nil, detail: String? = nil) {
+        self.atMs = atMs
+        self.kind = kind
+        self.member = member
+        self.detail = detail
+    }
+}
+
+/// How one `Await` or `Expect` step went.
+public struct ConditionResult: Codable, Sendable, Equatable {
+    /// Index of the step in `Scenario.steps`.
+    public var step: Int
+    public var condition: Condition
+    public var withinMs: Int
+    public var startedAtMs: Int
+    /// When the condition was first seen to hold; nil when it timed out.
+    public var metAtMs: Int?
+    /// The last topology seen, as `Topology.summary`.
+    public var lastSeen: String
+
+    public init(step: Int, condition: Condition, withinMs: Int, startedAtMs: Int, metAtMs: Int?, lastSeen: String) {
+        self.step = step
+        self.condition = condition
+        self.withinMs = withinMs
+        self.startedAtMs = startedAtMs
+        self.metAtMs = metAtMs
+        self.lastSeen = lastSeen
+    }
+
+    public var elapsedMs: Int? { metAtMs.map { $0 - startedAtMs } }
+}
+
+/// The read-back of acknowledged writes after recovery.
+public struct ReadBack: Codable, Sendable, Equatable {
+    /// How many acknowledged ids were looked up.
+    public var checked: Int
+    /// Ids that were not found.
+    public var missing: [String]
+    /// Set when the read-back itself failed; `missing` is then meaningless.
+    public var error: String?
+
+    public init(checked: Int, missing: [String], error: String? = nil) {
+        self.checked = checked
+        self.missing = missing
+        self.error = error
+    }
+}
+
+/// Everything one run recorded: the runner's timeline, the load's observations, the read-back.
+public struct Observations: Codable, Sendable, Equatable {
+    public var events: [TimelineEvent]
+    public var load: LoadObservations
+    public var conditions: [ConditionResult]
+    /// nil when no read-back was attempted (no writes, or the run was aborted).
+    public var readBack: ReadBack?
+    /// The single primary when the first fault was injected.
+    public var primaryAtInjection: String?
+    public var topologyBefore: Topology?
+    public var topologyAfter: Topology?
+    /// Harness or environment failures; any one makes the run an error (exit 3).
+    public var harnessErrors: [String]
+    public var cancelled: Bool
+    /// When the load stopped, ms since it started.
+    public var loadStoppedAtMs: Int?
+
+    public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
+                readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,
+                topologyAfter: Topology? = nil, harnessErrors: [String] = [], cancelled: Bool = false, loadStoppedAtMs: Int? = nil) {
+        self.events = events
+        self.load = load
+        self.conditions = conditions
+        self.readBack = readBack
+        self.primaryAtInjection = primaryAtInjection
+        self.topologyBefore = topologyBefore
+        self.topologyAfter = topologyAfter
+        self.harnessErrors = harnessErrors
+        self.cancelled = cancelled
+        self.loadStoppedAtMs = loadStoppedAtMs
+    }
+
+    public func first(_ kind: TimelineEvent.Kind, atOrAfter ms: Int = .min) -> TimelineEvent? {
+        events.first { $0.kind == kind && $0.atMs >= ms }
+    }
+
+    /// When the first fault was injected.
+    public var injectedAtMs: Int? { first(.faultInjected)?.atMs }
+    /// When the last heal finished.
+    public var healFinishedAtMs: Int? { events.last { $0.kind == .healFinished }?.atMs }
+
+    /// The end of what was observed: the load stop, else the last window's end, else the last event.
+    public var endMs: Int {
+        if let s = loadStoppedAtMs { return s }
+        let w = load.windows.map { $0.startMs + $0.lengthMs }.max()
+        return w ?? events.map(\.atMs).max() ?? 0
+    }
+}
