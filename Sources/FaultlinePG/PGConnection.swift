@@ -48,6 +48,8 @@ public struct PGResult: Sendable {
 /// so a partitioned server can never hang the caller.
 public final class PGConnection: @unchecked Sendable {
     private var conn: OpaquePointer?
+    /// Receives server notices (WARNING/NOTICE) so they never reach stderr; remembers the last SQLSTATE.
+    private let notices = NoticeSink()
 
     /// Connects with `conninfo` (a libpq keyword string or URI). `connectTimeout` bounds the whole
     /// connection attempt; libpq's own minimum `connect_timeout` is 2 s, so shorter values are enforced here.
@@ -60,7 +62,14 @@ public final class PGConnection: @unchecked Sendable {
         var status = PGRES_POLLING_WRITING
         while true {
             if PQstatus(c) == CONNECTION_BAD { break }
-            if status == PGRES_POLLING_OK { return }
+            if status == PGRES_POLLING_OK {
+                // Quiet notices (libpq prints them to stderr by default) and keep the last SQLSTATE:
+                // an immediate shutdown announces itself as WARNING 57P01 before closing the socket.
+                PQsetNoticeReceiver(c, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
+                // Non-blocking sends, so the client deadline also bounds writes to a stuck server.
+                _ = PQsetnonblocking(c, 1)
+                return
+            }
             if status == PGRES_POLLING_FAILED { break }
             let events: Int16 = status == PGRES_POLLING_READING ? Int16(POLLIN) : Int16(POLLOUT)
             let ready = Self.wait(socket: PQsocket(c), events: events, until: deadline)
@@ -102,6 +111,7 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
         guard sent == 1 else { throw lost(c) }
+        notices.lastSQLState = nil
         let deadline = ContinuousClock.now + timeout
         // Flush the outgoing query (non-blocking sockets may need several rounds).
         while true {
@@ -140,6 +150,9 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
         if PQstatus(c) == CONNECTION_BAD {
+            if failure == nil, let s = notices.lastSQLState, s.hasPrefix("57P") {
+                failure = PGError(kind: .connectionLost, sqlState: s, message: notices.lastMessage ?? "server shut the session down")
+            }
             let e = failure.map { $0.kind == .server && $0.sqlState?.hasPrefix("57P") != true ? $0 : PGError(kind: .connectionLost, sqlState: $0.sqlState, message: $0.message) }
             close()
             throw e ?? PGError(kind: .connectionLost, message: "server closed the connection")
@@ -157,7 +170,9 @@ public final class PGConnection: @unchecked Sendable {
     // MARK: - Helpers
 
     private func lost(_ c: OpaquePointer) -> PGError {
-        let e = PGError(kind: .connectionLost, message: Self.message(c))
+        // A shutdown warning (57P0x) that arrived just before the socket closed explains the loss.
+        let s = notices.lastSQLState.flatMap { $0.hasPrefix("57P") ? $0 : nil }
+        let e = PGError(kind: .connectionLost, sqlState: s, message: Self.message(c))
         close()
         return e
     }
@@ -215,4 +230,18 @@ public final class PGConnection: @unchecked Sendable {
             if n < 0 && errno != EINTR { return true }
         }
     }
+}
+
+/// Holds the last notice seen on a connection. Touched only by the connection's owner thread
+/// (libpq calls the receiver synchronously from inside PQconsumeInput / PQgetResult).
+final class NoticeSink: @unchecked Sendable {
+    var lastSQLState: String?
+    var lastMessage: String?
+}
+
+private func noticeReceiver(_ arg: UnsafeMutableRawPointer?, _ result: OpaquePointer?) {
+    guard let arg, let result else { return }
+    let sink = Unmanaged<NoticeSink>.fromOpaque(arg).takeUnretainedValue()
+    sink.lastSQLState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+    sink.lastMessage = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
 }

@@ -102,14 +102,69 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     /// Whole-run latency percentiles per workload, microseconds.
     public var latency: [String: LatencySummary]
 
+    /// The run id the ledger rows carry (`faultline_ledger.run_id`); nil when no ledger workload ran.
+    public var runID: String?
+    /// How long the load ran, ms (from the common start to the last worker's stop).
+    public var durationMs: Double?
+    /// Whole-run counts per workload.
+    public var totals: [String: WorkloadTotals]
+    /// Anything the reader must know to interpret the run (for example "ledger capped at N writes").
+    public var notes: [String]
+
     public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
-                latency: [String: LatencySummary] = [:]) {
+                latency: [String: LatencySummary] = [:], runID: String? = nil, durationMs: Double? = nil,
+                totals: [String: WorkloadTotals] = [:], notes: [String] = []) {
         self.windows = windows
         self.acked = acked
         self.indeterminate = indeterminate
         self.latency = latency
+        self.runID = runID
+        self.durationMs = durationMs
+        self.totals = totals
+        self.notes = notes
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case windows, acked, indeterminate, latency, runID, durationMs, totals, notes
+    }
+
+    /// Decodes older documents too: the fields added after the first version are optional on input.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        windows = try c.decode([TimelineWindow].self, forKey: .windows)
+        acked = try c.decode([AckedWrite].self, forKey: .acked)
+        indeterminate = try c.decode([IndeterminateWrite].self, forKey: .indeterminate)
+        latency = try c.decode([String: LatencySummary].self, forKey: .latency)
+        runID = try c.decodeIfPresent(String.self, forKey: .runID)
+        durationMs = try c.decodeIfPresent(Double.self, forKey: .durationMs)
+        totals = try c.decodeIfPresent([String: WorkloadTotals].self, forKey: .totals) ?? [:]
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
 }
+
+/// Whole-run counts of one workload.
+public struct WorkloadTotals: Codable, Sendable, Equatable {
+    public var ok: Int
+    /// Error counts by outcome; `.ok` never appears here.
+    public var errors: [Outcome: Int]
+    /// Open loop only: requests whose intended start passed before the end but that were never sent
+    /// because the worker was still behind schedule. Not errors, not latencies: a sign of overload.
+    public var unsent: Int
+    /// SQLSTATE -> count for the errors classified `.otherSQLState`.
+    public var otherSQLStates: [String: Int]
+
+    public init(ok: Int = 0, errors: [Outcome: Int] = [:], unsent: Int = 0, otherSQLStates: [String: Int] = [:]) {
+        self.ok = ok
+        self.errors = errors
+        self.unsent = unsent
+        self.otherSQLStates = otherSQLStates
+    }
+
+    public var errorCount: Int { errors.values.reduce(0, +) }
+}
+
+/// Outcome keys encode as JSON object keys (`{"read_only": 3}`) rather than a flat array.
+extension Outcome: CodingKeyRepresentable {}
 
 /// Latency percentiles in microseconds, with the count they were computed from.
 public struct LatencySummary: Codable, Sendable, Equatable {

@@ -1,1 +1,0 @@
-// The load generator lives here; see docs/load.md.

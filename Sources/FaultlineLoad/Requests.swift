@@ -1,0 +1,170 @@
+import Faultline
+import FaultlinePG
+
+/// SQL of the ledger workload. The table is created by `LedgerSchema.ensure`.
+public enum LedgerSchema {
+    public static let table = "faultline_ledger"
+
+    public static let create = """
+        CREATE TABLE IF NOT EXISTS faultline_ledger (
+            run_id     text        NOT NULL,
+            id         text        NOT NULL,
+            worker     integer     NOT NULL,
+            seq        bigint      NOT NULL,
+            written_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (run_id, id)
+        )
+        """
+
+    /// One ledger write; RETURNING says which server took it and on which timeline
+    /// (the first 8 hex digits of the current WAL file name are the insert timeline).
+    static let insert = """
+        INSERT INTO faultline_ledger (run_id, id, worker, seq) VALUES ($1, $2, $3, $4) \
+        RETURNING inet_server_addr()::text, pg_walfile_name(pg_current_wal_lsn())
+        """
+
+    /// The replica-read statement: a primary-key lookup.
+    static let read = "SELECT seq FROM faultline_ledger WHERE run_id = $1 AND id = $2"
+
+    /// "10.77.0.11/tl2" from `inet_server_addr()` and a WAL file name; "local" for a Unix socket.
+    public static func serverLabel(address: String?, walFile: String?) -> String {
+        var addr = address ?? "local"
+        if let slash = addr.firstIndex(of: "/") { addr = String(addr[..<slash]) }  // drop an inet mask
+        guard let w = walFile, w.count >= 8, let tl = UInt32(w.prefix(8), radix: 16) else { return addr }
+        return "\(addr)/tl\(tl)"
+    }
+
+    /// A ledger id: "w<worker>-<seq>".
+    public static func id(worker: Int, seq: Int64) -> String { "w\(worker)-\(seq)" }
+}
+
+/// What one request ended as.
+struct RequestResult {
+    var outcome: Outcome
+    var error: PGError?
+    /// Ledger id of the write, if this was a ledger request that reached the server.
+    var ledgerID: String?
+    /// Server label for acknowledged ledger writes.
+    var server: String?
+}
+
+/// Runs one request of a workload on a connection. One per worker; not thread-safe.
+struct RequestRunner {
+    let kind: WorkloadKind
+    let timeout: Duration
+    let runID: String
+    let worker: Int
+    /// pgbench scale (rows in pgbench_branches), for `.tpcb`.
+    let scale: Int
+    let sql: String
+    private(set) var seq: Int64 = 0
+    var rng: SplitMix64
+    private let workerText: String
+
+    init(kind: WorkloadKind, timeout: Duration, runID: String, worker: Int, scale: Int, sql: String, seed: UInt64) {
+        self.kind = kind
+        self.timeout = timeout
+        self.runID = runID
+        self.worker = worker
+        self.scale = max(1, scale)
+        self.sql = sql
+        self.rng = SplitMix64(seed: seed)
+        self.workerText = String(worker)
+    }
+
+    mutating func run(on conn: PGConnection) -> RequestResult {
+        switch kind {
+        case .ledger: ledger(conn)
+        case .reads: read(conn)
+        case .tpcb: tpcb(conn)
+        case .custom: custom(conn)
+        }
+    }
+
+    private func fail(_ e: PGError, _ phase: RequestPhase, id: String? = nil) -> RequestResult {
+        RequestResult(outcome: ErrorClassifier.outcome(for: e, phase: phase), error: e, ledgerID: id)
+    }
+
+    /// Ends an open transaction after a failed statement; closes the connection if even that fails.
+    private func rollback(_ conn: PGConnection) {
+        guard conn.isOpen else { return }
+        do { try conn.exec("ROLLBACK", timeout: timeout) } catch { conn.close() }
+    }
+
+    // Explicit BEGIN / INSERT / COMMIT: only a failure of the COMMIT itself can be indeterminate.
+    private mutating func ledger(_ conn: PGConnection) -> RequestResult {
+        seq += 1
+        let id = LedgerSchema.id(worker: worker, seq: seq)
+        do { try conn.exec("BEGIN", timeout: timeout) } catch { return fail(error, .statement, id: id) }
+        let server: String
+        do {
+            let r = try conn.exec(LedgerSchema.insert, [runID, id, workerText, String(seq)], timeout: timeout)
+            let row = r.rows.first
+            server = LedgerSchema.serverLabel(address: row?.first ?? nil, walFile: row.flatMap { $0.count > 1 ? $0[1] : nil })
+        } catch {
+            rollback(conn)
+            return fail(error, .statement, id: id)
+        }
+        do {
+            let c = try conn.exec("COMMIT", timeout: timeout)
+            // A COMMIT of an aborted transaction answers ROLLBACK: definitely not written.
+            guard c.commandTag == "COMMIT" else {
+                return RequestResult(outcome: .otherSQLState,
+                                     error: PGError(kind: .server, message: "COMMIT answered \(c.commandTag)"), ledgerID: id)
+            }
+        } catch {
+            return fail(error, .commit, id: id)
+        }
+        return RequestResult(outcome: .ok, ledgerID: id, server: server)
+    }
+
+    private mutating func read(_ conn: PGConnection) -> RequestResult {
+        let id = LedgerSchema.id(worker: Int(rng.next() % 8), seq: Int64(1 + rng.next() % 100_000))
+        do { try conn.exec(LedgerSchema.read, [runID, id], timeout: timeout) } catch { return fail(error, .statement) }
+        return RequestResult(outcome: .ok)
+    }
+
+    /// The statements of pgbench's built-in "tpcb-like" script, sent one by one in the simple protocol
+    /// (pgbench's default `-M simple`), with pgbench's random ranges.
+    static func tpcbStatements(aid: Int, bid: Int, tid: Int, delta: Int) -> [String] {
+        [
+            "BEGIN;",
+            "UPDATE pgbench_accounts SET abalance = abalance + \(delta) WHERE aid = \(aid);",
+            "SELECT abalance FROM pgbench_accounts WHERE aid = \(aid);",
+            "UPDATE pgbench_tellers SET tbalance = tbalance + \(delta) WHERE tid = \(tid);",
+            "UPDATE pgbench_branches SET bbalance = bbalance + \(delta) WHERE bid = \(bid);",
+            "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (\(tid), \(bid), \(aid), \(delta), CURRENT_TIMESTAMP);",
+            "END;",
+        ]
+    }
+
+    private mutating func tpcb(_ conn: PGConnection) -> RequestResult {
+        let aid = 1 + Int(rng.next() % UInt64(100_000 * scale))
+        let bid = 1 + Int(rng.next() % UInt64(scale))
+        let tid = 1 + Int(rng.next() % UInt64(10 * scale))
+        let delta = Int(rng.next() % 10_001) - 5000
+        let statements = Self.tpcbStatements(aid: aid, bid: bid, tid: tid, delta: delta)
+        for (i, s) in statements.enumerated() {
+            let isCommit = i == statements.count - 1
+            do {
+                let r = try conn.exec(s, timeout: timeout)
+                if isCommit, r.commandTag != "COMMIT" {
+                    return RequestResult(outcome: .otherSQLState, error: PGError(kind: .server, message: "END answered \(r.commandTag)"))
+                }
+            } catch {
+                if !isCommit, i > 0 { rollback(conn) }
+                return fail(error, isCommit ? .commit : .statement)
+            }
+        }
+        return RequestResult(outcome: .ok)
+    }
+
+    private func custom(_ conn: PGConnection) -> RequestResult {
+        do { try conn.exec(sql, timeout: timeout) } catch {
+            // The script may have opened a transaction; a stray ROLLBACK only raises a (swallowed) warning.
+            rollback(conn)
+            return fail(error, .statement)
+        }
+        return RequestResult(outcome: .ok)
+    }
+}

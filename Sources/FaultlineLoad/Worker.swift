@@ -1,0 +1,270 @@
+import Faultline
+import FaultlinePG
+import Foundation
+import Logging
+import Synchronization
+
+/// State shared by the workers of one run and read by snapshots.
+final class RunShared: Sendable {
+    let config: LoadConfig
+    let names: [String]
+    let math: WindowMath
+    let stop = StopFlag()
+    let gate: StartGate
+    /// The planned end, ns after the common start.
+    let endNs: Int64
+    let logger: Logger
+    let timeline: Mutex<TimelineState>
+    let ackedTotal = Atomic<Int>(0)
+    let indeterminateTotal = Atomic<Int>(0)
+    let ledgerCapped = Atomic<Bool>(false)
+
+    struct TimelineState {
+        var builder: TimelineBuilder
+        /// Per worker: the window it is filling now; it will never add to an earlier one.
+        var watermarks: [Int]
+    }
+
+    init(config: LoadConfig, workers: Int, endNs: Int64, logger: Logger) {
+        self.config = config
+        self.names = config.workloads.map(\.name)
+        self.math = WindowMath(length: config.windowLength)
+        self.gate = StartGate(parties: workers)
+        self.endNs = endNs
+        self.logger = logger
+        self.timeline = Mutex(TimelineState(builder: TimelineBuilder(names: names, math: math),
+                                            watermarks: Array(repeating: 0, count: workers)))
+    }
+
+    /// A worker hands over a finished window and says which window it fills next (`Int.max` when done).
+    func flush(workload: Int, worker: Int, window: Int, _ acc: WindowAccumulator, next: Int) {
+        timeline.withLock { s in
+            s.builder.add(workload: workload, window: window, acc)
+            s.watermarks[worker] = next
+            s.builder.finalize(below: s.watermarks.min() ?? next)
+        }
+    }
+}
+
+/// Releases all workers together once each has made its first connection attempt, so that the
+/// connection set-up time is not counted as latency. Returns the common start (monotonic ns).
+final class StartGate: @unchecked Sendable {
+    private let cond = NSCondition()
+    private let parties: Int
+    private var arrived = 0
+    private var start: Int64?
+
+    init(parties: Int) { self.parties = parties }
+
+    /// The common start, or nil while some worker is still connecting.
+    var startNs: Int64? { cond.lock(); defer { cond.unlock() }; return start }
+
+    func arrive() -> Int64 {
+        cond.lock()
+        defer { cond.unlock() }
+        arrived += 1
+        if arrived == parties {
+            start = monotonicNs()
+            cond.broadcast()
+        }
+        while start == nil { cond.wait() }
+        return start!
+    }
+}
+
+/// One client: its own connection, its own thread, its own histograms. Not thread-safe; after
+/// `run()` returns, the generator reads its results.
+final class Worker: @unchecked Sendable {
+    let shared: RunShared
+    let workload: Int
+    let globalIndex: Int
+    let indexInWorkload: Int
+    let cfg: WorkloadConfig
+    let label: String
+    private var runner: RequestRunner
+    private var conn: PGConnection?
+    private var backoff: Backoff
+    private var nextConnectNs: Int64 = .min
+    private var jitter: SplitMix64
+    private var t0: Int64 = 0
+    private var connectFailures = 0
+    private var lastError: Outcome?
+
+    // Results.
+    private var current = WindowAccumulator()
+    private var currentIndex = 0
+    private(set) var latency = makeRunHistogram()
+    private(set) var counts = [Int](repeating: 0, count: Outcome.slotCount)
+    private(set) var acked: [AckedWrite] = []
+    private(set) var indeterminate: [IndeterminateWrite] = []
+    private(set) var otherSQLStates: [String: Int] = [:]
+    private(set) var unsent = 0
+    private(set) var lastNs: Int64 = 0
+
+    init(shared: RunShared, workload: Int, indexInWorkload: Int, globalIndex: Int, scale: Int) {
+        self.shared = shared
+        self.workload = workload
+        self.globalIndex = globalIndex
+        self.indexInWorkload = indexInWorkload
+        self.cfg = shared.config.workloads[workload]
+        self.label = "\(cfg.name)#\(indexInWorkload)"
+        let seed = shared.config.seed &+ UInt64(globalIndex) &* 0x9E37_79B9_7F4A_7C15
+        self.runner = RequestRunner(kind: cfg.kind, timeout: shared.config.statementTimeout, runID: shared.config.runID,
+                                    worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed)
+        self.backoff = Backoff(policy: shared.config.backoff)
+        self.jitter = SplitMix64(seed: seed ^ 0xD1B5_4A32_D192_ED03)
+    }
+
+    @inline(__always) private func nowNs() -> Int64 { monotonicNs() - t0 }
+
+    func run() {
+        // First connection before the common start; a failure here is retried (and counted) in the loop.
+        conn = try? PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
+        t0 = shared.gate.arrive()
+        switch cfg.mode {
+        case .closed: runClosed()
+        case .open(let rate, let arrival):
+            runOpen(OpenLoopSchedule(rate: rate, workers: cfg.clients, worker: indexInWorkload, arrival: arrival,
+                                     seed: shared.config.seed &+ UInt64(workload)))
+        }
+        lastNs = nowNs()
+        conn?.close()
+        conn = nil
+        shared.flush(workload: workload, worker: globalIndex, window: currentIndex, current, next: .max)
+        current.reset()
+    }
+
+    private var mustStop: Bool {
+        shared.stop.isSet || (cfg.kind == .ledger && shared.ledgerCapped.load(ordering: .relaxed))
+    }
+
+    private func runClosed() {
+        while !mustStop {
+            let start = nowNs()
+            if start >= shared.endNs { break }
+            if !ensureConnection(at: start) {
+                // In backoff: wait (bounded by the end) rather than spin.
+                _ = sleep(untilNs: t0 + min(nextConnectNs, shared.endNs), stop: shared.stop)
+                continue
+            }
+            let result = runner.run(on: conn!)
+            handle(result, startNs: start, doneNs: nowNs())
+        }
+    }
+
+    private func runOpen(_ scheduleIn: OpenLoopSchedule) {
+        var schedule = scheduleIn
+        var next = schedule.next()
+        while !mustStop, next < shared.endNs {
+            if nowNs() < next {
+                if !sleep(untilNs: t0 + next, stop: shared.stop) { break }
+                continue
+            }
+            let now = nowNs()
+            if now >= shared.endNs { break }
+            if conn == nil, now < nextConnectNs {
+                // Reconnect backoff: this request fails at once, as it would in a client's pool.
+                record(.connectionRefused, latencyNs: nil, atNs: now)
+                next = schedule.next()
+                continue
+            }
+            if ensureConnection(at: now) {
+                let result = runner.run(on: conn!)
+                handle(result, startNs: next, doneNs: nowNs())
+            }
+            next = schedule.next()
+        }
+        // Requests that were due (intended start passed, before the end) but never sent.
+        let cutoff = min(nowNs(), shared.endNs)
+        var guardCount = 0
+        while next < cutoff, guardCount < 100_000_000 {
+            unsent += 1; guardCount += 1
+            next = schedule.next()
+        }
+    }
+
+    /// Makes sure there is an open connection. On a failed attempt records `.connectionRefused` and arms the backoff.
+    /// Returns false without an attempt while the backoff runs.
+    private func ensureConnection(at now: Int64) -> Bool {
+        if let c = conn, c.isOpen { return true }
+        conn = nil
+        if now < nextConnectNs { return false }
+        do {
+            conn = try PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
+            if connectFailures > 0 {
+                shared.logger.info("load worker reconnected", metadata: [
+                    "worker": "\(label)", "failed_attempts": "\(connectFailures)"])
+            }
+            connectFailures = 0
+            backoff.succeed()
+            nextConnectNs = .min
+            return true
+        } catch {
+            connectFailures += 1
+            let wait = backoff.fail(jitter: jitter.unit())
+            nextConnectNs = nowNs() + wait.nanoseconds
+            if connectFailures == 1 {
+                shared.logger.info("load worker cannot connect; retrying with backoff", metadata: [
+                    "worker": "\(label)", "error": "\(error)"])
+            } else {
+                shared.logger.debug("load worker connect failed", metadata: [
+                    "worker": "\(label)", "attempt": "\(connectFailures)", "error": "\(error)"])
+            }
+            record(.connectionRefused, latencyNs: nil, atNs: nowNs())
+            return false
+        }
+    }
+
+    private func handle(_ r: RequestResult, startNs: Int64, doneNs: Int64) {
+        let startMs = Double(startNs) / 1e6, doneMs = Double(doneNs) / 1e6
+        switch r.outcome {
+        case .ok:
+            record(.ok, latencyNs: doneNs - startNs, atNs: doneNs)
+            if let id = r.ledgerID {
+                acked.append(AckedWrite(id: id, startMs: round3(startMs), ackMs: round3(doneMs), server: r.server ?? "unknown"))
+                let total = shared.ackedTotal.add(1, ordering: .relaxed).newValue
+                if total >= shared.config.maxLedgerEntries, !shared.ledgerCapped.exchange(true, ordering: .relaxed) {
+                    shared.logger.warning("ledger cap reached; ledger workers stop writing", metadata: ["cap": "\(total)"])
+                }
+            }
+        case .indeterminate:
+            record(.indeterminate, latencyNs: nil, atNs: doneNs)
+            if let id = r.ledgerID {
+                indeterminate.append(IndeterminateWrite(id: id, startMs: round3(startMs), giveUpMs: round3(doneMs),
+                                                        reason: r.error.map { "\($0)" } ?? "no answer to COMMIT"))
+                shared.indeterminateTotal.add(1, ordering: .relaxed)
+            }
+        default:
+            record(r.outcome, latencyNs: nil, atNs: doneNs)
+            if r.outcome == .otherSQLState { otherSQLStates[r.error?.sqlState ?? "none", default: 0] += 1 }
+        }
+        if r.outcome != .ok, lastError != r.outcome {
+            shared.logger.info("load request failed", metadata: [
+                "worker": "\(label)", "outcome": "\(r.outcome.rawValue)", "error": "\(r.error.map { "\($0)" } ?? "")"])
+        }
+        lastError = r.outcome == .ok ? nil : r.outcome
+        if ErrorClassifier.shouldReconnect(after: r.outcome) {
+            conn?.close()
+            conn = nil
+        }
+    }
+
+    private func record(_ outcome: Outcome, latencyNs: Int64?, atNs: Int64) {
+        let index = shared.math.index(ofNs: atNs)
+        if index > currentIndex {
+            shared.flush(workload: workload, worker: globalIndex, window: currentIndex, current, next: index)
+            current.reset()
+            currentIndex = index
+        }
+        counts[outcome.slot] += 1
+        if outcome == .ok, let ns = latencyNs {
+            let us = clampMicros(ns / 1000)
+            current.record(.ok, latencyUs: us)
+            latency.record(us)
+        } else {
+            current.record(outcome, latencyUs: nil)
+        }
+    }
+}
+
+@inline(__always) func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
