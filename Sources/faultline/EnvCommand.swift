@@ -1,7 +1,163 @@
 import ArgumentParser
+import FaultlineEnvironments
+import Foundation
+import Logging
 
-// Placeholder until the owning change lands.
+/// `faultline env up | status | down | heal`: the reference environment's lifecycle.
 struct EnvCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "env", abstract: "(not built yet)")
-    func run() async throws { throw ExitCode(3) }
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Bring the reference environment up, show it, heal it, or remove it.",
+        subcommands: [Up.self, Status.self, Down.self, Heal.self]
+    )
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the environment and wait until it is healthy.")
+        @OptionGroup var common: EnvOptions
+        @Option(help: "Bridge subnet, a private IPv4 /24.") var subnet: String = LocalConfig().subnet
+        @Option(help: "Size of each node's PGDATA filesystem, MiB.") var dataSize: Int = LocalConfig().dataSizeMiB
+        @Option(help: "Patroni to run: 'venv' (4.1.x, default), 'debian' (3.0.2, known-bad control) or a path.") var patroni: String = "venv"
+        @Option(help: "Patroni DCS API: etcd3 (v3) or etcd (v2).") var dcs: String = LocalConfig().dcsAPI
+        @Option(help: "Patroni leader-key ttl in seconds (Patroni 4.x raises values under 20 to 20).") var ttl: Int = LocalConfig().ttl
+        @Flag(help: "Print the final status as JSON.") var json = false
+
+        func run() async throws {
+            let logger = common.logger()
+            var cfg = LocalConfig()
+            cfg.home = try common.home()
+            cfg.stateDir = common.stateDir
+            cfg.subnet = subnet
+            cfg.dataSizeMiB = dataSize
+            cfg.dcsAPI = dcs
+            cfg.ttl = ttl
+            switch patroni {
+            case "venv": cfg.patroni = "\(cfg.home)/.venv/bin/patroni"
+            case "debian": cfg.patroni = "/usr/bin/patroni"
+            default: cfg.patroni = patroni
+            }
+            try await common.guarded {
+                let env = LocalEnvironment(config: cfg, logger: logger)
+                if !json { print("bringing up the local environment (\(cfg.nodeCount) nodes, subnet \(cfg.subnet))…") }
+                let report = try await env.up()
+                if json {
+                    try printJSON(report.status)
+                } else {
+                    print(report.status.table())
+                    print(String(format: "healthy after %.1f s", report.elapsed.seconds))
+                }
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Members, roles, timelines, lag, sync state and endpoints.")
+        @OptionGroup var common: EnvOptions
+        @Flag(help: "Print JSON instead of a table.") var json = false
+
+        func run() async throws {
+            try await common.guarded {
+                let env = try common.existing()
+                let s = await env.status(withMemory: true)
+                if json { try printJSON(s) } else { print(s.table()) }
+                if !s.healthy { throw ExitCode(3) }
+            }
+        }
+    }
+
+    struct Down: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop everything and remove namespaces, links, rules, mounts and data.")
+        @OptionGroup var common: EnvOptions
+
+        func run() async throws {
+            try await common.guarded {
+                var cfg = LocalEnvironment.existing(stateDir: common.stateDir, logger: common.logger())?.config ?? LocalConfig()
+                cfg.stateDir = common.stateDir
+                let env = LocalEnvironment(config: cfg, logger: common.logger())
+                try await env.down()
+                let left = try await env.leftovers()
+                guard left.isEmpty else {
+                    throw EnvironmentError.unhealthy("left behind: \(left.joined(separator: ", "))")
+                }
+                print("local environment removed; nothing left behind")
+            }
+        }
+    }
+
+    struct Heal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Return a damaged environment to healthy without losing data.")
+        @OptionGroup var common: EnvOptions
+
+        func run() async throws {
+            try await common.guarded {
+                let env = try common.existing()
+                let s = try await env.heal()
+                print(s.table())
+            }
+        }
+    }
+}
+
+/// Options every `env` subcommand takes.
+struct EnvOptions: ParsableArguments {
+    @Option(name: .customLong("env"), help: "Environment: local (compose and kubernetes are not built yet).") var environment: String = "local"
+    @Option(help: "State directory of the environment.") var stateDir: String = ProcessInfo.processInfo.environment["FAULTLINE_STATE_DIR"] ?? LocalConfig().stateDir
+    @Flag(name: .shortAndLong, help: "Log every command run.") var verbose = false
+
+    func validate() throws {
+        guard environment == "local" else {
+            throw ValidationError("unknown environment '\(environment)'; only 'local' is available (--env local)")
+        }
+    }
+
+    func logger() -> Logger {
+        var l = Logger(label: "faultline") { StreamLogHandler.standardError(label: $0) }
+        l.logLevel = verbose ? .debug : .warning
+        return l
+    }
+
+    func existing() throws -> LocalEnvironment {
+        guard let env = LocalEnvironment.existing(stateDir: stateDir, logger: logger()) else { throw EnvironmentError.notUp("local") }
+        return env
+    }
+
+    /// The repository root: $FAULTLINE_HOME, else the nearest folder above the executable or the
+    /// working directory that holds `environments/local`.
+    func home() throws -> String { try FaultlineHome.locate() }
+
+    /// Runs `body`, turning environment errors into a one-line message and their exit code.
+    func guarded(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let e as EnvironmentError {
+            FileHandle.standardError.write(Data("faultline: \(e.description)\n".utf8))
+            throw ExitCode(e.exitCode)
+        }
+    }
+}
+
+enum FaultlineHome {
+    static func locate() throws -> String {
+        let fm = FileManager.default
+        if let h = ProcessInfo.processInfo.environment["FAULTLINE_HOME"] { return h }
+        var starts = [fm.currentDirectoryPath]
+        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { starts.insert(exe, at: 0) }
+        for s in starts {
+            var dir = URL(fileURLWithPath: s)
+            while dir.path != "/" {
+                if fm.fileExists(atPath: dir.appendingPathComponent("environments/local/patroni.yml.tmpl").path) { return dir.path }
+                dir.deleteLastPathComponent()
+            }
+        }
+        throw EnvironmentError.requirementMissing("the Faultline checkout (environments/local); set FAULTLINE_HOME")
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try e.encode(value), as: UTF8.self))
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,1 +1,0 @@
-// Environment drivers live here.

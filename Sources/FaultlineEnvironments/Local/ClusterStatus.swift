@@ -1,0 +1,107 @@
+import Foundation
+
+/// One member as Patroni reports it.
+public struct MemberStatus: Codable, Sendable, Equatable {
+    public var name: String
+    /// `leader`, `sync_standby`, `replica`, `standby_leader`, or `down` when Patroni does not list it.
+    public var role: String
+    /// `running`, `streaming`, `stopped`, `starting`, …
+    public var state: String
+    public var host: String
+    public var timeline: Int?
+    /// Replication lag in bytes as Patroni reports it; nil for the leader or when unknown.
+    public var lagBytes: Int?
+
+    public var isLeader: Bool { role == "leader" || role == "primary" }
+    public var isSync: Bool { role == "sync_standby" }
+    public var isStreamingReplica: Bool { !isLeader && (state == "streaming" || state == "running") && role != "down" }
+}
+
+/// A replica as the primary sees it in `pg_stat_replication`.
+public struct ReplicationRow: Codable, Sendable, Equatable {
+    public var applicationName: String
+    public var clientAddr: String
+    public var state: String
+    public var syncState: String
+    public var replayLagBytes: Int?
+    public var replayLagSeconds: Double?
+}
+
+/// The environment's state, as `faultline env status` shows it.
+public struct ClusterStatus: Codable, Sendable, Equatable {
+    public var environment: String
+    public var members: [MemberStatus]
+    /// From the leader's pg_stat_replication; empty when the leader could not be queried.
+    public var replication: [ReplicationRow]
+    public var endpoints: [String: String]
+    /// Memory of the environment, KiB: PSS of its processes plus tmpfs pages in use.
+    public var memoryKiB: Int?
+    public var problems: [String]
+
+    public var leader: MemberStatus? { members.first { $0.isLeader } }
+    public var syncStandbys: [MemberStatus] { members.filter(\.isSync) }
+    public var healthy: Bool { problems.isEmpty }
+
+    /// Parses Patroni's `GET /cluster` answer. Members in `expected` that Patroni does not list come back as `down`.
+    public static func members(fromPatroniCluster json: String, expected: [String]) throws -> [MemberStatus] {
+        guard let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let list = obj["members"] as? [[String: Any]] else {
+            throw EnvironmentError.unhealthy("Patroni /cluster answer has no members list")
+        }
+        var out: [MemberStatus] = list.map { m in
+            let lag: Int? = (m["lag"] as? NSNumber)?.intValue ?? (m["replay_lag"] as? NSNumber)?.intValue
+            return MemberStatus(
+                name: m["name"] as? String ?? "?",
+                role: m["role"] as? String ?? "unknown",
+                state: m["state"] as? String ?? "unknown",
+                host: m["host"] as? String ?? "",
+                timeline: (m["timeline"] as? NSNumber)?.intValue,
+                lagBytes: lag)
+        }
+        for name in expected where !out.contains(where: { $0.name == name }) {
+            out.append(MemberStatus(name: name, role: "down", state: "absent", host: "", timeline: nil, lagBytes: nil))
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// What keeps `members` from being healthy: one running leader, every other expected member a
+    /// streaming replica on the leader's timeline, and `sync` synchronous standbys.
+    public static func problems(members: [MemberStatus], expected: Int, sync: Int) -> [String] {
+        var p: [String] = []
+        let leaders = members.filter(\.isLeader)
+        if leaders.isEmpty { p.append("no leader") }
+        if leaders.count > 1 { p.append("\(leaders.count) leaders: \(leaders.map(\.name).joined(separator: ","))") }
+        if let l = leaders.first, l.state != "running" { p.append("leader \(l.name) is \(l.state)") }
+        let replicas = members.filter { !$0.isLeader }
+        let streaming = replicas.filter { $0.state == "streaming" }
+        if streaming.count < expected - 1 {
+            let bad = replicas.filter { $0.state != "streaming" }.map { "\($0.name) \($0.state)" }
+            p.append("\(streaming.count) of \(expected - 1) replicas streaming" + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))"))
+        }
+        if let tl = leaders.first?.timeline {
+            for r in streaming where r.timeline != nil && r.timeline != tl {
+                p.append("\(r.name) on timeline \(r.timeline!) but leader on \(tl)")
+            }
+        }
+        let syncCount = members.filter(\.isSync).count
+        if syncCount < sync { p.append("\(syncCount) of \(sync) synchronous standbys") }
+        return p
+    }
+
+    /// A fixed-width table for terminals.
+    public func table() -> String {
+        var rows = [["MEMBER", "HOST", "ROLE", "STATE", "TL", "LAG(B)", "SYNC"]]
+        for m in members {
+            let sync = replication.first { $0.applicationName == m.name }?.syncState ?? (m.isLeader ? "-" : "?")
+            rows.append([m.name, m.host, m.role, m.state, m.timeline.map(String.init) ?? "-",
+                         m.lagBytes.map(String.init) ?? (m.isLeader ? "-" : "?"), sync])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        var out = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        out.append("")
+        for (k, v) in endpoints.sorted(by: { $0.key < $1.key }) { out.append("\(k.padding(toLength: 10, withPad: " ", startingAt: 0)) \(v)") }
+        if let mem = memoryKiB { out.append("memory     \(mem / 1024) MiB (PSS of its processes + tmpfs in use)") }
+        out.append(healthy ? "health     healthy" : "health     UNHEALTHY: \(problems.joined(separator: "; "))")
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to start one long-running process of an environment.
+public struct DaemonSpec: Sendable, Equatable {
+    /// Unique name within the environment, e.g. "n1-patroni"; names the pid and log files.
+    public var name: String
+    /// Network namespace to run in (`/run/netns/<name>`), or nil for the host's.
+    public var netns: String?
+    /// System user to run as (via setpriv), or nil for root.
+    public var user: String?
+    /// Extra environment variables.
+    public var environment: [String: String]
+    public var argv: [String]
+
+    public init(name: String, netns: String? = nil, user: String? = nil, environment: [String: String] = [:], argv: [String]) {
+        self.name = name
+        self.netns = netns
+        self.user = user
+        self.environment = environment
+        self.argv = argv
+    }
+
+    /// The full command line: setsid'd shell that records its pid, then execs through nsenter and setpriv,
+    /// so the recorded pid is the daemon's own.
+    public func launchArgv(pidFile: String, logFile: String) -> [String] {
+        var inner: [String] = []
+        if let ns = netns { inner += ["/usr/bin/nsenter", "--net=/run/netns/\(ns)"] }
+        if let u = user { inner += ["/usr/bin/setpriv", "--reuid=\(u)", "--regid=\(u)", "--init-groups", "--"] }
+        if !environment.isEmpty {
+            inner += ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        }
+        inner += argv
+        let script = #"echo $$ > "$1"; log="$2"; shift 2; exec "$@" >>"$log" 2>&1 </dev/null"#
+        return ["/usr/bin/setsid", "-f", "/bin/sh", "-c", script, "faultline-launch", pidFile, logFile] + inner
+    }
+}
+
+/// Starts, inspects and stops daemons by pid files in a state directory. Never by name or process group.
+public struct Daemons: Sendable {
+    public var runner: CommandRunner
+    public var pidDir: URL
+    public var logDir: URL
+
+    public init(runner: CommandRunner, pidDir: URL, logDir: URL) {
+        self.runner = runner
+        self.pidDir = pidDir
+        self.logDir = logDir
+    }
+
+    public func pidFile(_ name: String) -> URL { pidDir.appendingPathComponent("\(name).pid") }
+    public func logFile(_ name: String) -> URL { logDir.appendingPathComponent("\(name).log") }
+
+    /// Starts `spec` detached and returns its pid once recorded.
+    @discardableResult
+    public func start(_ spec: DaemonSpec) async throws -> Int32 {
+        let pf = pidFile(spec.name)
+        try? FileManager.default.removeItem(at: pf)
+        try await runner.run(spec.launchArgv(pidFile: pf.path, logFile: logFile(spec.name).path))
+        let deadline = ContinuousClock.now + .seconds(3)
+        while ContinuousClock.now < deadline {
+            if let pid = self.pid(spec.name) { return pid }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw EnvironmentError.unhealthy("\(spec.name) did not record its pid")
+    }
+
+    /// The recorded pid of `name`, if any (alive or not).
+    public func pid(_ name: String) -> Int32? {
+        guard let s = try? String(contentsOf: pidFile(name), encoding: .utf8) else { return nil }
+        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Whether `name` has a live (not zombie) process.
+    public func isRunning(_ name: String) -> Bool {
+        guard let p = pid(name) else { return false }
+        return Self.isAlive(p)
+    }
+
+    /// Whether `pid` exists and is not a zombie.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // Field 3, after the parenthesised command name.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        return rest.first.map { $0 != "Z" && $0 != "X" } ?? false
+    }
+
+    /// Sends `signal` to `name`'s pid, waits up to `grace` for it to exit, then SIGKILLs it.
+    public func stop(_ name: String, signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) async {
+        guard let p = pid(name) else { return }
+        await Self.terminate(pid: p, signal: signal, grace: grace)
+        try? FileManager.default.removeItem(at: pidFile(name))
+    }
+
+    /// Signals `pid`, waits up to `grace`, then SIGKILLs it.
+    public static func terminate(pid p: Int32, signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) async {
+        guard isAlive(p) else { return }
+        kill(p, signal)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if !isAlive(p) { return }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill(p, SIGKILL)
+        let hard = ContinuousClock.now + .seconds(2)
+        while isAlive(p) && ContinuousClock.now < hard { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+}

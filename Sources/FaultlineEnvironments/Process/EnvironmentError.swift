@@ -1,0 +1,47 @@
+/// Failures of an environment driver. `description` is one line and never holds a secret.
+/// `exitCode` follows the CLI convention: 2 bad input, 3 harness/environment error, 4–6 refusals.
+public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
+    case notRoot
+    case requirementMissing(String)
+    case alreadyUp(String)
+    case notUp(String)
+    case badConfig(String)
+    case commandFailed(String, Int32, String)
+    case commandTimedOut(String, Duration)
+    case unhealthy(String)
+    case daemonExited(String)
+
+    public var description: String {
+        switch self {
+        case .notRoot:
+            return "faultline env must run as root (it creates namespaces and mounts); run it with sudo"
+        case .requirementMissing(let what):
+            return "requirement missing: \(what); run scripts/setup"
+        case .alreadyUp(let env):
+            return "the \(env) environment is already up; use 'faultline env status', or 'faultline env down' first"
+        case .notUp(let env):
+            return "the \(env) environment is not up; run 'faultline env up' first"
+        case .badConfig(let why):
+            return "bad configuration: \(why)"
+        case .commandFailed(let cmd, let status, let err):
+            return "command failed (exit \(status)): \(cmd)\(err.isEmpty ? "" : ": \(err)")"
+        case .commandTimedOut(let cmd, let t):
+            return "command timed out after \(t): \(cmd)"
+        case .unhealthy(let why):
+            return "environment unhealthy: \(why)"
+        case .daemonExited(let why):
+            return "daemon exited: \(why)"
+        }
+    }
+
+    /// The process exit code the CLI should use.
+    public var exitCode: Int32 {
+        switch self {
+        case .badConfig: return 2
+        case .requirementMissing: return 4
+        case .notRoot: return 5
+        case .alreadyUp, .notUp: return 6
+        case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited: return 3
+        }
+    }
+}
