@@ -37,6 +37,9 @@ enum Fixture {
         return e.sorted { $0.atMs < $1.atMs }
     }
 
+    /// What the fake load reports in runner tests: writes fail from 10 s to 13 s, as the fake cluster fails over.
+    static let shortOutage = writes(until: 20_000) { (10_000..<13_000).contains($0) }
+
     /// A 20 s client-visible outage (10 s → 30 s), new primary at 25 s, healed at 40 s, load until 60 s, nothing lost.
     static func outage20s() -> Observations {
         let load = writes(until: 60_000) { (10_000..<30_000).contains($0) }

@@ -1,0 +1,27 @@
+/// What a condition needs to know besides the current topology.
+public struct ConditionContext: Sendable, Equatable {
+    /// The single primary when the first fault was injected.
+    public var primaryAtInjection: String?
+    /// Whether, since injection, the topology was seen without that primary as single primary.
+    public var primaryLostSinceInjection: Bool
+
+    public init(primaryAtInjection: String?, primaryLostSinceInjection: Bool) {
+        self.primaryAtInjection = primaryAtInjection
+        self.primaryLostSinceInjection = primaryLostSinceInjection
+    }
+}
+
+extension Condition {
+    /// Whether the condition holds for this topology.
+    public func holds(in topology: Topology, _ context: ConditionContext) -> Bool {
+        switch self {
+        case .newPrimary:
+            guard let p = topology.primary, p.role == .primary else { return false }
+            return p.name != context.primaryAtInjection
+        case .primaryRecovered:
+            return context.primaryLostSinceInjection && topology.primary != nil
+        case .clusterHealthy(let m, let s):
+            return topology.isHealthy(ClusterShape(members: m, sync: s))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/// The cluster under test, as the runner sees it. Implemented by the environment drivers
+/// (FaultlineEnvironments) and adapted in the CLI; a fake in tests. Every method may be called
+/// while the cluster is failing over, so each should answer (or throw) within a few seconds.
+public protocol Environment: Sendable {
+    /// Who is who right now. Called about every 200 ms during waits; throwing is fine while the cluster is in flux
+    /// (the runner records it and polls again). A member that cannot be reached is reported as `.down`.
+    func topology() async throws -> Topology
+
+    /// Makes the fault take effect (SIGKILL, switchover, ...). The runner has already written the reversal
+    /// to the fault ledger. For a switchover, return once the request is accepted; the runner watches the rest.
+    func apply(_ action: FaultAction) async throws
+
+    /// Undoes one fault (start the killed node again, ...). Must be idempotent: it may run after a crash,
+    /// for a fault that never took effect.
+    func revert(_ reversal: Reversal) async throws
+
+    /// Full heal: every member running, under Patroni, replicating. Idempotent. Called after `revert`s
+    /// on every exit path, also when the run was cancelled.
+    func heal() async throws
+
+    /// The commands run so far, one line each, for `commands.log` (the report writer masks secrets again).
+    func commandLog() async -> [String]
+}
+
+extension Environment {
+    public func commandLog() async -> [String] { [] }
+}
+
+/// A cheap snapshot of the running load, for live progress.
+public struct LoadProgress: Sendable, Equatable {
+    /// Acknowledged requests per second over the last second or so.
+    public var okPerSecond: Double
+    /// Failed requests per second over the last second or so.
+    public var errorsPerSecond: Double
+    public var totalOk: Int
+    public var totalErrors: Int
+
+    public init(okPerSecond: Double = 0, errorsPerSecond: Double = 0, totalOk: Int = 0, totalErrors: Int = 0) {
+        self.okPerSecond = okPerSecond
+        self.errorsPerSecond = errorsPerSecond
+        self.totalOk = totalOk
+        self.totalErrors = totalErrors
+    }
+}
+
+/// The load generator, as the runner sees it (FaultlineLoad's `LoadGenerator`, adapted in the CLI).
+public protocol LoadDriver: Sendable {
+    /// Runs the workloads until the calling task is cancelled, then stops and RETURNS what it observed
+    /// (it must not throw `CancellationError`: cancellation is how the runner says "load off").
+    /// Throws only when the load cannot run at all. Window offsets are ms since this call started.
+    func run(_ workloads: [Workload]) async throws -> LoadObservations
+
+    /// Live numbers while `run` is going; zeros before and after.
+    func progress() async -> LoadProgress
+
+    /// After recovery: looks `ids` up on the current primary and returns the ones that are missing.
+    func verifyWrites(_ ids: [String]) async throws -> [String]
+}
+
+/// The persisted fault ledger: every fault that may be in effect, with its reversal. Written before
+/// a fault takes effect, cleared after a successful heal, read by `faultline heal` after a crash.
+/// `JSONFileFaultLedger` (FaultlineReports) keeps it in a file.
+public protocol FaultLedgerStore: Sendable {
+    /// Persists the entry (durably: it must survive the process being killed right after).
+    func record(_ entry: FaultLedgerEntry) async throws
+    /// Removes an entry once its fault is undone; removing an unknown id is not an error.
+    func remove(id: String) async throws
+    /// Every entry still recorded, oldest first.
+    func entries() async throws -> [FaultLedgerEntry]
+}
+
+/// What the runner reports while it runs (the CLI renders it on the terminal).
+public struct RunProgress: Sendable, Equatable {
+    public var phase: RunPhase
+    /// Since the run started (preflight included).
+    public var elapsedMs: Int
+    /// nil before the load starts and after it stops.
+    public var load: LoadProgress?
+    /// The last topology seen, as `Topology.summary`.
+    public var topology: String?
+
+    public init(phase: RunPhase, elapsedMs: Int, load: LoadProgress? = nil, topology: String? = nil) {
+        self.phase = phase
+        self.elapsedMs = elapsedMs
+        self.load = load
+        self.topology = topology
+    }
+}
+
+/// A short, secret-free description of an error for reports and logs.
+public func describe(_ error: any Error) -> String {
+    if let e = error as? CustomStringConvertible { return e.description }
+    return String(describing: type(of: error))
+}

@@ -1,0 +1,150 @@
+/// Where a run is.
+public enum RunPhase: String, Codable, Sendable {
+    case preflight
+    case steadyState = "steady-state"
+    case inject
+    case await
+    case heal
+    case settle
+    /// Healing on the way out: after a failure, a cancellation, or when the scenario had no `Heal()` step.
+    case cleanup
+    case loadOff = "load-off"
+    case verify
+    case done
+}
+
+/// The control flow of one run, as a value: it says what to do next; the async `Runner` does it and
+/// reports back. It guarantees that once a fault may have been injected a heal follows on every path,
+/// and that once the load started it is stopped.
+public struct RunStateMachine: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
+        /// Check the cluster has the shape and the fault ledger is empty.
+        case preflight(ClusterShape)
+        case startLoad([Workload])
+        case holdSteadyState(Duration)
+        case inject(step: Int, FaultSpec)
+        /// Wait for a condition (phase `.await` or `.settle`).
+        case await(step: Int, Condition, within: Duration)
+        /// Undo the run's faults and heal; `step` nil for the cleanup heal.
+        case heal(step: Int?)
+        case stopLoad
+        case verifyWrites
+        case finish
+    }
+
+    public enum Event: Sendable, Equatable {
+        /// The action completed (a condition that timed out still completed: it fails a verdict, not the run).
+        case completed
+        /// The action failed; the run cannot go on. The message is for the report.
+        case failed(String)
+        /// The task was cancelled (Ctrl-C).
+        case cancelled
+    }
+
+    public enum Abort: Sendable, Equatable {
+        case failed(String)
+        case cancelled
+    }
+
+    public let scenario: Scenario
+    public private(set) var phase: RunPhase = .preflight
+    public private(set) var loadRunning = false
+    /// A fault may be in effect: a heal is owed.
+    public private(set) var healOwed = false
+    public private(set) var abort: Abort?
+    private var nextStep = 0
+    private var healedSinceInject = false
+    private var current: Action?
+
+    public init(scenario: Scenario) { self.scenario = scenario }
+
+    public mutating func start() -> Action {
+        emit(.preflight(scenario.expectedShape), .preflight)
+    }
+
+    public mutating func handle(_ event: Event) -> Action {
+        guard let action = current else { return start() }
+        switch action {
+        case .preflight:
+            guard event == .completed else { record(event); return emit(.finish, .done) }
+            return emit(.startLoad(scenario.workloads), .steadyState)
+        case .startLoad:
+            if event == .completed { loadRunning = true } else { return abortPath(event) }
+            return scenario.steadyState > .zero ? emit(.holdSteadyState(scenario.steadyState), .steadyState) : nextAction()
+        case .holdSteadyState, .inject, .await:
+            return event == .completed ? nextAction() : abortPath(event)
+        case .heal(let step):
+            switch event {
+            case .completed:
+                healOwed = false
+                healedSinceInject = true
+                return step != nil ? nextAction() : wrapUp()
+            case .cancelled where step == nil:
+                record(event)
+                healOwed = false
+                return wrapUp()
+            case .failed where step == nil:
+                record(event)
+                healOwed = false  // tried once on the way out; the ledger keeps the rest for `faultline heal`
+                return wrapUp()
+            case .failed, .cancelled:
+                return abortPath(event)
+            }
+        case .stopLoad:
+            loadRunning = false
+            if event != .completed { record(event) }
+            return abort == nil && scenario.hasWrites ? emit(.verifyWrites, .verify) : emit(.finish, .done)
+        case .verifyWrites:
+            if event == .cancelled { record(event) }
+            return emit(.finish, .done)
+        case .finish:
+            return action
+        }
+    }
+
+    private mutating func nextAction() -> Action {
+        guard nextStep < scenario.steps.count else {
+            return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
+        }
+        let i = nextStep
+        nextStep += 1
+        switch scenario.steps[i] {
+        case .inject(let f):
+            healOwed = true
+            healedSinceInject = false
+            return emit(.inject(step: i, f), .inject)
+        case .await(let c, let w):
+            return emit(.await(step: i, c, within: w), healedSinceInject ? .settle : .await)
+        case .expect(let c, _):
+            return emit(.await(step: i, c, within: scenario.effectiveWithin(scenario.steps[i]) ?? scenario.targets.settle),
+                        healedSinceInject ? .settle : .await)
+        case .heal:
+            return emit(.heal(step: i), .heal)
+        }
+    }
+
+    private mutating func abortPath(_ event: Event) -> Action {
+        record(event)
+        return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
+    }
+
+    private mutating func wrapUp() -> Action {
+        if loadRunning { return emit(.stopLoad, .loadOff) }
+        return emit(.finish, .done)
+    }
+
+    private mutating func record(_ event: Event) {
+        guard abort == nil else { return }
+        switch event {
+        case .completed: break
+        case .failed(let m): abort = .failed(m)
+        case .cancelled: abort = .cancelled
+        }
+    }
+
+    private mutating func emit(_ action: Action, _ phase: RunPhase) -> Action {
+        current = action
+        self.phase = phase
+        return action
+    }
+}

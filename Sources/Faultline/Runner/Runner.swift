@@ -1,0 +1,372 @@
+import Logging
+
+/// Executes a scenario against an environment with the load running throughout, and records one timeline.
+///
+/// The control flow is `RunStateMachine`; this type performs its actions. The load runs as a child task
+/// of a task group for the whole run; "load off" cancels that child. Heal runs on every exit path; the
+/// cleanup heal on the way out is shielded from cancellation, so Ctrl-C still heals. `run` never throws:
+/// failures land in `Observations.harnessErrors`.
+public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
+    public var environment: any Environment
+    public var load: any LoadDriver
+    public var ledger: any FaultLedgerStore
+    public var clock: C
+    public var runId: String
+    /// How often the topology is polled while waiting.
+    public var pollInterval: Duration
+    public var logger: Logger
+    public var onProgress: @Sendable (RunProgress) -> Void
+
+    public init(environment: any Environment, load: any LoadDriver, ledger: any FaultLedgerStore, clock: C,
+                runId: String, pollInterval: Duration = .milliseconds(200), logger: Logger,
+                onProgress: @escaping @Sendable (RunProgress) -> Void = { _ in }) {
+        self.environment = environment
+        self.load = load
+        self.ledger = ledger
+        self.clock = clock
+        self.runId = runId
+        self.pollInterval = pollInterval
+        self.logger = logger
+        self.onProgress = onProgress
+    }
+
+    enum LoadOutcome: Sendable {
+        case finished(LoadObservations)
+        case failed(String)
+    }
+
+    public func run(_ scenario: Scenario) async -> Observations {
+        var machine = RunStateMachine(scenario: scenario)
+        var rec = Recorder(origin: clock.now)
+        var action = machine.start()
+        await withTaskGroup(of: LoadOutcome.self) { group in
+            while action != .finish {
+                var event = await perform(action, scenario, &rec, phase: machine.phase, group: &group)
+                if Task.isCancelled, event == .completed { event = .cancelled }
+                switch event {
+                case .completed: break
+                case .failed(let m):
+                    logger.error("\(machine.phase.rawValue): \(m)")
+                    rec.harnessErrors.append(m)
+                    rec.add(.harnessError, at: clock.now, detail: m)
+                case .cancelled:
+                    if !rec.cancelled { logger.warning("cancelled: healing and stopping the load") }
+                    if !rec.cancelled { rec.add(.cancelled, at: clock.now) }
+                    rec.cancelled = true
+                }
+                action = machine.handle(event)
+                logger.debug("next: \(action)")
+            }
+            group.cancelAll()  // the load is already stopped on every path that started it
+        }
+        onProgress(RunProgress(phase: .done, elapsedMs: rec.ms(clock.now)))
+        return rec.observations()
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ action: RunStateMachine.Action, _ scenario: Scenario, _ rec: inout Recorder,
+                         phase: RunPhase, group: inout TaskGroup<LoadOutcome>) async -> RunStateMachine.Event {
+        if phase != rec.lastPhase {
+            rec.lastPhase = phase
+            rec.add(.phase, at: clock.now, detail: phase.rawValue)
+            logger.info("phase \(phase.rawValue)")
+            onProgress(RunProgress(phase: phase, elapsedMs: rec.ms(clock.now), topology: rec.lastTopology?.summary))
+        }
+        switch action {
+        case .preflight(let shape):
+            return await preflight(shape, &rec)
+        case .startLoad(let workloads):
+            let load = self.load
+            group.addTask {
+                do { return .finished(try await load.run(workloads)) } catch { return .failed(describe(error)) }
+            }
+            rec.loadStart = clock.now
+            rec.loadRunning = true
+            rec.add(.loadStarted, at: clock.now, detail: workloads.map(\.description).joined(separator: ", "))
+            return .completed
+        case .holdSteadyState(let d):
+            switch await poll(until: clock.now.advanced(by: d), phase, &rec, check: nil) {
+            case .cancelled: return .cancelled
+            default: return .completed
+            }
+        case .inject(let step, let spec):
+            return await inject(step, spec, scenario, &rec)
+        case .await(let step, let condition, let within):
+            let start = clock.now
+            let result = await poll(until: start.advanced(by: within), phase, &rec, check: condition)
+            var r = ConditionResult(step: step, condition: condition, withinMs: within.milliseconds, startedAtMs: rec.ms(start),
+                                    metAtMs: nil, lastSeen: rec.lastTopology?.summary ?? "(no topology)")
+            switch result {
+            case .cancelled: return .cancelled
+            case .met(let at):
+                r.metAtMs = rec.ms(at)
+                rec.add(.conditionMet, at: at, detail: condition.description)
+                logger.info("\(condition) after \(DurationText.human(ms: r.elapsedMs ?? 0))")
+            case .timedOut:
+                rec.add(.conditionTimedOut, at: clock.now, detail: "\(condition) not within \(DurationText.format(within))")
+                logger.warning("\(condition) not met within \(DurationText.format(within)); last seen \(r.lastSeen)")
+            }
+            rec.conditions.append(r)
+            return .completed
+        case .heal(let step):
+            rec.add(.healStarted, at: clock.now, detail: step == nil ? "cleanup" : nil)
+            let report: HealReport
+            if step == nil {
+                // On the way out (failure, Ctrl-C): heal even though this task may be cancelled.
+                let me = self
+                report = await Task { await me.healOnce() }.value
+            } else {
+                report = await healOnce()
+            }
+            if let f = report.failure {
+                rec.add(.healFailed, at: clock.now, detail: f)
+                return Task.isCancelled && step != nil ? .cancelled : .failed("heal failed: \(f)")
+            }
+            rec.add(.healFinished, at: clock.now, detail: report.notes.isEmpty ? nil : report.notes.joined(separator: "; "))
+            return .completed
+        case .stopLoad:
+            group.cancelAll()
+            let outcome = await group.next()
+            rec.loadRunning = false
+            rec.loadStoppedAt = clock.now
+            rec.add(.loadStopped, at: clock.now)
+            switch outcome {
+            case .finished(let obs): rec.load = obs; return .completed
+            case .failed(let m): return .failed("load: \(m)")
+            case nil: return .failed("load: no result")
+            }
+        case .verifyWrites:
+            let ids = rec.load.acked.map(\.id)
+            do {
+                let missing = try await load.verifyWrites(ids)
+                rec.readBack = ReadBack(checked: ids.count, missing: missing)
+                logger.info("read back \(ids.count) acknowledged writes, \(missing.count) missing")
+            } catch is CancellationError {
+                return .cancelled
+            } catch {
+                rec.readBack = ReadBack(checked: 0, missing: [], error: describe(error))
+            }
+            rec.topologyAfter = try? await environment.topology()
+            return .completed
+        case .finish:
+            return .completed
+        }
+    }
+
+    private func preflight(_ shape: ClusterShape, _ rec: inout Recorder) async -> RunStateMachine.Event {
+        do {
+            let leftovers = try await ledger.entries()
+            if !leftovers.isEmpty {
+                return .failed("the fault ledger holds \(leftovers.count) fault(s) from an earlier run; run `faultline heal` first")
+            }
+            let t = try await environment.topology()
+            rec.topologyBefore = t
+            rec.observe(t, at: clock.now, logger)
+            let problems = t.problems(against: shape)
+            if !problems.isEmpty {
+                return .failed("cluster not healthy before the run: \(problems.joined(separator: "; ")) (\(t.summary))")
+            }
+            return .completed
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            return .failed("preflight: \(describe(error))")
+        }
+    }
+
+    private func inject(_ step: Int, _ spec: FaultSpec, _ scenario: Scenario, _ rec: inout Recorder) async -> RunStateMachine.Event {
+        let topology: Topology
+        do {
+            topology = try await environment.topology()
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            return .failed("inject: cannot read the topology: \(describe(error))")
+        }
+        rec.observe(topology, at: clock.now, logger)
+        let resolved: ResolvedFault
+        do {
+            resolved = try spec.resolve(in: topology)
+        } catch {
+            return .failed("inject \(spec): \(error)")
+        }
+        let entry = FaultLedgerEntry(id: "\(runId)/\(step + 1)", runId: runId, scenario: scenario.name,
+                                     action: resolved.action, reversal: resolved.reversal)
+        do {
+            try await ledger.record(entry)
+        } catch {
+            return .failed("fault ledger: cannot record the reversal, fault not injected: \(describe(error))")
+        }
+        if rec.firstInjection == nil {
+            rec.firstInjection = clock.now
+            rec.primaryAtInjection = topology.primary?.name
+        }
+        rec.add(.faultInjected, at: clock.now, member: resolved.action.members.first, detail: resolved.action.description)
+        logger.notice("inject: \(resolved.action)")
+        do {
+            try await environment.apply(resolved.action)
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            rec.add(.faultFailed, at: clock.now, detail: describe(error))
+            return .failed("applying \(resolved.action): \(describe(error))")
+        }
+        rec.add(.faultApplied, at: clock.now, member: resolved.action.members.first)
+        return .completed
+    }
+
+    struct HealReport: Sendable {
+        var failure: String?
+        var notes: [String] = []
+    }
+
+    /// Reverts this run's ledger entries newest first, heals fully, then clears the entries.
+    /// A failed revert is noted and the full heal still runs; the entries stay when the heal fails.
+    private func healOnce() async -> HealReport {
+        var report = HealReport()
+        var entries: [FaultLedgerEntry] = []
+        do {
+            entries = try await ledger.entries().filter { $0.runId == runId }
+        } catch {
+            report.notes.append("fault ledger unreadable: \(describe(error))")
+        }
+        for e in entries.reversed() where e.reversal != .nothingToUndo {
+            do {
+                logger.info("revert: \(e.reversal)")
+                try await environment.revert(e.reversal)
+            } catch {
+                report.notes.append("revert \(e.reversal) failed: \(describe(error))")
+            }
+        }
+        do {
+            logger.info("heal")
+            try await environment.heal()
+        } catch {
+            report.failure = describe(error)
+            return report
+        }
+        for e in entries {
+            do { try await ledger.remove(id: e.id) } catch {
+                report.notes.append("fault ledger entry \(e.id) not removed: \(describe(error))")
+            }
+        }
+        return report
+    }
+
+    enum PollResult {
+        case met(C.Instant)
+        case timedOut
+        case cancelled
+    }
+
+    /// Polls the topology every `pollInterval` until `check` holds or `deadline`; records leader changes
+    /// and reports progress on every poll. `check` nil: just watch until the deadline.
+    private func poll(until deadline: C.Instant, _ phase: RunPhase, _ rec: inout Recorder, check: Condition?) async -> PollResult {
+        while true {
+            if Task.isCancelled { return .cancelled }
+            let at = clock.now
+            do {
+                let t = try await environment.topology()
+                rec.observe(t, at: at, logger)
+                if let check, check.holds(in: t, rec.conditionContext) { return .met(at) }
+            } catch is CancellationError {
+                return .cancelled
+            } catch {
+                rec.topologyError(describe(error), at: at)
+            }
+            let progress = rec.loadRunning ? await load.progress() : nil
+            onProgress(RunProgress(phase: phase, elapsedMs: rec.ms(clock.now), load: progress, topology: rec.lastTopology?.summary))
+            let now = clock.now
+            if now >= deadline { return .timedOut }
+            let next = now.advanced(by: pollInterval)
+            do { try await clock.sleep(until: next < deadline ? next : deadline, tolerance: nil) } catch { return .cancelled }
+        }
+    }
+
+    // MARK: - Recording
+
+    /// Mutable recording state of one run; lives in the run's own task only.
+    struct Recorder {
+        let origin: C.Instant
+        var events: [(C.Instant, TimelineEvent.Kind, String?, String?)] = []
+        var loadStart: C.Instant?
+        var loadStoppedAt: C.Instant?
+        var loadRunning = false
+        var load = LoadObservations()
+        var conditions: [ConditionResult] = []
+        var readBack: ReadBack?
+        var topologyBefore: Topology?
+        var topologyAfter: Topology?
+        var lastTopology: Topology?
+        var harnessErrors: [String] = []
+        var cancelled = false
+        var firstInjection: C.Instant?
+        var primaryAtInjection: String?
+        var primaryLostSinceInjection = false
+        var leader: String?
+        var sawMultiplePrimaries = false
+        var lastTopologyError: String?
+        var lastPhase: RunPhase?
+
+        init(origin: C.Instant) { self.origin = origin }
+
+        /// ms since the run started (converted to ms since load start in `observations()`).
+        func ms(_ i: C.Instant) -> Int { origin.duration(to: i).milliseconds }
+
+        mutating func add(_ kind: TimelineEvent.Kind, at: C.Instant, member: String? = nil, detail: String? = nil) {
+            events.append((at, kind, member, detail))
+        }
+
+        var conditionContext: ConditionContext {
+            ConditionContext(primaryAtInjection: primaryAtInjection, primaryLostSinceInjection: primaryLostSinceInjection)
+        }
+
+        mutating func topologyError(_ message: String, at: C.Instant) {
+            if message != lastTopologyError { add(.topologyUnavailable, at: at, detail: message) }
+            lastTopologyError = message
+        }
+
+        /// Records leader changes: the old leader lost, a new single primary elected, split brain.
+        mutating func observe(_ t: Topology, at: C.Instant, _ logger: Logger) {
+            lastTopology = t
+            lastTopologyError = nil
+            if t.primaryCount > 1, !sawMultiplePrimaries {
+                add(.multiplePrimaries, at: at, detail: t.summary)
+                logger.critical("more than one primary: \(t.summary)")
+            }
+            sawMultiplePrimaries = t.primaryCount > 1
+            let now = t.primary?.name
+            guard now != leader else { return }
+            if let old = leader {
+                add(.leaderLost, at: at, member: old, detail: t.summary)
+                logger.notice("leader \(old) lost: \(t.summary)")
+            }
+            if firstInjection != nil, leader == primaryAtInjection || now == nil { primaryLostSinceInjection = true }
+            if let new = now {
+                add(.leaderElected, at: at, member: new, detail: t.primary?.timeline.map { "timeline \($0)" })
+                logger.notice("leader \(new) elected: \(t.summary)")
+            }
+            leader = now
+        }
+
+        /// The observations, with every time converted to ms since the load started.
+        func observations() -> Observations {
+            let shift = loadStart.map { ms($0) } ?? 0
+            let evs = events.enumerated()
+                .map { (i, e) in (i, TimelineEvent(atMs: ms(e.0) - shift, kind: e.1, member: e.2, detail: e.3)) }
+                .sorted { ($0.1.atMs, $0.0) < ($1.1.atMs, $1.0) }
+                .map(\.1)
+            let conds = conditions.map { c -> ConditionResult in
+                var c = c
+                c.startedAtMs -= shift
+                c.metAtMs = c.metAtMs.map { $0 - shift }
+                return c
+            }
+            return Observations(events: evs, load: load, conditions: conds, readBack: readBack,
+                                primaryAtInjection: primaryAtInjection, topologyBefore: topologyBefore,
+                                topologyAfter: topologyAfter, harnessErrors: harnessErrors, cancelled: cancelled,
+                                loadStoppedAtMs: loadStoppedAt.map { ms($0) - shift })
+        }
+    }
+}

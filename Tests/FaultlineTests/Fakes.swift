@@ -1,0 +1,176 @@
+import Synchronization
+@testable import Faultline
+
+/// A deterministic clock: sleeping jumps virtual time to the deadline at once. Only the runner's own task
+/// sleeps on it, so every run is reproducible. `advance` lets fakes spend time (a command taking 50 ms).
+final class VirtualClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by d: Duration) -> Instant { Instant(offset: offset + d) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
+    }
+
+    private let state = Mutex<Duration>(.zero)
+    var now: Instant { Instant(offset: state.withLock { $0 }) }
+    var minimumResolution: Duration { .milliseconds(1) }
+    var elapsedMs: Int { now.offset.milliseconds }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try Task.checkCancellation()
+        state.withLock { $0 = max($0, deadline.offset) }
+        await Task.yield()
+    }
+
+    func advance(by d: Duration) { state.withLock { $0 += d } }
+}
+
+/// Everything the fakes were asked to do, in order, across environment, ledger and load.
+final class Journal: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ s: String) { lines.withLock { $0.append(s) } }
+    var all: [String] { lines.withLock { $0 } }
+    func index(_ prefix: String) -> Int? { all.firstIndex { $0.hasPrefix(prefix) } }
+}
+
+/// A three-node cluster that fails over on script: after a kill of the primary the topology shows the old
+/// leader for `detectAfter`, then no primary until `promoteAfter`, then n2 as primary with n3 sync.
+/// A reverted node comes back as an async replica 2 s later.
+actor FakeCluster: Environment {
+    enum Mode { case normal, neverPromotes, applyThrows, applyHangs, healThrows, unhealthyAtStart, topologyThrowsDuringOutage }
+
+    let clock: VirtualClock
+    let journal: Journal
+    let mode: Mode
+    let detectAfter = Duration.seconds(1)
+    let promoteAfter = Duration.seconds(3)
+    var killedAt: VirtualClock.Instant?
+    var killed: String?
+    var revertedAt: VirtualClock.Instant?
+    var switchedAt: VirtualClock.Instant?
+    let applyStarted: AsyncStream<Void>.Continuation
+
+    init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation) {
+        self.clock = clock
+        self.journal = journal
+        self.mode = mode
+        self.applyStarted = applyStarted
+    }
+
+    func topology() async throws -> Topology {
+        let now = clock.now
+        let healthy = Topology(members: [Member(name: "n1", role: .primary, timeline: 1),
+                                         Member(name: "n2", role: .syncStandby, timeline: 1),
+                                         Member(name: "n3", role: .asyncReplica, timeline: 1)])
+        if mode == .unhealthyAtStart {
+            return Topology(members: [healthy.members[0], healthy.members[1], Member(name: "n3", role: .down)])
+        }
+        if let s = switchedAt, now >= s.advanced(by: .milliseconds(500)) {
+            return Topology(members: [Member(name: "n1", role: .syncStandby, timeline: 2),
+                                     Member(name: "n2", role: .primary, timeline: 2),
+                                     Member(name: "n3", role: .asyncReplica, timeline: 2)])
+        }
+        guard let k = killedAt, let victim = killed else { return healthy }
+        if now < k.advanced(by: detectAfter) { return healthy }
+        let old: Member = if let r = revertedAt, now >= r.advanced(by: .seconds(2)) {
+            Member(name: victim, role: .asyncReplica, timeline: 2)
+        } else {
+            Member(name: victim, role: .down)
+        }
+        if now < k.advanced(by: promoteAfter) || mode == .neverPromotes {
+            if mode == .topologyThrowsDuringOutage { throw FakeError("patroni API unreachable") }
+            return Topology(members: [old, Member(name: "n2", role: .unknown, timeline: 1), Member(name: "n3", role: .unknown, timeline: 1)])
+        }
+        let n3role: MemberRole = old.role == .down ? .syncStandby : .syncStandby
+        return Topology(members: [old, Member(name: "n2", role: .primary, timeline: 2), Member(name: "n3", role: n3role, timeline: 2)])
+    }
+
+    func apply(_ action: FaultAction) async throws {
+        journal.add("apply \(action)")
+        applyStarted.yield()
+        switch mode {
+        case .applyThrows: throw FakeError("ssh: connection refused")
+        case .applyHangs: try await Task.sleep(for: .seconds(3_600))  // ends only by cancellation
+        default: break
+        }
+        clock.advance(by: .milliseconds(50))
+        switch action {
+        case .killNode(let m), .killPostgres(let m):
+            killedAt = clock.now
+            killed = m
+        case .switchover:
+            switchedAt = clock.now
+        }
+    }
+
+    func revert(_ reversal: Reversal) async throws {
+        try Task.checkCancellation()  // like a real driver: a cancelled task cannot run commands
+        journal.add("revert \(reversal)")
+        clock.advance(by: .milliseconds(100))
+        revertedAt = clock.now
+    }
+
+    func heal() async throws {
+        try Task.checkCancellation()
+        journal.add("heal")
+        clock.advance(by: .milliseconds(200))
+        if mode == .healThrows { throw FakeError("patronictl: timeout") }
+    }
+
+    func commandLog() async -> [String] { journal.all }
+}
+
+struct FakeError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A load that runs until cancelled, then returns canned observations; read-back answers `missing`.
+final class FakeLoad: LoadDriver {
+    let observations: LoadObservations
+    let missing: [String]
+    let journal: Journal
+
+    init(observations: LoadObservations, missing: [String] = [], journal: Journal) {
+        self.observations = observations
+        self.missing = missing
+        self.journal = journal
+    }
+
+    func run(_ workloads: [Workload]) async throws -> LoadObservations {
+        journal.add("load on \(workloads.map(\.name).joined(separator: ","))")
+        try? await Task.sleep(for: .seconds(3_600))  // until the runner cancels: load off
+        journal.add("load off")
+        return observations
+    }
+
+    func progress() async -> LoadProgress { LoadProgress(okPerSecond: 400, totalOk: 1) }
+
+    func verifyWrites(_ ids: [String]) async throws -> [String] {
+        journal.add("verify \(ids.count)")
+        return missing
+    }
+}
+
+actor InMemoryLedger: FaultLedgerStore {
+    var stored: [FaultLedgerEntry]
+    let journal: Journal
+
+    init(journal: Journal, stored: [FaultLedgerEntry] = []) {
+        self.journal = journal
+        self.stored = stored
+    }
+
+    func record(_ entry: FaultLedgerEntry) async throws {
+        journal.add("ledger record \(entry.reversal)")
+        stored.append(entry)
+    }
+
+    func remove(id: String) async throws {
+        try Task.checkCancellation()
+        journal.add("ledger remove \(id)")
+        stored.removeAll { $0.id == id }
+    }
+
+    func entries() async throws -> [FaultLedgerEntry] { stored }
+}
