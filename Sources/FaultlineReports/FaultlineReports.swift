@@ -1,1 +1,0 @@
-// Report renderers live here; see docs/reports.md.

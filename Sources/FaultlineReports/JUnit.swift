@@ -1,0 +1,60 @@
+import Faultline
+
+extension Render {
+    /// `junit.xml`: one testsuite for the run, one testcase per verdict.
+    /// failed → `<failure>`, skipped → `<skipped/>`, error → `<error>`.
+    public static func junit(_ r: RunReport) -> String {
+        let vs = r.verdicts
+        func count(_ s: VerdictResult.Status) -> Int { vs.filter { $0.result.status == s }.count }
+        let time = seconds(r.durationMs)
+        let counts = "tests=\"\(vs.count)\" failures=\"\(count(.failed))\" errors=\"\(count(.error))\" skipped=\"\(count(.skipped))\""
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites name=\"faultline\" \(counts) time=\"\(time)\">\n"
+        x += "  <testsuite name=\"\(esc(r.scenario.name))\" \(counts) time=\"\(time)\" timestamp=\"\(esc(r.startedAt))\">\n"
+        x += "    <properties>\n"
+        for (k, v) in [("run-id", r.runId), ("environment", r.environment), ("exit-code", "\(r.exitCode)")] + r.overrides.map({ ("set", $0) }) {
+            x += "      <property name=\"\(esc(k))\" value=\"\(esc(SecretMasker.mask(v)))\"/>\n"
+        }
+        x += "    </properties>\n"
+        for v in vs {
+            let res = v.result
+            let head = "    <testcase classname=\"faultline.\(esc(r.scenario.name))\" name=\"\(esc(v.id))\""
+            let detail = ([v.title] + [res.measured.map { "measured: \($0)" }, res.target.map { "target: ≤ \($0)" }].compactMap { $0 }
+                          + v.notes + (v.items.isEmpty ? [] : ["items: " + v.items.joined(separator: ", ")])).joined(separator: "\n")
+            switch res.status {
+            case .passed:
+                x += head + ">\n      <system-out>\(esc(detail))</system-out>\n    </testcase>\n"
+            case .failed:
+                x += head + ">\n      <failure type=\"target-failed\" message=\"\(esc(SecretMasker.mask(res.message ?? "")))\">\(esc(detail))</failure>\n    </testcase>\n"
+            case .skipped:
+                x += head + ">\n      <skipped message=\"\(esc(res.message ?? ""))\"/>\n    </testcase>\n"
+            case .error:
+                x += head + ">\n      <error type=\"harness-error\" message=\"\(esc(SecretMasker.mask(res.message ?? "")))\">\(esc(detail))</error>\n    </testcase>\n"
+            }
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+
+    static func seconds(_ ms: Int) -> String {
+        "\(ms / 1_000).\(String(repeating: "0", count: 3 - String(ms % 1_000).count))\(ms % 1_000)"
+    }
+
+    /// Escapes text for XML attributes and content; drops characters XML 1.0 forbids.
+    static func esc(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\n": out += "&#10;"
+            case "\t", "\r": out.unicodeScalars.append(u)
+            default: if u.value >= 0x20 { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+}
