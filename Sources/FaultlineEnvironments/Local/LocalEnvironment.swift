@@ -383,10 +383,31 @@ public struct LocalEnvironment: Sendable {
         return total
     }
 
-    func pidsIn(_ ns: String) async throws -> [Int32] {
+    /// Every process whose network namespace is `ns`.
+    public func pidsIn(_ ns: String) async throws -> [Int32] {
         let r = try await runner.run(["/usr/sbin/ip", "netns", "pids", ns], check: false)
         return r.stdout.split(separator: "\n").compactMap { Int32($0) }
     }
+
+    // MARK: process faults
+
+    /// The postmaster pid of `node`, from its `postmaster.pid`, if PostgreSQL is running.
+    public func postmasterPID(_ node: String) -> Int32? {
+        guard let s = try? String(contentsOfFile: "\(config.dataDir(node))/postmaster.pid", encoding: .utf8),
+              let first = s.split(separator: "\n").first, let pid = Int32(first), Daemons.isAlive(pid) else { return nil }
+        return pid
+    }
+
+    /// Sends `signal` to `node`'s postmaster (SIGQUIT = immediate shutdown, SIGKILL = crash).
+    /// Patroni notices and restarts PostgreSQL, or fails over.
+    public func signalPostgres(_ node: String, _ signal: Int32) throws {
+        guard let pid = postmasterPID(node) else { throw EnvironmentError.unhealthy("PostgreSQL is not running on \(node)") }
+        runner.commandLog?.append("kill -\(signal) \(pid)  # \(node) postmaster")
+        guard kill(pid, signal) == 0 else { throw EnvironmentError.unhealthy("cannot signal PostgreSQL on \(node)") }
+    }
+
+    /// The name of the current leader, from Patroni.
+    public func leaderName() async -> String? { await status(withReplication: false).leader?.name }
 
     // MARK: heal
 

@@ -111,7 +111,7 @@ public enum Secrets {
     public static func mask(_ s: String) -> String {
         var out = s
         let patterns = [
-            #"(?i)(password|passwd|pgpassword)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&'"]+)"#,
+            #"(?i)(password|passwd|pgpassword)("?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&'",}]+)"#,
             #"(?i)(postgres(?:ql)?://[^:/\s]+:)([^@\s]+)(@)"#,
         ]
         for (i, p) in patterns.enumerated() {

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+@testable import FaultlineEnvironments
+
+@Suite struct TemplateTests {
+    @Test func substitutesEveryPlaceholder() throws {
+        let t = Template("a: {{X}}\nb: {{Y}}-{{X}}\n", name: "t")
+        #expect(t.placeholders == ["X", "Y"])
+        #expect(try t.render(["X": "1", "Y": "two"]) == "a: 1\nb: two-1\n")
+    }
+
+    @Test func refusesUnresolvedPlaceholders() {
+        let t = Template("a: {{X}}\nb: {{MISSING}}\n", name: "t")
+        #expect(throws: Template.RenderError.unresolved(template: "t", placeholders: ["MISSING"])) {
+            try t.render(["X": "1"])
+        }
+    }
+
+    @Test func leavesDocumentingCommentsAlone() throws {
+        let t = Template("# Placeholders: {{A}} {{B}}\n; also {{B}}\nkey: {{A}}\n", name: "t")
+        #expect(t.placeholders == ["A"])
+        #expect(try t.render(["A": "x"]) == "# Placeholders: {{A}} {{B}}\n; also {{B}}\nkey: x\n")
+    }
+}
+
+/// Renders the shipped templates under environments/local with a real config.
+@Suite struct ShippedTemplateTests {
+    static let home = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    func environment(_ mutate: (inout LocalConfig) -> Void = { _ in }) -> LocalEnvironment {
+        var c = LocalConfig()
+        c.home = Self.home
+        c.stateDir = "/tmp/faultline-unit"
+        mutate(&c)
+        return LocalEnvironment(config: c, logger: .init(label: "test"))
+    }
+
+    let secrets = LocalEnvironment.SecretSet(superuser: "su-secret", replication: "repl-secret", rewind: "rw-secret", app: "app-secret")
+
+    @Test func patroniConfigForNode2() throws {
+        let env = environment()
+        let text = try env.template("patroni.yml").render(env.values(node: "n2", secrets: secrets))
+        #expect(text.contains("name: n2\n"))
+        #expect(text.contains("listen: 10.77.0.12:8008"))
+        #expect(text.contains("connect_address: 10.77.0.12:5432"))
+        #expect(text.contains("etcd3:\n  hosts: 10.77.0.11:2379,10.77.0.12:2379,10.77.0.13:2379"))
+        #expect(text.contains("synchronous_mode: true"))
+        #expect(text.contains("use_pg_rewind: true"))
+        #expect(text.contains("ttl: 20\n"))
+        #expect(text.contains("data_dir: /tmp/faultline-unit/n2/pgdata/data"))
+        #expect(text.contains("unix_socket_directories: '/tmp/faultline-unit/n2/run'"))
+        #expect(text.contains("password: 'repl-secret'"))
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(!body.contains { $0.contains("{{") }, "every placeholder outside comments is resolved")
+    }
+
+    @Test func dcsApiAndSubnetAreConfigurable() throws {
+        let env = environment { $0.dcsAPI = "etcd"; $0.subnet = "192.168.57.0/24"; $0.ttl = 30 }
+        let text = try env.template("patroni.yml").render(env.values(node: "n1", secrets: secrets))
+        #expect(text.contains("\netcd:\n  hosts: 192.168.57.11:2379"))
+        #expect(text.contains("host all all 192.168.57.0/24 scram-sha-256"))
+        #expect(text.contains("ttl: 30\n"))
+    }
+
+    @Test func haproxyRoutesByPatroniChecks() throws {
+        let env = environment()
+        let text = try env.template("haproxy.cfg").render(env.values(node: nil, secrets: secrets))
+        let rw = text.components(separatedBy: "listen rw")[1].components(separatedBy: "listen ro")[0]
+        #expect(rw.contains("uri /primary"))
+        #expect(rw.contains("server n3 10.77.0.13:5432 check port 8008"))
+        let ro = text.components(separatedBy: "listen ro")[1]
+        #expect(ro.contains("uri /replica"))
+        #expect(text.contains("on-marked-down shutdown-sessions"))
+        #expect(text.contains("bind 10.77.0.1:7000"))
+    }
+
+    @Test func pgbouncerIsTransactionPoolingInFrontOfHAProxy() throws {
+        let env = environment()
+        let text = try env.template("pgbouncer.ini").render(env.values(node: nil, secrets: secrets))
+        #expect(text.contains("pool_mode = transaction"))
+        #expect(text.contains("faultline = host=127.0.0.1 port=5000 dbname=faultline"))
+        #expect(text.contains("listen_addr = 10.77.0.1,127.0.0.1"))
+        #expect(!text.contains("app-secret"), "the password lives in the userlist, not the ini")
+    }
+
+    @Test func etcdMembersKnowEachOther() throws {
+        let env = environment()
+        let text = try env.template("etcd.conf.yml").render(env.values(node: "n3", secrets: secrets))
+        #expect(text.contains("name: n3"))
+        #expect(text.contains("initial-cluster: n1=http://10.77.0.11:2380,n2=http://10.77.0.12:2380,n3=http://10.77.0.13:2380"))
+        #expect(text.contains("enable-v2: true"))
+        #expect(text.contains("pre-vote: true"))
+        #expect(text.contains("enable-grpc-gateway: true"))
+    }
+}
+
+@Suite struct LocalConfigTests {
+    @Test func addressesDeriveFromTheSubnet() {
+        var c = LocalConfig()
+        c.subnet = "10.99.3.0/24"
+        #expect(c.clientIP == "10.99.3.1")
+        #expect(c.hostIP == "10.99.3.254")
+        #expect(c.nodeNames == ["n1", "n2", "n3"])
+        #expect(c.nodeIP("n2") == "10.99.3.12")
+        #expect(c.readWrite.contains("host=10.99.3.1 port=5000"))
+        #expect(!c.readWrite.contains("password"))
+    }
+
+    @Test(arguments: ["10.77.0.0/16", "8.8.8.0/24", "10.77.0.5/24", "nonsense", "300.1.1.0/24"])
+    func refusesBadSubnets(_ subnet: String) {
+        var c = LocalConfig()
+        c.subnet = subnet
+        #expect(throws: EnvironmentError.self) { try c.validate() }
+        do { try c.validate() } catch { #expect(error.exitCode == 2) }
+    }
+
+    @Test func refusesUnsafeTiming() {
+        var c = LocalConfig()
+        c.ttl = 10
+        c.loopWait = 2
+        c.retryTimeout = 5
+        #expect(throws: EnvironmentError.self) { try c.validate() }
+    }
+
+    @Test func acceptsTheDefaults() throws {
+        try LocalConfig().validate()
+    }
+}
+
+@Suite struct ClusterStatusTests {
+    /// Recorded from Patroni 4.1.5's GET /cluster on the local environment.
+    static let healthy = #"""
+    {"members": [{"name": "n1", "role": "leader", "state": "running", "api_url": "http://10.77.0.11:8008/patroni", "host": "10.77.0.11", "port": 5432, "timeline": 1}, {"name": "n2", "role": "replica", "state": "streaming", "api_url": "http://10.77.0.12:8008/patroni", "host": "10.77.0.12", "port": 5432, "timeline": 1, "receive_lag": 0, "receive_lsn": "0/447FAF0", "replay_lag": 0, "replay_lsn": "0/447FAF0", "lag": 0, "lsn": "0/447FAF0"}, {"name": "n3", "role": "sync_standby", "state": "streaming", "api_url": "http://10.77.0.13:8008/patroni", "host": "10.77.0.13", "port": 5432, "timeline": 1, "receive_lag": 0, "receive_lsn": "0/447FAF0", "replay_lag": 0, "replay_lsn": "0/447FAF0", "lag": 0, "lsn": "0/447FAF0"}], "scope": "faultline"}
+    """#
+
+    @Test func parsesMembersRolesAndLag() throws {
+        let m = try ClusterStatus.members(fromPatroniCluster: Self.healthy, expected: ["n1", "n2", "n3"])
+        #expect(m.map(\.name) == ["n1", "n2", "n3"])
+        #expect(m[0].isLeader && m[0].timeline == 1 && m[0].lagBytes == nil)
+        #expect(m[2].isSync && m[2].lagBytes == 0)
+        #expect(ClusterStatus.problems(members: m, expected: 3, sync: 1).isEmpty)
+    }
+
+    @Test func absentMemberIsDownAndUnhealthy() throws {
+        let oneGone = #"{"members": [{"name": "n2", "role": "leader", "state": "running", "host": "10.77.0.12", "timeline": 2}, {"name": "n3", "role": "sync_standby", "state": "streaming", "host": "10.77.0.13", "timeline": 2, "lag": 0}]}"#
+        let m = try ClusterStatus.members(fromPatroniCluster: oneGone, expected: ["n1", "n2", "n3"])
+        #expect(m.first { $0.name == "n1" }?.role == "down")
+        let p = ClusterStatus.problems(members: m, expected: 3, sync: 1)
+        #expect(p == ["1 of 2 replicas streaming (n1 absent)"])
+    }
+
+    @Test func flagsTwoLeadersTimelineSplitAndMissingSync() throws {
+        let split = #"{"members": [{"name": "n1", "role": "leader", "state": "running", "timeline": 2}, {"name": "n2", "role": "leader", "state": "running", "timeline": 3}, {"name": "n3", "role": "replica", "state": "streaming", "timeline": 2, "lag": "unknown"}]}"#
+        let m = try ClusterStatus.members(fromPatroniCluster: split, expected: ["n1", "n2", "n3"])
+        #expect(m[2].lagBytes == nil, "'unknown' lag is not a number")
+        let p = ClusterStatus.problems(members: m, expected: 3, sync: 1)
+        #expect(p.contains("2 leaders: n1,n2"))
+        #expect(p.contains("0 of 1 synchronous standbys"))
+    }
+
+    @Test func rejectsAnswersWithoutMembers() {
+        #expect(throws: (any Error).self) { try ClusterStatus.members(fromPatroniCluster: #"{"scope":"x"}"#, expected: []) }
+    }
+}
+
+@Suite struct SecretsTests {
+    @Test(arguments: [
+        ("host=a password=hunter2 user=b", "host=a password=*** user=b"),
+        ("PGPASSWORD=hunter2 psql", "PGPASSWORD=*** psql"),
+        (#"{"password": "hunter2"}"#, #"{"password": ***}"#),
+        ("postgresql://app:hunter2@10.0.0.1/db", "postgresql://app:***@10.0.0.1/db"),
+        ("host=a user=b", "host=a user=b"),
+    ])
+    func masksPasswords(_ pair: (String, String)) {
+        #expect(Secrets.mask(pair.0) == pair.1)
+        #expect(!Secrets.mask(pair.0).contains("hunter2"))
+    }
+}
+
+@Suite struct DaemonSpecTests {
+    @Test func launchesThroughNamespaceAndUserKeepingThePid() {
+        let spec = DaemonSpec(name: "n1-patroni", netns: "fl-n1", user: "postgres", environment: ["HOME": "/h"], argv: ["/bin/patroni", "/c.yml"])
+        let argv = spec.launchArgv(pidFile: "/p/n1.pid", logFile: "/l/n1.log")
+        #expect(Array(argv.prefix(3)) == ["/usr/bin/setsid", "-f", "/bin/sh"])
+        let tail = Array(argv.suffix(from: argv.firstIndex(of: "/p/n1.pid")!))
+        #expect(tail == ["/p/n1.pid", "/l/n1.log", "/usr/bin/nsenter", "--net=/run/netns/fl-n1",
+                         "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
+                         "/usr/bin/env", "HOME=/h", "/bin/patroni", "/c.yml"])
+        #expect(argv[4].contains("exec \"$@\""), "the shell execs, so the recorded pid is the daemon's")
+    }
+}

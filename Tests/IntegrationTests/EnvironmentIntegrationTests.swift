@@ -1,0 +1,121 @@
+import FaultlineEnvironments
+import FaultlinePG
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Integration {
+    /// The local environment itself: bring-up, health by REST and by SQL, the endpoints, heal, teardown.
+    @Suite struct LocalEnvironmentTests {
+        @Test func upServesWritesAndReadsThenDownLeavesNothing() async throws {
+            let cfg = ClusterFixture.config
+            if let old = LocalEnvironment.existing(stateDir: cfg.stateDir, logger: ClusterFixture.logger) {
+                try await old.down()
+            }
+            let env = LocalEnvironment(config: cfg, logger: ClusterFixture.logger)
+            let report = try await env.up()
+
+            // Health through Patroni's REST API.
+            let s = report.status
+            #expect(s.members.count == 3)
+            #expect(s.members.filter(\.isLeader).count == 1)
+            #expect(s.members.filter(\.isSync).count == 1)
+            #expect(s.members.filter { !$0.isLeader }.allSatisfy { $0.state == "streaming" })
+            #expect(s.healthy, "\(s.problems)")
+
+            // Health through SQL: the leader's pg_stat_replication.
+            let leader = try #require(s.leader?.name)
+            let rows = try env.replicationRows(on: leader)
+            #expect(rows.count == 2)
+            #expect(rows.filter { $0.syncState == "sync" }.count == 1)
+            #expect(rows.allSatisfy { $0.state == "streaming" })
+            #expect(Set(rows.map(\.applicationName)) == Set(cfg.nodeNames).subtracting([leader]))
+
+            // Write through PgBouncer and through HAProxy's read-write port; read back from a replica.
+            let marker = "up-\(UInt32.random(in: 0...UInt32.max))"
+            let viaPooler = try PGConnection(cfg.pooler)
+            try viaPooler.exec("create table if not exists env_check(tag text, via text)")
+            try viaPooler.exec("insert into env_check values ($1, 'pgbouncer')", [marker])
+            viaPooler.close()
+            let viaHAProxy = try PGConnection(cfg.readWrite)
+            #expect(try viaHAProxy.exec("select pg_is_in_recovery()").scalar == "f")
+            #expect(try viaHAProxy.exec("select host(inet_server_addr())").scalar == cfg.nodeIP(leader))
+            try viaHAProxy.exec("insert into env_check values ($1, 'haproxy')", [marker])
+            viaHAProxy.close()
+
+            let replica = try PGConnection(cfg.readOnly)
+            #expect(try replica.exec("select pg_is_in_recovery()").scalar == "t")
+            var seen = 0
+            for _ in 0..<50 where seen < 2 {
+                seen = Int(try replica.exec("select count(*) from env_check where tag = $1", [marker]).scalar ?? "0") ?? 0
+                if seen < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(seen == 2, "both rows replicated to the replica behind the read-only port")
+            replica.close()
+
+            // A second `up` is refused and changes nothing.
+            await #expect(throws: EnvironmentError.alreadyUp("local")) { try await env.up() }
+            #expect(await env.status(withReplication: false).healthy)
+
+            // Tear down: no namespace, no process, no mount, no state.
+            let pids = try await cfg.allNetns.asyncFlatMap { try await env.pidsIn($0) }
+            #expect(!pids.isEmpty)
+            try await env.down()
+            #expect(try await env.leftovers() == [])
+            #expect(pids.allSatisfy { !Daemons.isAlive($0) }, "every process of the environment is gone")
+            #expect(!FileManager.default.fileExists(atPath: cfg.stateDir))
+        }
+
+        @Test func healRestartsWhatIsDownAndRemovesFaultRules() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let env = fx.env
+            let leader = try await fx.primaryName()
+            let replica = try #require(env.config.nodeNames.first { $0 != leader })
+            // Damage: a replica's Patroni and PostgreSQL killed, a DROP rule in another node's namespace.
+            await env.daemons.stop("\(replica)-patroni", signal: SIGKILL, grace: .seconds(1))
+            try? env.signalPostgres(replica, SIGKILL)
+            let ruled = env.config.nodeNetns(leader)
+            try await env.runner.run(["/usr/sbin/ip", "netns", "exec", ruled, "/usr/sbin/iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9999", "-j", "DROP"])
+            #expect(!env.daemons.isRunning("\(replica)-patroni"))
+
+            let healed = try await env.heal()
+            #expect(healed.healthy, "\(healed.problems)")
+            #expect(env.daemons.isRunning("\(replica)-patroni"))
+            let rules = try await env.runner.run(["/usr/sbin/ip", "netns", "exec", ruled, "/usr/sbin/iptables", "-S", "INPUT"]).stdout
+            #expect(!rules.contains("9999"))
+            #expect(try await fx.primaryName() == leader, "heal does not fail over a healthy primary")
+        }
+
+        @Test func refusesWithDistinctExitCodes() async throws {
+            var bad = ClusterFixture.config
+            bad.subnet = "8.8.8.0/24"
+            let env = LocalEnvironment(config: bad, logger: ClusterFixture.logger)
+            do {
+                _ = try await env.up()
+                Issue.record("a public subnet was accepted")
+            } catch let e as EnvironmentError {
+                #expect(e.exitCode == 2)
+                #expect(!e.description.contains("\n"))
+            }
+            var missing = ClusterFixture.config
+            missing.patroni = "/nonexistent/patroni"
+            do {
+                _ = try await LocalEnvironment(config: missing, logger: ClusterFixture.logger).up()
+                Issue.record("a missing Patroni was accepted")
+            } catch let e as EnvironmentError {
+                #expect(e == .requirementMissing("/nonexistent/patroni"))
+                #expect(e.exitCode == 4)
+            }
+        }
+    }
+}
+
+extension Sequence {
+    func asyncFlatMap<T>(_ f: (Element) async throws -> [T]) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out += try await f(e) }
+        return out
+    }
+}
