@@ -1,7 +1,268 @@
 import ArgumentParser
+import Dispatch
+import Faultline
+import FaultlineReports
+import Foundation
+import Logging
+import Scenarios
+import Synchronization
 
-// Placeholder until the owning change lands.
+/// `faultline run <scenario>`: runs one scenario against an environment and writes reports/<run-id>/.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not built yet)")
-    func run() async throws { throw ExitCode(3) }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a scenario: steady state, load on, inject, await, heal, settle, load off, verdicts.",
+        discussion: """
+        Parameters a scenario exposes can be overridden with --set key=value (repeatable):
+          rto, settle, steady, sustain, await, p99, p99-during   durations: 500ms, 20s, 2m
+          rate, write-rate, read-rate, lost-writes               whole numbers
+          error-budget, error-budget-during                      ratios: 0.01 or 1%
+
+        Ctrl-C stops the run: the faults are undone (heal) and the load stopped before faultline exits.
+        If faultline itself is killed, the fault ledger (<reports>/fault-ledger.json) keeps what to undo.
+
+        Reports: <reports>/<run-id>/report.json, report.md, junit.xml, timeline.jsonl, ledger.jsonl, commands.log.
+
+        Exit codes: 0 every target met; 1 a target failed; 2 bad input; 3 harness or environment error.
+
+        Examples:
+          faultline run kill-primary --dry-run
+          faultline run kill-primary --set rto=20s --set steady=5s
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Scenario name (see `faultline list`).", valueName: "scenario"))
+    var name: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, key=value. Repeatable.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Print the plan and exit; touches nothing.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Environment driver.", valueName: "name"))
+    var environment = "local"
+
+    @Option(help: ArgumentHelp("Directory for reports and the fault ledger.", valueName: "dir"))
+    var reports = "reports"
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel = "notice"
+
+    func run() async throws {
+        // Bad input: one line, exit 2, nothing touched.
+        let scenario: Scenario
+        let level: Logger.Level
+        do {
+            scenario = try Self.resolve(name: name, overrides: overrides)
+            guard let l = Logger.Level(rawValue: logLevel) else { throw InputError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error") }
+            level = l
+        } catch {
+            printError("faultline: \(error)")
+            throw ExitCode(ExitStatus.badInput.rawValue)
+        }
+
+        if dryRun {
+            print(Self.dryRunText(scenario, overrides: overrides, environment: environment), terminator: "")
+            return
+        }
+
+        var logger = Logger(label: "faultline.run") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        let env: any Environment, load: any LoadDriver
+        do {
+            env = try makeEnvironment(name: environment, logger: logger)
+            load = try makeLoadDriver(for: scenario, environmentName: environment, logger: logger)
+        } catch {
+            printError("faultline: \(describe(error))")
+            throw ExitCode(ExitStatus.harnessError.rawValue)
+        }
+
+        let started = Date()
+        let runId = Self.runId(scenario: scenario.name, at: started)
+        let root = URL(fileURLWithPath: reports, isDirectory: true)
+        let ledger = JSONFileFaultLedger(url: root.appendingPathComponent("fault-ledger.json"))
+        let progress = ProgressLine(isTerminal: isatty(2) == 1)
+        let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
+                            logger: logger, onProgress: { progress.show($0) })
+        printError("faultline: run \(runId): \(scenario.name) on \(environment) (Ctrl-C heals and stops)")
+
+        // Ctrl-C cancels the run; the runner heals and stops the load on the way out.
+        let observations: Observations = await withTaskGroup(of: Observations?.self) { group in
+            group.addTask { await runner.run(scenario) }
+            group.addTask {
+                await Interrupt.next()
+                return nil
+            }
+            var result: Observations?
+            while let next = await group.next() {
+                if let o = next { result = o; group.cancelAll() } else if result == nil {
+                    progress.finish()
+                    printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
+                    group.cancelAll()
+                }
+            }
+            return result ?? Observations(harnessErrors: ["the run ended without observations"], cancelled: true)
+        }
+        progress.finish()
+
+        let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: environment,
+                               startedAt: Self.iso8601(started), durationMs: Int(Date().timeIntervalSince(started) * 1_000),
+                               observations: observations)
+        do {
+            let dir = try ReportWriter.write(report, commands: await env.commandLog(), under: root)
+            print(Self.summary(report))
+            print("reports: \(dir.path)")
+        } catch {
+            print(Self.summary(report))
+            printError("faultline: cannot write reports under \(root.path): \(describe(error))")
+            throw ExitCode(ExitStatus.harnessError.rawValue)
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// The scenario with `--set` applied, or a one-line `InputError`.
+    static func resolve(name: String, overrides: [String]) throws(InputError) -> Scenario {
+        let s = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
+        if let problem = s.problems().first { throw InputError("scenario '\(name)' after --set: \(problem)") }
+        return s
+    }
+
+    static func dryRunText(_ s: Scenario, overrides: [String], environment: String) -> String {
+        var out = "\(s.name) on \(environment): dry run, nothing is touched\n"
+        if !s.summary.isEmpty { out += "  \(s.summary)\n" }
+        if !overrides.isEmpty { out += "  --set " + overrides.joined(separator: " --set ") + "\n" }
+        out += "\n" + s.planLines().map { "  \($0)\n" }.joined()
+        return out
+    }
+
+    /// One line a verdict, then the outcome.
+    static func summary(_ r: RunReport) -> String {
+        let width = r.verdicts.map(\.title.count).max() ?? 0
+        var out = "\n\(r.scenario.name): \(r.status) (exit \(r.exitCode))\n"
+        for v in r.verdicts {
+            let res = v.result
+            var line = "  \(res.status.rawValue.uppercased().padding(7)) \(v.title.padding(width))"
+            if let m = res.measured { line += "  \(m)" }
+            if let t = res.target { line += " (target ≤ \(t))" }
+            if res.status != .passed, let msg = res.message { line += "  \(SecretMasker.mask(msg))" }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    static func runId(scenario: String, at date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "\(scenario)-\(f.string(from: date))Z"
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+}
+
+/// The live status line on standard error: rewritten in place on a terminal, one line per phase otherwise.
+final class ProgressLine: Sendable {
+    private struct State { var lastPhase: RunPhase?; var lastDrawMs = Int.min; var drawn = false }
+    private let state = Mutex(State())
+    let isTerminal: Bool
+
+    init(isTerminal: Bool) { self.isTerminal = isTerminal }
+
+    func show(_ p: RunProgress) {
+        let text = Self.format(p)
+        state.withLock { s in
+            let phaseChanged = p.phase != s.lastPhase
+            if isTerminal {
+                guard phaseChanged || p.elapsedMs - s.lastDrawMs >= 250 else { return }
+                if phaseChanged, s.drawn { FileDescriptorWriter.write("\n", fd: 2) }
+                FileDescriptorWriter.write("\r\u{1B}[2K" + text, fd: 2)
+                s.drawn = true
+            } else {
+                guard phaseChanged || p.elapsedMs - s.lastDrawMs >= 5_000 else { return }
+                FileDescriptorWriter.write(text + "\n", fd: 2)
+            }
+            s.lastPhase = p.phase
+            s.lastDrawMs = p.elapsedMs
+        }
+    }
+
+    func finish() {
+        state.withLock { s in
+            if isTerminal, s.drawn { FileDescriptorWriter.write("\n", fd: 2) }
+            s.drawn = false
+        }
+    }
+
+    /// `[  23.4 s] await         ok 398/s  err 12/s (240 errors)  n1=down n2=primary/tl2 n3=sync_standby/tl2`
+    static func format(_ p: RunProgress) -> String {
+        let t = "\(p.elapsedMs / 1_000).\(p.elapsedMs % 1_000 / 100) s"
+        var line = "[\(String(repeating: " ", count: max(0, 8 - t.count)))\(t)] \(p.phase.rawValue.padding(12))"
+        if let l = p.load {
+            line += "  ok \(Int(l.okPerSecond.rounded()))/s  err \(Int(l.errorsPerSecond.rounded()))/s (\(l.totalErrors) errors)"
+        }
+        if let topo = p.topology { line += "  \(topo)" }
+        return line
+    }
+}
+
+/// Raw writes to a file descriptor (stderr progress must not wait for stdout buffering).
+enum FileDescriptorWriter {
+    static func write(_ s: String, fd: Int32) {
+        var bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+}
+
+/// SIGINT as an async event. The first Ctrl-C ends `next()`; later ones are ignored while the heal runs
+/// (kill faultline hard and run `faultline heal` if the heal itself hangs).
+enum Interrupt {
+    static func next() async {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let box = OnceContinuation()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                box.set(c)
+                source.setEventHandler { box.resume() }
+                source.resume()
+            }
+        } onCancel: {
+            box.resume()
+        }
+        source.cancel()
+    }
+
+    /// Resumes a continuation exactly once, whichever of signal and cancellation comes first (even before it is set).
+    final class OnceContinuation: Sendable {
+        private let state = Mutex<(CheckedContinuation<Void, Never>?, Bool)>((nil, false))
+        func set(_ c: CheckedContinuation<Void, Never>) {
+            let resumeNow = state.withLock { s -> Bool in
+                if s.1 { return true }
+                s.0 = c
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+        func resume() {
+            let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                if s.1 { return nil }
+                s.1 = true
+                let c = s.0
+                s.0 = nil
+                return c
+            }
+            c?.resume()
+        }
+    }
 }
