@@ -13,9 +13,10 @@ public enum LoadExport {
     public struct Summary: Codable, Sendable, Equatable {
         public var runID: String?
         public var durationMs: Double?
+        public var loadStartMs: Double?
         public var latency: [String: LatencySummary]
         public var totals: [String: WorkloadTotals]
-        /// Acknowledged ok requests per second, per workload, over the whole run.
+        /// Ok requests per second, per workload, while the workers were sending (durationMs - loadStartMs).
         public var throughput: [String: Double]
         public var acked: Int
         public var indeterminate: Int
@@ -25,8 +26,8 @@ public enum LoadExport {
     }
 
     public static func summary(of obs: LoadObservations, config: [String: String] = [:]) -> Summary {
-        let seconds = max((obs.durationMs ?? 0) / 1000, 1e-9)
-        return Summary(runID: obs.runID, durationMs: obs.durationMs, latency: obs.latency, totals: obs.totals,
+        let seconds = max(obs.loadSeconds ?? 0, 1e-9)
+        return Summary(runID: obs.runID, durationMs: obs.durationMs, loadStartMs: obs.loadStartMs, latency: obs.latency, totals: obs.totals,
                        throughput: obs.totals.mapValues { ((Double($0.ok) / seconds) * 10).rounded() / 10 },
                        acked: obs.acked.count, indeterminate: obs.indeterminate.count, notes: obs.notes, config: config)
     }

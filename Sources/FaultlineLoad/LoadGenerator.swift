@@ -106,6 +106,7 @@ public final class LoadGenerator: Sendable {
     /// Cancelling the calling task stops the run the same way as `stop()`.
     public func run(until stop: LoadStop) async throws(LoadError) -> LoadObservations {
         guard !started.exchange(true, ordering: .relaxed) else { throw LoadError.alreadyRun }
+        let origin = monotonicNs()
         var limit = config.maxDuration
         if case .after(let d) = stop {
             guard LoadLimits.duration.contains(d) else {
@@ -116,7 +117,7 @@ public final class LoadGenerator: Sendable {
         let scales = try await preflight()
 
         let total = config.workloads.reduce(0) { $0 + $1.clients }
-        let run = RunShared(config: config, workers: total, endNs: limit.nanoseconds, logger: logger)
+        let run = RunShared(config: config, workers: total, originNs: origin, limitNs: limit.nanoseconds, logger: logger)
         shared.withLock { $0 = run }
         if stopRequested.load(ordering: .relaxed) { run.stop.set() }
         var workers: [Worker] = []
@@ -141,7 +142,7 @@ public final class LoadGenerator: Sendable {
     public func snapshot() -> LoadSnapshot {
         guard let run = shared.withLock({ $0 }) else { return LoadSnapshot() }
         var snap = LoadSnapshot()
-        if let t0 = run.gate.startNs { snap.elapsed = .nanoseconds(monotonicNs() - t0) }
+        if run.gate.startNs != nil { snap.elapsed = .nanoseconds(monotonicNs() - run.originNs) }
         snap.acked = run.ackedTotal.load(ordering: .relaxed)
         snap.indeterminate = run.indeterminateTotal.load(ordering: .relaxed)
         run.timeline.withLock { s in
@@ -215,11 +216,12 @@ public final class LoadGenerator: Sendable {
     private func collect(_ run: RunShared, _ workers: [Worker]) -> LoadObservations {
         let lastNs = workers.map(\.lastNs).max() ?? 0
         let windows: [TimelineWindow] = run.timeline.withLock { s in
-            s.builder.finish(windowCount: run.math.count(coveringNs: min(lastNs, run.endNs)))
+            s.builder.finish(windowCount: run.math.count(coveringNs: min(lastNs, workers.map(\.endNs).max() ?? lastNs)))
             return s.builder.finalized
         }
         var obs = LoadObservations(windows: windows, runID: config.workloads.contains { $0.kind == .ledger } ? config.runID : nil,
                                    durationMs: round3(Double(lastNs) / 1e6))
+        obs.loadStartMs = round3(Double(workers.map(\.startNs).min() ?? 0) / 1e6)
         for (w, wc) in config.workloads.enumerated() {
             let mine = workers.filter { $0.workload == w }
             var hist = makeRunHistogram()

@@ -11,8 +11,10 @@ final class RunShared: Sendable {
     let math: WindowMath
     let stop = StopFlag()
     let gate: StartGate
-    /// The planned end, ns after the common start.
-    let endNs: Int64
+    /// Offsets (windows, ledger times) count from here: the moment `run` was called.
+    let originNs: Int64
+    /// How long the load runs once every worker is connected, ns.
+    let limitNs: Int64
     let logger: Logger
     let timeline: Mutex<TimelineState>
     let ackedTotal = Atomic<Int>(0)
@@ -25,12 +27,13 @@ final class RunShared: Sendable {
         var watermarks: [Int]
     }
 
-    init(config: LoadConfig, workers: Int, endNs: Int64, logger: Logger) {
+    init(config: LoadConfig, workers: Int, originNs: Int64, limitNs: Int64, logger: Logger) {
         self.config = config
         self.names = config.workloads.map(\.name)
         self.math = WindowMath(length: config.windowLength)
         self.gate = StartGate(parties: workers)
-        self.endNs = endNs
+        self.originNs = originNs
+        self.limitNs = limitNs
         self.logger = logger
         self.timeline = Mutex(TimelineState(builder: TimelineBuilder(names: names, math: math),
                                             watermarks: Array(repeating: 0, count: workers)))
@@ -87,6 +90,10 @@ final class Worker: @unchecked Sendable {
     private var nextConnectNs: Int64 = .min
     private var jitter: SplitMix64
     private var t0: Int64 = 0
+    /// When the load started (all workers connected), ns after the origin.
+    private(set) var startNs: Int64 = 0
+    /// The planned end, ns after the origin.
+    private(set) var endNs: Int64 = 0
     private var connectFailures = 0
     private var lastError: Outcome?
 
@@ -120,7 +127,9 @@ final class Worker: @unchecked Sendable {
     func run() {
         // First connection before the common start; a failure here is retried (and counted) in the loop.
         conn = try? PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
-        t0 = shared.gate.arrive()
+        t0 = shared.originNs
+        startNs = max(0, shared.gate.arrive() - t0)
+        endNs = startNs + shared.limitNs
         switch cfg.mode {
         case .closed: runClosed()
         case .open(let rate, let arrival):
@@ -141,10 +150,10 @@ final class Worker: @unchecked Sendable {
     private func runClosed() {
         while !mustStop {
             let start = nowNs()
-            if start >= shared.endNs { break }
+            if start >= endNs { break }
             if !ensureConnection(at: start) {
                 // In backoff: wait (bounded by the end) rather than spin.
-                _ = sleep(untilNs: t0 + min(nextConnectNs, shared.endNs), stop: shared.stop)
+                _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
                 continue
             }
             let result = runner.run(on: conn!)
@@ -154,14 +163,14 @@ final class Worker: @unchecked Sendable {
 
     private func runOpen(_ scheduleIn: OpenLoopSchedule) {
         var schedule = scheduleIn
-        var next = schedule.next()
-        while !mustStop, next < shared.endNs {
+        var next = startNs + schedule.next()
+        while !mustStop, next < endNs {
             if nowNs() < next {
                 if !sleep(untilNs: t0 + next, stop: shared.stop) { break }
                 continue
             }
             let now = nowNs()
-            if now >= shared.endNs { break }
+            if now >= endNs { break }
             if conn == nil, now < nextConnectNs {
                 // Reconnect backoff: this request fails at once, as it would in a client's pool.
                 record(.connectionRefused, latencyNs: nil, atNs: now)
@@ -172,14 +181,14 @@ final class Worker: @unchecked Sendable {
                 let result = runner.run(on: conn!)
                 handle(result, startNs: next, doneNs: nowNs())
             }
-            next = schedule.next()
+            next = startNs + schedule.next()
         }
         // Requests that were due (intended start passed, before the end) but never sent.
-        let cutoff = min(nowNs(), shared.endNs)
+        let cutoff = min(nowNs(), endNs)
         var guardCount = 0
         while next < cutoff, guardCount < 100_000_000 {
             unsent += 1; guardCount += 1
-            next = schedule.next()
+            next = startNs + schedule.next()
         }
     }
 

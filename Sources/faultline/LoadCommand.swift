@@ -261,7 +261,7 @@ struct LoadCommand: AsyncParsableCommand {
     // MARK: - Output
 
     static func report(_ obs: LoadObservations, config: LoadConfig) -> String {
-        let seconds = max((obs.durationMs ?? 0) / 1000, 1e-9)
+        let seconds = max(obs.loadSeconds ?? 0, 1e-9)
         func ms(_ us: Int?) -> String { us.map { String(format: "%.2f", Double($0) / 1000) } ?? "-" }
         var lines = [String(format: "run %@  duration %.1f s", obs.runID ?? config.runID, seconds)]
         let header = ["workload", "ok", "ok/s", "errors", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms"]

@@ -104,8 +104,10 @@ public struct LoadObservations: Codable, Sendable, Equatable {
 
     /// The run id the ledger rows carry (`faultline_ledger.run_id`); nil when no ledger workload ran.
     public var runID: String?
-    /// How long the load ran, ms (from the common start to the last worker's stop).
+    /// When the last worker stopped, ms since the load generator was started (the offsets' origin).
     public var durationMs: Double?
+    /// When the workers started sending (all had made their first connection attempt), ms since the origin.
+    public var loadStartMs: Double?
     /// Whole-run counts per workload.
     public var totals: [String: WorkloadTotals]
     /// Anything the reader must know to interpret the run (for example "ledger capped at N writes").
@@ -113,19 +115,20 @@ public struct LoadObservations: Codable, Sendable, Equatable {
 
     public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
                 latency: [String: LatencySummary] = [:], runID: String? = nil, durationMs: Double? = nil,
-                totals: [String: WorkloadTotals] = [:], notes: [String] = []) {
+                totals: [String: WorkloadTotals] = [:], notes: [String] = [], loadStartMs: Double? = nil) {
         self.windows = windows
         self.acked = acked
         self.indeterminate = indeterminate
         self.latency = latency
         self.runID = runID
         self.durationMs = durationMs
+        self.loadStartMs = loadStartMs
         self.totals = totals
         self.notes = notes
     }
 
     private enum CodingKeys: String, CodingKey {
-        case windows, acked, indeterminate, latency, runID, durationMs, totals, notes
+        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes
     }
 
     /// Decodes older documents too: the fields added after the first version are optional on input.
@@ -137,6 +140,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
         latency = try c.decode([String: LatencySummary].self, forKey: .latency)
         runID = try c.decodeIfPresent(String.self, forKey: .runID)
         durationMs = try c.decodeIfPresent(Double.self, forKey: .durationMs)
+        loadStartMs = try c.decodeIfPresent(Double.self, forKey: .loadStartMs)
         totals = try c.decodeIfPresent([String: WorkloadTotals].self, forKey: .totals) ?? [:]
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
@@ -161,6 +165,14 @@ public struct WorkloadTotals: Codable, Sendable, Equatable {
     }
 
     public var errorCount: Int { errors.values.reduce(0, +) }
+}
+
+extension LoadObservations {
+    /// How long the workers were sending, seconds (`durationMs - loadStartMs`); nil if unknown.
+    public var loadSeconds: Double? {
+        guard let d = durationMs else { return nil }
+        return max(0, d - (loadStartMs ?? 0)) / 1000
+    }
 }
 
 /// Outcome keys encode as JSON object keys (`{"read_only": 3}`) rather than a flat array.

@@ -1,0 +1,84 @@
+import Faultline
+import Logging
+import Synchronization
+
+/// The scenario runner's `LoadDriver`, backed by `LoadGenerator`: each scenario workload runs open loop
+/// at its rate; `run` returns when the calling task is cancelled (or after `LoadConfig.maxDuration`).
+public final class LoadGeneratorDriver: LoadDriver {
+    /// Where the workloads connect.
+    public struct Endpoints: Sendable {
+        /// Ledger writes (HAProxy read-write, PgBouncer, or a multi-host string with target_session_attrs=read-write).
+        public var writes: String
+        /// Replica reads (HAProxy read-only).
+        public var reads: String
+        /// Where `verifyWrites` reads the ledger back; defaults to `writes`.
+        public var verify: String?
+        public init(writes: String, reads: String, verify: String? = nil) {
+            self.writes = writes
+            self.reads = reads
+            self.verify = verify
+        }
+    }
+
+    public let endpoints: Endpoints
+    /// Clients (connections) per workload.
+    public let clients: Int
+    private let logger: Logger
+    private let tune: @Sendable (inout LoadConfig) -> Void
+    private let current = Mutex<LoadGenerator?>(nil)
+    private let lastRunID = Mutex<String?>(nil)
+
+    /// `tune` may adjust timeouts, window length, caps... before each run.
+    public init(endpoints: Endpoints, clients: Int = 4, logger: Logger,
+                tune: @escaping @Sendable (inout LoadConfig) -> Void = { _ in }) {
+        self.endpoints = endpoints
+        self.clients = clients
+        self.logger = logger
+        self.tune = tune
+    }
+
+    /// The `LoadConfig` for the scenario's workloads (rate 0 workloads are left out).
+    public func config(for workloads: [Workload]) -> LoadConfig {
+        let wcs = workloads.filter { $0.rate > 0 }.map { w in
+            switch w {
+            case .ledgerWrites(let r):
+                WorkloadConfig(kind: .ledger, conninfo: endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform), name: w.name)
+            case .replicaReads(let r):
+                WorkloadConfig(kind: .reads, conninfo: endpoints.reads, clients: clients, mode: .open(rate: Double(r), arrival: .uniform), name: w.name)
+            }
+        }
+        var c = LoadConfig(workloads: wcs)
+        tune(&c)
+        return c
+    }
+
+    public func run(_ workloads: [Workload]) async throws -> LoadObservations {
+        let config = config(for: workloads)
+        guard !config.workloads.isEmpty else { return LoadObservations() }
+        let generator: LoadGenerator
+        do { generator = try LoadGenerator(config: config, logger: logger) } catch { throw LoadError.invalidConfig(error) }
+        current.withLock { $0 = generator }
+        lastRunID.withLock { $0 = config.runID }
+        defer { current.withLock { $0 = nil } }
+        return try await generator.run(until: .stopped)
+    }
+
+    public func progress() async -> LoadProgress {
+        guard let g = current.withLock({ $0 }) else { return LoadProgress() }
+        return g.snapshot().progress
+    }
+
+    public func verifyWrites(_ ids: [String]) async throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        guard let runID = lastRunID.withLock({ $0 }) else { return ids }
+        let found = try await LoadGenerator.ledgerPresence(ids: ids, runID: runID, conninfo: endpoints.verify ?? endpoints.writes)
+        return ids.filter { !found.contains($0) }
+    }
+}
+
+extension LoadSnapshot {
+    /// The runner's progress shape.
+    public var progress: LoadProgress {
+        LoadProgress(okPerSecond: okPerSecond, errorsPerSecond: errorsPerSecond, totalOk: ok, totalErrors: errorCount)
+    }
+}
