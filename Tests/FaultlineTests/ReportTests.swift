@@ -143,3 +143,15 @@ struct ReportTests {
         #expect(try await ledger.entries() == [b])
     }
 }
+
+@Suite("Secrets in errors")
+struct SecretErrorTests {
+    @Test func describeMasksErrorDescriptions() {
+        #expect(describe(FakeError("psql: host=n1 password=s3cret failed")) == "psql: host=n1 password=*** failed")
+    }
+
+    @Test func errorsWithoutADescriptionGiveOnlyTheirType() {
+        struct Opaque: Error { var secret = "s3cret" }
+        #expect(describe(Opaque()) == "Opaque")
+    }
+}

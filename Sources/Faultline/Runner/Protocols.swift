@@ -87,8 +87,8 @@ public struct RunProgress: Sendable, Equatable {
     }
 }
 
-/// A short, secret-free description of an error for reports and logs.
+/// A short, secret-free description of an error for reports and logs (passwords and tokens masked).
 public func describe(_ error: any Error) -> String {
-    if let e = error as? CustomStringConvertible { return e.description }
+    if let e = error as? CustomStringConvertible { return SecretMasker.mask(e.description) }
     return String(describing: type(of: error))
 }
