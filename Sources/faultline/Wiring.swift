@@ -1,4 +1,5 @@
 import Faultline
+import FaultlineLoad
 import Logging
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -12,11 +13,16 @@ func makeEnvironment(name: String, logger: Logger) throws -> any Environment {
     throw WiringError("environment '\(name)' is not wired into `faultline run` yet (Sources/faultline/Wiring.swift)")
 }
 
-/// The load generator for `scenario`'s workloads against `environment`, adapted to `LoadDriver`.
-/// The runner stops it by cancelling the task that called `run` (adapter: call `LoadGenerator.stop()`
-/// from a task cancellation handler and return the observations).
+/// The load generator for `scenario`'s workloads against the environment, adapted to `LoadDriver`
+/// (FaultlineLoad's `LoadGeneratorDriver`). The runner stops it by cancelling the task that called `run`.
 func makeLoadDriver(for scenario: Scenario, environmentName: String, logger: Logger) throws -> any LoadDriver {
-    throw WiringError("the load generator is not wired into `faultline run` yet (Sources/faultline/Wiring.swift)")
+    switch environmentName {
+    case "local":
+        // HAProxy read-write / read-only of the local environment (the same defaults as `faultline load`).
+        return LoadGeneratorDriver(endpoints: .init(writes: LoadCommand.defaultWrite, reads: LoadCommand.defaultRead), logger: logger)
+    default:
+        throw WiringError("no load endpoints known for environment '\(environmentName)' (Sources/faultline/Wiring.swift)")
+    }
 }
 
 struct WiringError: Error, CustomStringConvertible {
