@@ -15,6 +15,7 @@ struct EnvCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the environment and wait until it is healthy.")
         @OptionGroup var common: EnvOptions
         @Option(help: "Bridge subnet, a private IPv4 /24.") var subnet: String = LocalConfig().subnet
+        @Option(help: "Prefix of the namespaces and links, so a second environment can run beside the first.") var namePrefix: String = LocalConfig().namePrefix
         @Option(help: "Size of each node's PGDATA filesystem, MiB.") var dataSize: Int = LocalConfig().dataSizeMiB
         @Option(help: "Patroni to run: 'venv' (4.1.x, default), 'debian' (3.0.2, known-bad control) or a path.") var patroni: String = "venv"
         @Option(help: "Patroni DCS API: etcd3 (v3) or etcd (v2).") var dcs: String = LocalConfig().dcsAPI
@@ -27,6 +28,7 @@ struct EnvCommand: AsyncParsableCommand {
             cfg.home = try common.home()
             cfg.stateDir = common.stateDir
             cfg.subnet = subnet
+            cfg.namePrefix = namePrefix
             cfg.dataSizeMiB = dataSize
             cfg.dcsAPI = dcs
             cfg.ttl = ttl
@@ -43,6 +45,7 @@ struct EnvCommand: AsyncParsableCommand {
                     try printJSON(report.status)
                 } else {
                     print(report.status.table())
+                    for p in report.phases { print(String(format: "  %6.2f s  %@", p.at.seconds, p.name)) }
                     print(String(format: "healthy after %.1f s", report.elapsed.seconds))
                 }
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Faultline
+import FaultlineEnvironments
 import FaultlineReports
 import Foundation
 import Logging
@@ -19,7 +20,8 @@ struct RunCommand: AsyncParsableCommand {
           error-budget, error-budget-during                      ratios: 0.01 or 1%
 
         Ctrl-C stops the run: the faults are undone (heal) and the load stopped before faultline exits.
-        If faultline itself is killed, the fault ledger (<reports>/fault-ledger.json) keeps what to undo.
+        If faultline itself is killed, the fault ledger (in the environment's state directory) keeps what to
+        undo: `faultline heal` undoes it. The local environment is brought up first when it is not up.
 
         Reports: <reports>/<run-id>/report.json, report.md, junit.xml, timeline.jsonl, ledger.jsonl, commands.log.
 
@@ -43,8 +45,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Environment driver.", valueName: "name"))
     var environment = "local"
 
-    @Option(help: ArgumentHelp("Directory for reports and the fault ledger.", valueName: "dir"))
-    var reports = "reports"
+    @Option(help: ArgumentHelp("Directory for reports (default: reports/ of the Faultline checkout).", valueName: "dir"))
+    var reports = (try? FaultlineHome.locate()).map { "\($0)/reports" } ?? "reports"
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "notice"
@@ -71,8 +73,11 @@ struct RunCommand: AsyncParsableCommand {
         logger.logLevel = level
         let env: any Environment, load: any LoadDriver
         do {
-            env = try makeEnvironment(name: environment, logger: logger)
-            load = try makeLoadDriver(for: scenario, environmentName: environment, logger: logger)
+            env = try await makeEnvironment(name: environment, logger: logger, bringUp: true)
+            load = try makeLoadDriver(for: scenario, environment: env, logger: logger)
+        } catch let e as EnvironmentError {
+            printError("faultline: \(e.description)")
+            throw ExitCode(e.exitCode)
         } catch {
             printError("faultline: \(describe(error))")
             throw ExitCode(ExitStatus.harnessError.rawValue)
@@ -81,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         let started = Date()
         let runId = Self.runId(scenario: scenario.name, at: started)
         let root = URL(fileURLWithPath: reports, isDirectory: true)
-        let ledger = JSONFileFaultLedger(url: root.appendingPathComponent("fault-ledger.json"))
+        let ledger = JSONFileFaultLedger(url: faultLedgerURL(for: environment))
         let progress = ProgressLine(isTerminal: isatty(2) == 1)
         let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
                             logger: logger, onProgress: { progress.show($0) })

@@ -122,6 +122,14 @@ import Testing
         #expect(throws: EnvironmentError.self) { try c.validate() }
     }
 
+    @Test func savedConfigFromAnOlderVersionTakesDefaultsForNewSettings() throws {
+        let old = #"{"subnet":"10.66.0.0/24","stateDir":"/var/lib/x","ttl":25}"#
+        let c = try #require(LocalConfig.decode(Data(old.utf8)))
+        #expect(c.subnet == "10.66.0.0/24" && c.stateDir == "/var/lib/x" && c.ttl == 25)
+        #expect(c.namePrefix == "fl" && c.nodeCount == 3)
+        #expect(LocalConfig.decode(Data("not json".utf8)) == nil)
+    }
+
     @Test func acceptsTheDefaults() throws {
         try LocalConfig().validate()
     }

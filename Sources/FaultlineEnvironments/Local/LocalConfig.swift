@@ -6,6 +6,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     /// The bridge subnet, a private IPv4 /24 (e.g. 10.77.0.0/24). Bridge .1, nodes .11…, host .254.
     public var subnet: String = "10.77.0.0/24"
     public var nodeCount: Int = 3
+    /// Prefix of the namespaces and links this environment creates ("fl": fl-client, fl-n1, …), so a
+    /// second environment with another prefix, subnet and state dir can run beside the first.
+    public var namePrefix: String = "fl"
     /// Where configs, logs, pid files and data mounts live.
     public var stateDir: String = "/var/lib/faultline/local"
     /// Size of each node's PGDATA filesystem (a size-limited tmpfs), MiB.
@@ -29,16 +32,24 @@ public struct LocalConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Decodes a saved config; settings it lacks (saved by an older Faultline) take their defaults.
+    public static func decode(_ data: Data) -> LocalConfig? {
+        guard let saved = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(LocalConfig())) as? [String: Any],
+              let merged = try? JSONSerialization.data(withJSONObject: defaults.merging(saved) { _, new in new }) else { return nil }
+        return try? JSONDecoder().decode(LocalConfig.self, from: merged)
+    }
+
     /// Prefix of the /24, e.g. "10.77.0".
     public var prefix: String { subnet.split(separator: "/")[0].split(separator: ".").prefix(3).joined(separator: ".") }
     public var clientIP: String { "\(prefix).1" }
     public var hostIP: String { "\(prefix).254" }
     public var nodeNames: [String] { (1...nodeCount).map { "n\($0)" } }
     public func nodeIP(_ node: String) -> String { "\(prefix).\(10 + (Int(node.dropFirst()) ?? 0))" }
-    public func nodeNetns(_ node: String) -> String { "fl-\(node)" }
-    public let clientNetns = "fl-client"
-    public let bridge = "flbr0"
-    public let hostLink = "fl-host"
+    public func nodeNetns(_ node: String) -> String { "\(namePrefix)-\(node)" }
+    public var clientNetns: String { "\(namePrefix)-client" }
+    public var bridge: String { "\(namePrefix)br0" }
+    public var hostLink: String { "\(namePrefix)-host" }
     public var allNetns: [String] { [clientNetns] + nodeNames.map(nodeNetns) }
 
     public func nodeDir(_ node: String) -> String { "\(stateDir)/\(node)" }
@@ -69,6 +80,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
         }
         let privateNet = octets[0] == 10 || (octets[0] == 172 && (16...31).contains(octets[1])) || (octets[0] == 192 && octets[1] == 168)
         guard privateNet else { throw .badConfig("subnet '\(subnet)' is not private; use one in 10/8, 172.16/12 or 192.168/16 (--subnet)") }
+        guard (1...4).contains(namePrefix.count), namePrefix.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
+            throw .badConfig("name prefix '\(namePrefix)' must be 1–4 lowercase letters or digits")
+        }
         guard (1...9).contains(nodeCount) else { throw .badConfig("node count \(nodeCount) must be 1…9") }
         guard dataSizeMiB >= 128 else { throw .badConfig("data size \(dataSizeMiB) MiB is too small; use at least 128 (--data-size)") }
         guard ["etcd", "etcd3"].contains(dcsAPI) else { throw .badConfig("DCS API '\(dcsAPI)' must be etcd or etcd3 (--dcs)") }

@@ -27,7 +27,7 @@ public struct LocalEnvironment: Sendable {
     /// The environment as recorded at `up` in `stateDir`, or nil when it is not up.
     public static func existing(stateDir: String = LocalConfig().stateDir, logger: Logger) -> LocalEnvironment? {
         let url = URL(fileURLWithPath: stateDir).appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url), let cfg = try? JSONDecoder().decode(LocalConfig.self, from: data) else { return nil }
+        guard let data = try? Data(contentsOf: url), let cfg = LocalConfig.decode(data) else { return nil }
         return LocalEnvironment(config: cfg, logger: logger)
     }
 
@@ -193,7 +193,7 @@ public struct LocalEnvironment: Sendable {
     private func mountData() async throws {
         for n in config.nodeNames {
             try await runner.run(["/usr/bin/mount", "-t", "tmpfs", "-o", "size=\(config.dataSizeMiB)m,mode=0700",
-                                  "faultline-\(n)", config.dataMount(n)])
+                                  "faultline-\(config.namePrefix)-\(n)", config.dataMount(n)])
             try chown(config.dataMount(n), "postgres")
         }
     }

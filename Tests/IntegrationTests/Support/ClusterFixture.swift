@@ -13,7 +13,7 @@ import Glibc
 /// The real local environment for integration tests, brought up once and healed between tests.
 ///
 /// Configured by environment variables with defaults: `FAULTLINE_STATE_DIR` (state directory),
-/// `FAULTLINE_SUBNET` (bridge subnet).
+/// `FAULTLINE_SUBNET` (bridge subnet), `FAULTLINE_NAME_PREFIX` (namespace prefix).
 struct ClusterFixture: Sendable {
     let env: LocalEnvironment
 
@@ -42,6 +42,7 @@ struct ClusterFixture: Sendable {
         c.patroni = "\(home)/.venv/bin/patroni"
         if let d = e["FAULTLINE_STATE_DIR"] { c.stateDir = d }
         if let s = e["FAULTLINE_SUBNET"] { c.subnet = s }
+        if let p = e["FAULTLINE_NAME_PREFIX"] { c.namePrefix = p }
         return c
     }
 

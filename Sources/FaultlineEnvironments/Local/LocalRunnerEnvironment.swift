@@ -1,0 +1,118 @@
+import Faultline
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local environment as the scenario runner sees it: topology from Patroni, faults as signals
+/// and Patroni REST calls, reversals and heal through `LocalEnvironment`.
+public struct LocalRunnerEnvironment: Faultline.Environment {
+    public let local: LocalEnvironment
+    /// Size of commands.log when this run began: the run's own commands follow it.
+    private let logOffset: UInt64
+
+    public init(_ local: LocalEnvironment) {
+        self.local = local
+        let attrs = try? FileManager.default.attributesOfItem(atPath: Self.logPath(local))
+        self.logOffset = (attrs?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    static func logPath(_ l: LocalEnvironment) -> String { "\(l.config.stateDir)/commands.log" }
+
+    public func topology() async throws -> Topology {
+        Self.topology(from: await local.status(withReplication: false).members)
+    }
+
+    /// Maps Patroni's view onto the runner's roles. Pure.
+    public static func topology(from members: [MemberStatus]) -> Topology {
+        Topology(members: members.map { m in
+            let role: MemberRole
+            switch (m.role, m.state) {
+            case ("down", _): role = .down
+            case ("leader", "running"), ("primary", "running"): role = .primary
+            case ("sync_standby", "streaming"): role = .syncStandby
+            case ("replica", "streaming"), ("quorum_standby", "streaming"): role = .asyncReplica
+            case (_, "stopped"), (_, "crashed"), (_, "unreachable"), (_, "absent"): role = .down
+            default: role = .unknown
+            }
+            return Member(name: m.name, role: role, timeline: m.timeline, lagBytes: m.lagBytes.map(Int64.init), host: m.host)
+        })
+    }
+
+    public func apply(_ action: FaultAction) async throws {
+        switch action {
+        case .killNode(let member):
+            try await local.killNode(member)
+        case .killPostgres(let member):
+            try local.signalPostgres(member, SIGKILL)
+        case .switchover(let from, let to):
+            try await local.switchover(from: from, to: to)
+        }
+    }
+
+    public func revert(_ reversal: Reversal) async throws {
+        switch reversal {
+        case .startNode(let member), .startPostgres(let member):
+            // Patroni starts (or has already restarted) PostgreSQL; starting Patroni is idempotent.
+            try await local.startPatroniIfDown(member)
+        case .nothingToUndo:
+            break
+        }
+    }
+
+    public func heal() async throws {
+        try await local.heal(timeout: .seconds(90))
+    }
+
+    public func commandLog() async -> [String] {
+        guard let h = FileHandle(forReadingAtPath: Self.logPath(local)) else { return [] }
+        defer { try? h.close() }
+        try? h.seek(toOffset: logOffset)
+        let data = (try? h.readToEnd()) ?? Data()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+extension LocalEnvironment {
+    /// SIGKILLs Patroni and every PostgreSQL process of `node` (etcd on the node keeps running, so
+    /// the DCS keeps its quorum). The leader key then expires after ttl.
+    public func killNode(_ node: String) async throws {
+        var victims: [Int32] = []
+        if let p = daemons.pid("\(node)-patroni"), Daemons.isAlive(p) { victims.append(p) }
+        let postgresUID = getpwnam("postgres")?.pointee.pw_uid
+        for pid in try await pidsIn(config.nodeNetns(node)) where !victims.contains(pid) {
+            if Self.uid(of: pid) == postgresUID { victims.append(pid) }
+        }
+        guard !victims.isEmpty else { throw EnvironmentError.unhealthy("nothing of \(node) is running") }
+        runner.commandLog?.append("kill -9 \(victims.map(String.init).joined(separator: " "))  # \(node): patroni and postgres")
+        for pid in victims { kill(pid, SIGKILL) }
+    }
+
+    /// Starts Patroni on `node` unless it is running.
+    public func startPatroniIfDown(_ node: String) async throws {
+        guard !daemons.isRunning("\(node)-patroni") else { return }
+        try await startPatroni(node)
+    }
+
+    /// A planned switchover through Patroni's REST API; returns when Patroni has answered.
+    public func switchover(from: String, to: String?) async throws {
+        var body = #"{"leader":"\#(from)""#
+        if let to { body += #","candidate":"\#(to)""# }
+        body += "}"
+        let url = config.restURL(from) + "/switchover"
+        runner.commandLog?.append("POST \(url) \(body)")
+        let r: HTTP.Response
+        do { r = try HTTP.request("POST", url, body: body, timeout: .seconds(30)) } catch {
+            throw EnvironmentError.unhealthy("switchover request failed: \(error)")
+        }
+        guard r.status == 200 else {
+            throw EnvironmentError.unhealthy("switchover refused (HTTP \(r.status)): \(r.body.prefix(200))")
+        }
+    }
+
+    static func uid(of pid: Int32) -> uid_t? {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }) else { return nil }
+        return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { uid_t($0) }
+    }
+}
