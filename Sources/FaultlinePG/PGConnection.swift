@@ -121,6 +121,9 @@ public final class PGConnection: @unchecked Sendable {
             guard Self.wait(socket: PQsocket(c), events: Int16(POLLOUT | POLLIN), until: deadline) else {
                 throw timedOut(timeout)
             }
+            // libpq: when the socket is read-ready, consume input before flushing again (the server may be
+            // waiting for us to read before it reads more).
+            if PQconsumeInput(c) == 0 { throw lost(c) }
         }
         var last: PGResult?
         var failure: PGError?

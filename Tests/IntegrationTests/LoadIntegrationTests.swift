@@ -84,6 +84,9 @@ extension Integration {
 
                 let missing = try await LoadGenerator.verifyLedger(obs, conninfo: cluster.rw)
                 #expect(missing.isEmpty, "acknowledged but missing after recovery: \(missing.prefix(20))")
+                let servers = obs.acked.reduce(into: [String]()) { if $0.last != $1.server { $0.append($1.server) } }
+                print("load after stopping \(primary): ok \(totals.ok), errors \(totals.errors.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\($0.value)" }), "
+                      + "indeterminate \(obs.indeterminate.count), error windows \(firstError.startMs)...\(lastError.startMs) ms, servers \(servers), missing \(missing.count)")
             } catch {
                 generator.stop()
                 _ = try? await observed
