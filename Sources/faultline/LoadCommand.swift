@@ -1,5 +1,6 @@
 import ArgumentParser
 import Faultline
+import FaultlineEnvironments
 import FaultlineLoad
 import FaultlinePG
 import Foundation
@@ -18,7 +19,7 @@ struct LoadCommand: AsyncParsableCommand {
 
         Outcome of each request: ok, connection_refused, connection_lost, read_only (25006), admin_shutdown (57P0x), timeout, other_sqlstate, or indeterminate (COMMIT sent, no answer). A ledger write is acknowledged only when its COMMIT returned OK.
 
-        Defaults target the local cluster (faultline env up): writes go to HAProxy read-write (host=10.77.0.1 port=5000), reads to read-only (port 5001). Passwords are masked in all output. File formats: docs/load.md.
+        Defaults target the running local cluster (faultline env up): writes go to HAProxy read-write (port 5000 on the client namespace's address, 10.77.0.1 by default), reads to read-only (port 5001). Passwords are masked in all output. File formats: docs/load.md.
 
         Exit codes: 0 done; 1 could not start, or --verify found missing writes; 2 bad input.
 
@@ -29,8 +30,12 @@ struct LoadCommand: AsyncParsableCommand {
         """
     )
 
-    static let defaultWrite = "host=10.77.0.1 port=5000 dbname=faultline user=faultline passfile=/var/lib/faultline/local/pgpass connect_timeout=3"
-    static let defaultRead = "host=10.77.0.1 port=5001 dbname=faultline user=faultline passfile=/var/lib/faultline/local/pgpass connect_timeout=3"
+    /// The running local environment's config (its subnet and passfile), else the defaults.
+    static var localConfig: LocalConfig {
+        LocalEnvironment.existing(stateDir: stateDirectory(for: "local"), logger: Logger(label: "faultline.load"))?.config ?? LocalConfig()
+    }
+    static var defaultWrite: String { localConfig.readWrite }
+    static var defaultRead: String { localConfig.readOnly }
 
     @Option(name: .customLong("workload"), help: ArgumentHelp(
         "Workload to run; repeat for several: ledger, reads, tpcb, custom. (default: ledger)", valueName: "kind"))
