@@ -16,6 +16,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Parameters a scenario exposes can be overridden with --set key=value (repeatable):
           rto, settle, steady, sustain, await, p99, p99-during   durations: 500ms, 20s, 2m
+          observe                                                the load after the heal; 0s: none
           rate, write-rate, read-rate, lost-writes               whole numbers
           error-budget, error-budget-during                      ratios: 0.01 or 1%
 
@@ -65,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         if dryRun {
-            print(Self.dryRunText(scenario, overrides: overrides, environment: environment), terminator: "")
+            FileDescriptorWriter.write(scenario.dryRunText(overrides: overrides, environment: environment), fd: 1)
             return
         }
 
@@ -131,14 +132,6 @@ struct RunCommand: AsyncParsableCommand {
         let s = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
         if let problem = s.problems().first { throw InputError("scenario '\(name)' after --set: \(problem)") }
         return s
-    }
-
-    static func dryRunText(_ s: Scenario, overrides: [String], environment: String) -> String {
-        var out = "\(s.name) on \(environment): dry run, nothing is touched\n"
-        if !s.summary.isEmpty { out += "  \(s.summary)\n" }
-        if !overrides.isEmpty { out += "  --set " + overrides.joined(separator: " --set ") + "\n" }
-        out += "\n" + s.planLines().map { "  \($0)\n" }.joined()
-        return out
     }
 
     /// One line a verdict, then the outcome.

@@ -66,7 +66,8 @@ struct DSLTests {
     @Test func planNamesEveryPhaseInOrder() {
         let lines = killPrimary.planLines()
         let keys = ["check steady state", "load on", "hold steady state for 10s", "inject: kill node",
-                    "await new primary within 30s", "heal:", "settle: cluster healthy", "load off"]
+                    "await new primary within 30s", "heal:", "settle: cluster healthy", "observe: keep the load on the healed cluster for 5s",
+                    "load off"]
         var last = -1
         for k in keys {
             let i = lines.firstIndex { $0.contains(k) }
@@ -74,6 +75,28 @@ struct DSLTests {
             if let i { #expect(i > last, "\(k) out of order"); last = i }
         }
         #expect(lines.last?.contains("RTO <= 30s") == true)
+    }
+
+    @Test func planLeavesOutAnObservationOfZero() {
+        var s = killPrimary
+        s.targets.observeAfterHeal = .zero
+        #expect(!s.planLines().contains { $0.contains("observe") })
+        #expect(s.planLines().count == killPrimary.planLines().count - 1)
+    }
+
+    @Test func dryRunTextEndsWithExactlyOneNewline() {
+        let t = killPrimary.dryRunText(overrides: ["rto=20s"], environment: "local")
+        #expect(t.hasPrefix("kill-primary on local: dry run"))
+        #expect(t.contains("  --set rto=20s\n"))
+        #expect(t.hasSuffix("\n") && !t.hasSuffix("\n\n"))
+        #expect(t.split(separator: "\n").last?.contains("targets: RTO") == true)
+    }
+
+    @Test func catalogueScenariosObserveAfterTheHeal() {
+        for s in Catalogue.all {
+            #expect(s.targets.observeAfterHeal == .seconds(5), "\(s.name)")
+            #expect(s.targets.errorBudgetAfter != nil, "\(s.name)")
+        }
     }
 
     @Test func planAddsImplicitHeal() {

@@ -27,7 +27,7 @@ struct ParameterTests {
 
     @Test func appliesOverrides() throws {
         let o = try ParameterOverride.parseAll(["rto=20s", "steady=5s", "rate=100", "lostWrites=2", "error-budget=0.5%",
-                                                "await=12s", "p99=250ms"])
+                                                "await=12s", "p99=250ms", "observe=8s"])
         let s = killPrimary.applying(o)
         #expect(s.targets.rto == .seconds(20))
         #expect(s.steadyState == .seconds(5))
@@ -35,8 +35,14 @@ struct ParameterTests {
         #expect(s.targets.lostWrites == 2)
         #expect(s.targets.errorBudgetAfter == 0.005)
         #expect(s.targets.p99After == .milliseconds(250))
+        #expect(s.targets.observeAfterHeal == .seconds(8))
         #expect(s.steps[1] == .await(.newPrimary, within: .seconds(12)))
         #expect(killPrimary.targets.rto == .seconds(30), "the catalogue value is untouched")
+    }
+
+    @Test func observeAcceptsZeroToTurnTheWindowOff() throws {
+        #expect(try ParameterOverride.parse("observe=0s") == .init(parameter: .observe, value: .duration(.zero)))
+        #expect(killPrimary.applying([try ParameterOverride.parse("observe=0s")]).problems().isEmpty)
     }
 
     @Test func writeAndReadRatesAreSeparate() throws {
@@ -50,6 +56,7 @@ struct ParameterTests {
         ("colour=red", "unknown parameter 'colour'"),
         ("rto=fast", "expected a positive duration"),
         ("rto=0s", "expected a positive duration"),
+        ("observe=-1s", "0s or more"),
         ("rate=-3", "whole number"),
         ("rate=1.5", "whole number"),
         ("error-budget=150%", "between 0 and 1"),

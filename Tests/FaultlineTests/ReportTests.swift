@@ -42,7 +42,19 @@ struct ReportTests {
         #expect(steps[0]["kind"] as? String == "inject")
         #expect((steps[0]["fault"] as? [String: Any])?["target"] as? String == "primary")
         #expect(steps[1]["withinMs"] as? Int == 30_000)
-        #expect(((top["scenario"] as? [String: Any])?["targets"] as? [String: Any])?["rtoMs"] as? Int == 30_000)
+        let targets = try #require((top["scenario"] as? [String: Any])?["targets"] as? [String: Any])
+        #expect(targets["rtoMs"] as? Int == 30_000)
+        #expect(targets["observeAfterHealMs"] as? Int == 5_000)
+    }
+
+    @Test func targetsWithoutAnObservationWindowDecodeAsNone() throws {
+        // report.json written before `observeAfterHealMs` existed: those runs stopped the load at settle.
+        let old = #"{"rtoMs": 30000, "lostWrites": 0, "settleMs": 60000, "sustainMs": 1000, "errorBudgetAfter": 0.01}"#
+        let t = try JSONDecoder().decode(Targets.self, from: Data(old.utf8))
+        #expect(t.observeAfterHeal == .zero)
+        #expect(t.errorBudgetAfter == 0.01)
+        let again = try JSONDecoder().decode(Targets.self, from: JSONEncoder().encode(Targets(observeAfterHeal: .seconds(7))))
+        #expect(again.observeAfterHeal == .seconds(7))
     }
 
     @Test func junitHasOneTestcasePerVerdictWithTheRightChild() throws {

@@ -25,6 +25,7 @@ struct StateMachineTests {
             .await(step: 1, .newPrimary, within: .seconds(30)),
             .heal(step: 2),
             .await(step: 3, .clusterHealthy(members: 3, sync: 1), within: .seconds(60)),
+            .observe(.seconds(5)),
             .stopLoad, .verifyWrites, .finish,
         ])
         #expect(m.abort == nil)
@@ -60,8 +61,36 @@ struct StateMachineTests {
         let s = Scenario("no-heal") { Load(.ledgerWrites(rate: 5)); SteadyState(for: .zero); Inject(.killPostgres(.primary)) }
         let (a, m) = drive(s)
         #expect(a == [.preflight(ClusterShape(members: 3, sync: 1)), .startLoad([.ledgerWrites(rate: 5)]),
-                      .inject(step: 0, .killPostgres(.primary)), .heal(step: nil), .stopLoad, .verifyWrites, .finish])
+                      .inject(step: 0, .killPostgres(.primary)), .heal(step: nil), .observe(.seconds(5)),
+                      .stopLoad, .verifyWrites, .finish])
         #expect(m.abort == nil)
+    }
+
+    @Test func observationWindowIsSetByTargetsAndOverride() throws {
+        let s = killPrimary.applying(try ParameterOverride.parseAll(["observe=12s"]))
+        #expect(drive(s).actions.contains(.observe(.seconds(12))))
+        let off = killPrimary.applying(try ParameterOverride.parseAll(["observe=0s"]))
+        let (a, m) = drive(off)
+        #expect(!a.contains { if case .observe = $0 { true } else { false } })
+        #expect(Array(a.suffix(4)) == [.await(step: 3, .clusterHealthy(members: 3, sync: 1), within: .seconds(60)),
+                                       .stopLoad, .verifyWrites, .finish])
+        #expect(m.abort == nil)
+    }
+
+    @Test func noObservationAfterAFailedRun() {
+        // A failure before the heal: the cleanup heal runs, but there is nothing to observe.
+        let (a, _) = drive(killPrimary) { if case .inject = $0 { .failed("ssh down") } else { .completed } }
+        #expect(!a.contains(.observe(.seconds(5))))
+        // A scenario that never injects owes no heal and observes nothing either.
+        let s = Scenario("only-await") { Load(.ledgerWrites(rate: 5)); SteadyState(for: .zero); Heal() }
+        #expect(!drive(s).actions.contains(.observe(.seconds(5))))
+    }
+
+    @Test func cancelDuringObservationStopsTheLoadWithoutReadBack() {
+        let (a, m) = drive(killPrimary) { if case .observe = $0 { .cancelled } else { .completed } }
+        #expect(Array(a.suffix(3)) == [.observe(.seconds(5)), .stopLoad, .finish])
+        #expect(a.filter { if case .heal = $0 { true } else { false } } == [.heal(step: 2)], "healed already: no second heal")
+        #expect(m.abort == .cancelled)
     }
 
     @Test func failedHealIsRetriedOnceOnTheWayOut() {
@@ -76,7 +105,7 @@ struct StateMachineTests {
         var action = m.start()
         var phases: [RunPhase] = [m.phase]
         while action != .finish { action = m.handle(.completed); phases.append(m.phase) }
-        #expect(phases == [.preflight, .steadyState, .steadyState, .inject, .await, .heal, .settle, .loadOff, .verify, .done])
+        #expect(phases == [.preflight, .steadyState, .steadyState, .inject, .await, .heal, .settle, .observe, .loadOff, .verify, .done])
     }
 }
 
@@ -92,11 +121,11 @@ struct RunnerTests {
         let runner: Runner<VirtualClock>
         let progress = ProgressLog()
 
-        init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = []) {
+        init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
             cluster = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont)
-            load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal)
+            load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal, clock: clockedLoad ? clock : nil)
             ledger = InMemoryLedger(journal: journal, stored: leftovers)
             let p = progress
             runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
@@ -143,10 +172,40 @@ struct RunnerTests {
 
         // Live progress: every phase, with load numbers while it runs.
         let phases = h.progress.all.map(\.phase)
-        for p in [RunPhase.preflight, .steadyState, .inject, .await, .heal, .settle, .loadOff, .verify, .done] {
+        for p in [RunPhase.preflight, .steadyState, .inject, .await, .heal, .settle, .observe, .loadOff, .verify, .done] {
             #expect(phases.contains(p), "no progress for \(p)")
         }
         #expect(h.progress.all.contains { $0.phase == .await && $0.load?.okPerSecond == 400 })
+    }
+
+    @Test func loadRunsThroughTheObservationWindowSoAfterHealVerdictsAreMeasured() async throws {
+        // A load whose windows cover exactly the time it ran (virtual clock): what the runner observed.
+        let h = Harness(clockedLoad: true)
+        let obs = await h.runner.run(killPrimary)
+        let healed = try #require(obs.healFinishedAtMs)
+        let settled = try #require(obs.conditions.last?.metAtMs)
+        let stopped = try #require(obs.loadStoppedAtMs)
+        #expect(settled >= healed)
+        #expect(stopped - settled >= 5_000 && stopped - settled < 5_300, "load on for the 5 s window after settle")
+        #expect(obs.events.contains { $0.kind == .phase && $0.detail == "observe" })
+        let vs = Assertions.evaluate(killPrimary, obs)
+        let after = try #require(vs.first { $0.id == "error-budget-after" })
+        #expect(after.result.status == .passed, "\(after.result)")
+        #expect(after.result.measured == .ratio(0))
+        #expect(after.notes.contains { $0.contains("errors in") })
+        let p99 = try #require(Assertions.evaluate(killPrimary.applying([.init(parameter: .p99, value: .duration(.milliseconds(100)))]), obs).first { $0.id == "p99-after" })
+        #expect(p99.result.status == .passed, "\(p99.result)")
+        #expect(p99.result.measured == .ms(2))
+    }
+
+    @Test func withoutObservationTheLoadStopsAtSettle() async throws {
+        let s = killPrimary.applying([.init(parameter: .observe, value: .duration(.zero))])
+        let h = Harness(clockedLoad: true)
+        let obs = await h.runner.run(s)
+        let settled = try #require(obs.conditions.last?.metAtMs)
+        let stopped = try #require(obs.loadStoppedAtMs)
+        #expect(stopped - settled < 300)
+        #expect(!obs.events.contains { $0.kind == .phase && $0.detail == "observe" })
     }
 
     @Test func runIsDeterministic() async {

@@ -149,7 +149,7 @@ extension Step {
 
 extension Targets {
     enum CodingKeys: String, CodingKey {
-        case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs
+        case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -162,7 +162,9 @@ extension Targets {
             errorBudgetDuring: try c.decodeIfPresent(Double.self, forKey: .errorBudgetDuring),
             errorBudgetAfter: try c.decodeIfPresent(Double.self, forKey: .errorBudgetAfter),
             p99During: try c.decodeIfPresent(Int.self, forKey: .p99DuringMs).map { .milliseconds($0) },
-            p99After: try c.decodeIfPresent(Int.self, forKey: .p99AfterMs).map { .milliseconds($0) })
+            p99After: try c.decodeIfPresent(Int.self, forKey: .p99AfterMs).map { .milliseconds($0) },
+            // Absent in reports written before the observation window existed: they had none.
+            observeAfterHeal: .milliseconds(try c.decodeIfPresent(Int.self, forKey: .observeAfterHealMs) ?? 0))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -175,6 +177,7 @@ extension Targets {
         try c.encodeIfPresent(errorBudgetAfter, forKey: .errorBudgetAfter)
         try c.encodeIfPresent(p99During?.milliseconds, forKey: .p99DuringMs)
         try c.encodeIfPresent(p99After?.milliseconds, forKey: .p99AfterMs)
+        try c.encode(observeAfterHeal.milliseconds, forKey: .observeAfterHealMs)
     }
 }
 

@@ -11,7 +11,7 @@ public struct ParameterOverride: Sendable, Equatable {
 
     /// The parameters a scenario exposes to `--set`.
     public enum Parameter: String, Sendable, CaseIterable {
-        case rto, settle, steady, sustain, await
+        case rto, settle, steady, sustain, await, observe
         case rate, writeRate = "write-rate", readRate = "read-rate"
         case lostWrites = "lost-writes"
         case errorBudget = "error-budget", errorBudgetDuring = "error-budget-during"
@@ -21,7 +21,7 @@ public struct ParameterOverride: Sendable, Equatable {
 
         var kind: Kind {
             switch self {
-            case .rto, .settle, .steady, .sustain, .await, .p99, .p99During: .duration
+            case .rto, .settle, .steady, .sustain, .await, .observe, .p99, .p99During: .duration
             case .rate, .writeRate, .readRate, .lostWrites: .count
             case .errorBudget, .errorBudgetDuring: .ratio
             }
@@ -54,8 +54,11 @@ public struct ParameterOverride: Sendable, Equatable {
         }
         switch parameter.kind {
         case .duration:
-            guard let d = DurationText.parse(raw), d > .zero else {
-                throw InputError("--set \(parameter.rawValue)='\(raw)': expected a positive duration such as 500ms, 20s or 2m")
+            // `observe=0s` turns the after-heal observation off; every other duration must be positive.
+            let zeroAllowed = parameter == .observe
+            guard let d = DurationText.parse(raw), d > .zero || (zeroAllowed && d == .zero) else {
+                let what = zeroAllowed ? "a duration (0s or more)" : "a positive duration"
+                throw InputError("--set \(parameter.rawValue)='\(raw)': expected \(what) such as 500ms, 20s or 2m")
             }
             return .init(parameter: parameter, value: .duration(d))
         case .count:
@@ -94,6 +97,7 @@ extension Scenario {
             case (.rto, .duration(let d)): s.targets.rto = d
             case (.settle, .duration(let d)): s.targets.settle = d
             case (.steady, .duration(let d)): s.steadyState = d
+            case (.observe, .duration(let d)): s.targets.observeAfterHeal = d
             case (.sustain, .duration(let d)): s.targets.sustain = d
             case (.p99, .duration(let d)): s.targets.p99After = d
             case (.p99During, .duration(let d)): s.targets.p99During = d

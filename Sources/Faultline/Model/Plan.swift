@@ -22,6 +22,11 @@ extension Scenario {
             }
         }
         if !healed { add("heal: undo this run's faults (implicit)") }
+        let observe = targets.observeAfterHeal
+        if observe > .zero {
+            add("observe: keep the load on the healed cluster for \(DurationText.format(observe))"
+                + " (the after-heal error budget and p99 span the end of the heal to the load stop)")
+        }
         add("load off" + (hasWrites ? "; read back every acknowledged write from the primary" : ""))
         var t = "targets: RTO <= \(DurationText.format(targets.rto)) (sustained \(DurationText.format(targets.sustain)))"
         t += ", lost writes <= \(targets.lostWrites)"
@@ -31,6 +36,18 @@ extension Scenario {
         if let p = targets.p99After { t += ", p99 after heal <= \(DurationText.format(p))" }
         lines.append(t)
         return lines
+    }
+}
+
+extension Scenario {
+    /// What `faultline run <name> --dry-run` prints: a header, the summary, the overrides, the numbered plan.
+    /// Every line, the last included, ends with a newline.
+    public func dryRunText(overrides: [String], environment: String) -> String {
+        var out = "\(name) on \(environment): dry run, nothing is touched\n"
+        if !summary.isEmpty { out += "  \(summary)\n" }
+        if !overrides.isEmpty { out += "  --set " + overrides.joined(separator: " --set ") + "\n" }
+        out += "\n" + planLines().map { "  \($0)\n" }.joined()
+        return out
     }
 }
 

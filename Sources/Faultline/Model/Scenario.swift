@@ -95,6 +95,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
             out.append("rto, settle and sustain must be positive")
         }
         if targets.lostWrites < 0 { out.append("lostWrites must be 0 or more") }
+        if targets.observeAfterHeal < .zero { out.append("observeAfterHeal must be 0 or more") }
         return out
     }
 }

@@ -16,10 +16,13 @@ public struct Targets: Codable, Sendable, Equatable {
     public var p99During: Duration?
     /// p99 latency allowed after the heal finished.
     public var p99After: Duration?
+    /// How long the load keeps running once the steps are done after a heal (settle met), so that the
+    /// after-heal error budget and p99 are measured on a healed cluster. Zero: the load stops at once.
+    public var observeAfterHeal: Duration
 
     public init(rto: Duration = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
-                p99During: Duration? = nil, p99After: Duration? = nil) {
+                p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5)) {
         self.rto = rto
         self.lostWrites = lostWrites
         self.settle = settle
@@ -28,5 +31,6 @@ public struct Targets: Codable, Sendable, Equatable {
         self.errorBudgetAfter = errorBudgetAfter
         self.p99During = p99During
         self.p99After = p99After
+        self.observeAfterHeal = observeAfterHeal
     }
 }

@@ -8,6 +8,8 @@ public enum RunPhase: String, Codable, Sendable {
     case settle
     /// Healing on the way out: after a failure, a cancellation, or when the scenario had no `Heal()` step.
     case cleanup
+    /// The load keeps running on the healed cluster for `Targets.observeAfterHeal` (after-heal budgets).
+    case observe
     case loadOff = "load-off"
     case verify
     case done
@@ -27,6 +29,8 @@ public struct RunStateMachine: Sendable, Equatable {
         case await(step: Int, Condition, within: Duration)
         /// Undo the run's faults and heal; `step` nil for the cleanup heal.
         case heal(step: Int?)
+        /// Keep the load running on the healed cluster (watching the topology) for this long.
+        case observe(Duration)
         case stopLoad
         case verifyWrites
         case finish
@@ -54,6 +58,8 @@ public struct RunStateMachine: Sendable, Equatable {
     public private(set) var abort: Abort?
     private var nextStep = 0
     private var healedSinceInject = false
+    private var observed = false
+    private var injected = false
     private var current: Action?
 
     public init(scenario: Scenario) { self.scenario = scenario }
@@ -78,7 +84,7 @@ public struct RunStateMachine: Sendable, Equatable {
             case .completed:
                 healOwed = false
                 healedSinceInject = true
-                return step != nil ? nextAction() : wrapUp()
+                return step != nil ? nextAction() : observeOrWrapUp()
             case .cancelled where step == nil:
                 record(event)
                 healOwed = false
@@ -90,6 +96,8 @@ public struct RunStateMachine: Sendable, Equatable {
             case .failed, .cancelled:
                 return abortPath(event)
             }
+        case .observe:
+            return event == .completed ? wrapUp() : abortPath(event)
         case .stopLoad:
             loadRunning = false
             if event != .completed { record(event) }
@@ -104,13 +112,14 @@ public struct RunStateMachine: Sendable, Equatable {
 
     private mutating func nextAction() -> Action {
         guard nextStep < scenario.steps.count else {
-            return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
+            return healOwed ? emit(.heal(step: nil), .cleanup) : observeOrWrapUp()
         }
         let i = nextStep
         nextStep += 1
         switch scenario.steps[i] {
         case .inject(let f):
             healOwed = true
+            injected = true
             healedSinceInject = false
             return emit(.inject(step: i, f), .inject)
         case .await(let c, let w):
@@ -126,6 +135,16 @@ public struct RunStateMachine: Sendable, Equatable {
     private mutating func abortPath(_ event: Event) -> Action {
         record(event)
         return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
+    }
+
+    /// After the last step of a run that went to plan and healed: the observation window, once, if any.
+    private mutating func observeOrWrapUp() -> Action {
+        let window = scenario.targets.observeAfterHeal
+        if abort == nil, loadRunning, injected, healedSinceInject, !observed, window > .zero {
+            observed = true
+            return emit(.observe(window), .observe)
+        }
+        return wrapUp()
     }
 
     private mutating func wrapUp() -> Action {

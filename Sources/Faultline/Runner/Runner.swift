@@ -90,6 +90,11 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             case .cancelled: return .cancelled
             default: return .completed
             }
+        case .observe(let d):
+            switch await poll(until: clock.now.advanced(by: d), phase, &rec, check: nil) {
+            case .cancelled: return .cancelled
+            default: return .completed
+            }
         case .inject(let step, let spec):
             return await inject(step, spec, scenario, &rec)
         case .await(let step, let condition, let within):
