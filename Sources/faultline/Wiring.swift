@@ -27,6 +27,10 @@ func makeEnvironment(name: String, logger: Logger, bringUp: Bool = false) async 
     cfg.home = try FaultlineHome.locate()
     cfg.patroni = "\(cfg.home)/.venv/bin/patroni"
     cfg.stateDir = stateDir
+    // A second environment (FAULTLINE_STATE_DIR set) must not come up on the default subnet and names.
+    let vars = ProcessInfo.processInfo.environment
+    if let subnet = vars["FAULTLINE_SUBNET"] { cfg.subnet = subnet }
+    if let prefix = vars["FAULTLINE_NAME_PREFIX"] { cfg.namePrefix = prefix }
     FileHandle.standardError.write(Data("faultline: the local environment is not up; bringing it up…\n".utf8))
     let report = try await LocalEnvironment(config: cfg, logger: logger).up()
     FileHandle.standardError.write(Data(String(format: "faultline: local environment healthy after %.1f s\n", report.elapsed.seconds).utf8))
