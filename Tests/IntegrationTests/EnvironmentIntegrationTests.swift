@@ -88,6 +88,30 @@ extension Integration {
             #expect(try await fx.primaryName() == leader, "heal does not fail over a healthy primary")
         }
 
+        /// The CLI refuses to run as an ordinary user: one line on stderr, exit 5, nothing created.
+        @Test func cliRefusesWhenNotRoot() throws {
+            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
+            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", bin, "env", "up",
+                           "--name-prefix", "fz", "--subnet", "10.99.0.0/24"]
+            var env = ProcessInfo.processInfo.environment
+            env["FAULTLINE_STATE_DIR"] = "/tmp/faultline-nonroot-check"
+            env["FAULTLINE_HOME"] = ClusterFixture.home
+            p.environment = env
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = Pipe()
+            try p.run()
+            p.waitUntilExit()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(p.terminationStatus == 5)
+            #expect(text.split(separator: "\n").count == 1)
+            #expect(text.contains("must run as root"))
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/faultline-nonroot-check"))
+        }
+
         @Test func refusesWithDistinctExitCodes() async throws {
             var bad = ClusterFixture.config
             bad.subnet = "8.8.8.0/24"
