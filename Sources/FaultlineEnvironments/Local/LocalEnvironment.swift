@@ -513,7 +513,9 @@ public struct LocalEnvironment: Sendable {
     }
 
     private func writePrivate(_ path: String, _ text: String, owner: String) throws {
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw EnvironmentError.badConfig("cannot write \(path)")
+        }
         try chmod(path, 0o600)
         try chown(path, owner)
     }

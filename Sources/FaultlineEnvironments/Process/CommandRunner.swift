@@ -56,7 +56,7 @@ public struct CommandRunner: Sendable {
                 case .exited(let c): status = c
                 case .signaled(let s): status = 128 + s
                 }
-                return CommandResult(status: status, stdout: r.standardOutput ?? "", stderr: r.standardError ?? "")
+                return CommandResult(status: status, stdout: r.standardOutput, stderr: r.standardError)
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
