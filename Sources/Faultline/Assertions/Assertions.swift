@@ -9,7 +9,8 @@ public enum Assertions {
         out.append(lostWrites(scenario, obs))
         out += conditions(scenario, obs)
         out += phaseChecks(scenario, obs, recovery)
-        return out
+        out += FaultChecks.evaluate(scenario, obs)
+        return FaultChecks.applyingUnsupported(out, obs)
     }
 
     /// An error verdict when the harness failed or the run was cancelled; nil when neither happened.

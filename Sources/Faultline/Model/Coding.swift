@@ -29,7 +29,7 @@ extension FaultSpec {
         case ("kill-node", .some(let t)): self = .killNode(t)
         case ("kill-postgres", .some(let t)): self = .killPostgres(t)
         case ("switchover", _): self = .switchover(to: f.candidate)
-        default: throw f.bad(decoder)
+        default: self = try FaultSpec.decodeExtended(decoder)  // FaultCoding.swift
         }
     }
 
@@ -39,6 +39,7 @@ extension FaultSpec {
         case .killNode(let t): f = FlatForm("kill-node"); f.target = t
         case .killPostgres(let t): f = FlatForm("kill-postgres"); f.target = t
         case .switchover(let c): f = FlatForm("switchover"); f.candidate = c
+        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
         }
         try f.encode(to: encoder)
     }
@@ -51,7 +52,7 @@ extension FaultAction {
         case ("kill-node", .some(let m), _): self = .killNode(member: m)
         case ("kill-postgres", .some(let m), _): self = .killPostgres(member: m)
         case ("switchover", _, .some(let from)): self = .switchover(from: from, to: f.to)
-        default: throw f.bad(decoder)
+        default: self = try FaultAction.decodeExtended(decoder)  // FaultCoding.swift
         }
     }
 
@@ -61,6 +62,7 @@ extension FaultAction {
         case .killNode(let m): f = FlatForm("kill-node"); f.member = m
         case .killPostgres(let m): f = FlatForm("kill-postgres"); f.member = m
         case .switchover(let from, let to): f = FlatForm("switchover"); f.from = from; f.to = to
+        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
         }
         try f.encode(to: encoder)
     }
@@ -73,7 +75,7 @@ extension Reversal {
         case ("start-node", .some(let m)): self = .startNode(member: m)
         case ("start-postgres", .some(let m)): self = .startPostgres(member: m)
         case ("nothing-to-undo", _): self = .nothingToUndo
-        default: throw f.bad(decoder)
+        default: self = try Reversal.decodeExtended(decoder)  // FaultCoding.swift
         }
     }
 
@@ -83,6 +85,7 @@ extension Reversal {
         case .startNode(let m): f = FlatForm("start-node"); f.member = m
         case .startPostgres(let m): f = FlatForm("start-postgres"); f.member = m
         case .nothingToUndo: f = FlatForm("nothing-to-undo")
+        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
         }
         try f.encode(to: encoder)
     }

@@ -9,6 +9,8 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         /// The environment returned from applying the fault.
         case faultApplied = "fault-applied"
         case faultFailed = "fault-failed"
+        /// The environment cannot inject the fault on this machine (no netem, ...): verdicts are skipped.
+        case faultUnsupported = "fault-unsupported"
         /// The leader seen before is no longer the single primary.
         case leaderLost = "leader-lost"
         /// A single primary is seen where there was none or another.
@@ -93,6 +95,10 @@ public struct Observations: Codable, Sendable, Equatable {
     public var cancelled: Bool
     /// When the load stopped, ms since it started.
     public var loadStoppedAtMs: Int?
+    /// The environment's direct probes during the faults (split brain, lag), if it made any.
+    public var probes: ProbeReport?
+    /// Faults the environment could not inject on this machine, with why; every verdict is then skipped.
+    public var unsupported: [String]?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,

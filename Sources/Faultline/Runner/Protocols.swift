@@ -7,7 +7,8 @@ public protocol Environment: Sendable {
     func topology() async throws -> Topology
 
     /// Makes the fault take effect (SIGKILL, switchover, ...). The runner has already written the reversal
-    /// to the fault ledger. For a switchover, return once the request is accepted; the runner watches the rest.
+    /// to the fault ledger. Throws `FaultUnsupported` when this machine cannot do it at all (the run's
+    /// verdicts are then skipped, never passed). For a switchover, return once the request is accepted; the runner watches the rest.
     func apply(_ action: FaultAction) async throws
 
     /// Undoes one fault (start the killed node again, ...). Must be idempotent: it may run after a crash,
@@ -18,12 +19,17 @@ public protocol Environment: Sendable {
     /// on every exit path, also when the run was cancelled.
     func heal() async throws
 
+    /// What the environment's own probes saw since the first fault was applied (times: ms since that
+    /// `apply` began); stops the probes. Called once, at the end of a run. nil: no probes.
+    func probeReport() async -> ProbeReport?
+
     /// The commands run so far, one line each, for `commands.log` (the report writer masks secrets again).
     func commandLog() async -> [String]
 }
 
 extension Environment {
     public func commandLog() async -> [String] { [] }
+    public func probeReport() async -> ProbeReport? { nil }
 }
 
 /// A cheap snapshot of the running load, for live progress.

@@ -43,11 +43,14 @@ public struct RunStateMachine: Sendable, Equatable {
         case failed(String)
         /// The task was cancelled (Ctrl-C).
         case cancelled
+        /// The environment cannot inject the fault on this machine: heal, stop, verdicts skipped (not an error).
+        case unsupported(String)
     }
 
     public enum Abort: Sendable, Equatable {
         case failed(String)
         case cancelled
+        case unsupported(String)
     }
 
     public let scenario: Scenario
@@ -93,7 +96,7 @@ public struct RunStateMachine: Sendable, Equatable {
                 record(event)
                 healOwed = false  // tried once on the way out; the ledger keeps the rest for `faultline heal`
                 return wrapUp()
-            case .failed, .cancelled:
+            case .failed, .cancelled, .unsupported:
                 return abortPath(event)
             }
         case .observe:
@@ -158,6 +161,7 @@ public struct RunStateMachine: Sendable, Equatable {
         case .completed: break
         case .failed(let m): abort = .failed(m)
         case .cancelled: abort = .cancelled
+        case .unsupported(let m): abort = .unsupported(m)
         }
     }
 

@@ -53,12 +53,15 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     if !rec.cancelled { logger.warning("cancelled: healing and stopping the load") }
                     if !rec.cancelled { rec.add(.cancelled, at: clock.now) }
                     rec.cancelled = true
+                case .unsupported(let m):
+                    logger.warning("fault unsupported here: \(m); verdicts will be skipped")
                 }
                 action = machine.handle(event)
                 logger.debug("next: \(action)")
             }
             group.cancelAll()  // the load is already stopped on every path that started it
         }
+        rec.probes = await environment.probeReport()
         onProgress(RunProgress(phase: .done, elapsedMs: rec.ms(clock.now)))
         return rec.observations()
     }
@@ -213,6 +216,10 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             try await environment.apply(resolved.action)
         } catch is CancellationError {
             return .cancelled
+        } catch let u as FaultUnsupported {
+            rec.add(.faultUnsupported, at: clock.now, member: resolved.action.members.first, detail: u.reason)
+            rec.unsupported.append("\(resolved.action): \(u.reason)")
+            return .unsupported(u.reason)
         } catch {
             rec.add(.faultFailed, at: clock.now, detail: describe(error))
             return .failed("applying \(resolved.action): \(describe(error))")
@@ -313,6 +320,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var sawMultiplePrimaries = false
         var lastTopologyError: String?
         var lastPhase: RunPhase?
+        var probes: ProbeReport?
+        var unsupported: [String] = []
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -368,10 +377,14 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 c.metAtMs = c.metAtMs.map { $0 - shift }
                 return c
             }
-            return Observations(events: evs, load: load, conditions: conds, readBack: readBack,
-                                primaryAtInjection: primaryAtInjection, topologyBefore: topologyBefore,
-                                topologyAfter: topologyAfter, harnessErrors: harnessErrors, cancelled: cancelled,
-                                loadStoppedAtMs: loadStoppedAt.map { ms($0) - shift })
+            var o = Observations(events: evs, load: load, conditions: conds, readBack: readBack,
+                                 primaryAtInjection: primaryAtInjection, topologyBefore: topologyBefore,
+                                 topologyAfter: topologyAfter, harnessErrors: harnessErrors, cancelled: cancelled,
+                                 loadStoppedAtMs: loadStoppedAt.map { ms($0) - shift })
+            // The environment's probe times are ms since the first fault; the fault went in at firstInjection.
+            o.probes = probes.map { $0.shifted(by: (firstInjection.map { ms($0) } ?? shift) - shift) }
+            o.unsupported = unsupported.isEmpty ? nil : unsupported
+            return o
         }
     }
 }

@@ -441,6 +441,7 @@ public struct LocalEnvironment: Sendable {
         }
         for n in config.nodeNames {
             try await runner.run(["/usr/sbin/tc", "-n", config.nodeNetns(n), "qdisc", "del", "dev", "eth0", "root"], check: false)
+            try await runner.run(["/usr/sbin/tc", "-n", config.clientNetns, "qdisc", "del", "dev", "v-\(n)", "root"], check: false)
             for f in (try? FileManager.default.contentsOfDirectory(atPath: config.dataMount(n))) ?? [] where f.hasPrefix("faultline-ballast") {
                 try? FileManager.default.removeItem(atPath: "\(config.dataMount(n))/\(f)")
             }

@@ -10,9 +10,14 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     public let local: LocalEnvironment
     /// Size of commands.log when this run began: the run's own commands follow it.
     private let logOffset: UInt64
+    /// Direct probes (split brain, lag), started by the first fault this run applies.
+    public let probes: ProbeSampler
+    /// Sessions held by session faults (long query, idle in transaction, connections).
+    public let sessions = HeldSessions()
 
     public init(_ local: LocalEnvironment) {
         self.local = local
+        self.probes = ProbeSampler(local)
         let attrs = try? FileManager.default.attributesOfItem(atPath: Self.logPath(local))
         self.logOffset = (attrs?[.size] as? NSNumber)?.uint64Value ?? 0
     }
@@ -40,6 +45,7 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     }
 
     public func apply(_ action: FaultAction) async throws {
+        probes.start()
         switch action {
         case .killNode(let member):
             try await local.killNode(member)
@@ -47,6 +53,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
             try local.signalPostgres(member, SIGKILL)
         case .switchover(let from, let to):
             try await local.switchover(from: from, to: to)
+        default:
+            try await applyFault(action)  // LocalFaultDispatch.swift
         }
     }
 
@@ -57,8 +65,12 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
             try await local.startPatroniIfDown(member)
         case .nothingToUndo:
             break
+        default:
+            try await revertFault(reversal)  // LocalFaultDispatch.swift
         }
     }
+
+    public func probeReport() async -> ProbeReport? { probes.finish() }
 
     public func heal() async throws {
         try await local.heal(timeout: .seconds(90))

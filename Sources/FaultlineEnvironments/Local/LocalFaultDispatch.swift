@@ -1,0 +1,55 @@
+import Faultline
+import Foundation
+
+/// The fault catalogue's actions and reversals on the local environment (beyond kill and switchover).
+extension LocalRunnerEnvironment {
+    func applyFault(_ action: FaultAction) async throws {
+        switch action {
+        case .killNode, .killPostgres, .switchover:
+            preconditionFailure("handled in apply")
+        case .dropPackets(let m, let filter):
+            try await local.dropPackets(m, filter)
+        case .shapeLink(let m, let shape):
+            try await local.shapeLink(m, shape)
+        case .stopProcess(let m, let p):
+            try local.stopProcess(m, p)
+        case .fillDisk(let m, let p):
+            let before = local.volumeUsage(m)
+            let bytes = try local.fillDisk(m, percent: p)
+            let after = local.volumeUsage(m)
+            probes.note("fill-disk \(m): \(bytes) bytes of ballast; volume \(Self.pct(before)) -> \(Self.pct(after)) used")
+        case .pauseReplay(let m):
+            try local.pauseReplay(m)
+        case .stopDCS(let ms):
+            await local.stopEtcd(ms)
+        case .holdSessions(let m, let hold):
+            let what = try await local.holdSessions(m, hold, registry: sessions)
+            probes.note("\(hold.rawValue) on \(m): \(what)")
+        }
+    }
+
+    func revertFault(_ reversal: Reversal) async throws {
+        switch reversal {
+        case .startNode, .startPostgres, .nothingToUndo:
+            preconditionFailure("handled in revert")
+        case .restorePackets(let m, let filter):
+            try await local.restorePackets(m, filter)
+        case .unshapeLink(let m, let shape):
+            try await local.unshapeLink(m, shape)
+        case .continueProcess(let m, let p):
+            local.continueProcess(m, p)
+        case .removeBallast(let m):
+            local.removeBallast(m)
+        case .resumeReplay(let m):
+            try local.resumeReplay(m)
+        case .startDCS(let ms):
+            try await local.startEtcdIfDown(ms)
+        case .endSessions(let m, let hold):
+            try local.endSessions(m, hold, registry: sessions)
+        }
+    }
+
+    static func pct(_ u: LocalEnvironment.VolumeUsage?) -> String {
+        u.map { "\(Int($0.percent.rounded())) % of \($0.totalBytes >> 20) MiB" } ?? "?"
+    }
+}

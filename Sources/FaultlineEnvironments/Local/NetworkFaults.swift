@@ -1,0 +1,137 @@
+import Faultline
+import Foundation
+
+/// Network faults of the local environment: iptables rules in a chain of their own (`FAULTLINE`) inside
+/// the node's namespace, and tc qdiscs on the node's link. Every rule a fault adds is derived from the
+/// fault's `PacketFilter` alone, so its reversal deletes exactly those rules (and nothing else), also
+/// after a crash. Hooks: `INPUT -j FAULTLINE` and `OUTPUT -j FAULTLINE`, removed when the chain is empty.
+extension LocalEnvironment {
+    static let chain = "FAULTLINE"
+    static let ruleComment = "faultline"
+
+    /// The ports of a service in this environment.
+    static func ports(_ s: NetService) -> [Int] {
+        switch s {
+        case .postgres: [5432]
+        case .patroni: [8008]
+        case .etcd: [2379, 2380]
+        }
+    }
+
+    /// The rules (arguments after `-A FAULTLINE` or `-I FAULTLINE 1`) for `filter` on `node`: `first` go
+    /// to the top of the chain (RETURN exemptions for the harness's PostgreSQL probe), `drops` are appended.
+    /// Pure: the same filter always gives the same rules.
+    func packetRules(_ filter: PacketFilter, on node: String) -> (first: [[String]], drops: [[String]]) {
+        let comment = ["-m", "comment", "--comment", Self.ruleComment]
+        var matches: [[String]] = []
+        var first: [[String]] = []
+        for p in filter.peers {
+            switch p {
+            case .member(let m): matches += [["-s", config.nodeIP(m)], ["-d", config.nodeIP(m)]]
+            case .clients: matches += [["-s", config.clientIP], ["-d", config.clientIP]]
+            case .loopback: matches += [["-i", "lo"], ["-o", "lo"]]
+            case .anyHost:
+                matches += [["-i", "eth0"], ["-o", "eth0"]]
+                if filter.services.isEmpty || filter.services.contains(.postgres) {
+                    first.append(["-i", "eth0", "-s", config.hostIP, "-p", "tcp", "--dport", "5432"] + comment + ["-j", "RETURN"])
+                    first.append(["-o", "eth0", "-d", config.hostIP, "-p", "tcp", "--sport", "5432"] + comment + ["-j", "RETURN"])
+                }
+            }
+        }
+        let ports = filter.services.flatMap(Self.ports)
+        let portMatches: [[String]] = ports.isEmpty ? [[]] : ports.flatMap { [["-p", "tcp", "--dport", "\($0)"], ["-p", "tcp", "--sport", "\($0)"]] }
+        let chance: [String] = filter.percent.map { p in
+            ["-m", "statistic", "--mode", "random", "--probability", String(format: "%.4f", Double(p) / 100)]
+        } ?? []
+        var drops: [[String]] = []
+        for m in matches { for pm in portMatches { drops.append(m + pm + chance + comment + ["-j", "DROP"]) } }
+        return (first, drops)
+    }
+
+    private func iptables(_ node: String, _ args: [String], check: Bool = true) async throws -> CommandResult {
+        try await runner.run(["/usr/sbin/ip", "netns", "exec", config.nodeNetns(node), "/usr/sbin/iptables", "-w", "5"] + args,
+                             check: check, timeout: .seconds(15))
+    }
+
+    /// Adds the filter's rules to the node's FAULTLINE chain (creating and hooking the chain if needed).
+    public func dropPackets(_ node: String, _ filter: PacketFilter) async throws {
+        _ = try await iptables(node, ["-N", Self.chain], check: false)
+        for hook in ["INPUT", "OUTPUT"] where !(try await iptables(node, ["-C", hook, "-j", Self.chain], check: false)).succeeded {
+            try await iptables(node, ["-I", hook, "1", "-j", Self.chain])
+        }
+        let rules = packetRules(filter, on: node)
+        for r in rules.first { try await iptables(node, ["-I", Self.chain, "1"] + r) }
+        for r in rules.drops { try await iptables(node, ["-A", Self.chain] + r) }
+    }
+
+    /// Deletes exactly the filter's rules (one copy each); unhooks and removes the chain once it is empty.
+    /// Idempotent: rules or chain already gone are not an error.
+    public func restorePackets(_ node: String, _ filter: PacketFilter) async throws {
+        let rules = packetRules(filter, on: node)
+        for r in rules.first + rules.drops { _ = try await iptables(node, ["-D", Self.chain] + r, check: false) }
+        let left = try await iptables(node, ["-S", Self.chain], check: false)
+        let remaining = left.stdout.split(separator: "\n").filter { $0.hasPrefix("-A ") }
+        if left.succeeded && remaining.isEmpty {
+            for hook in ["INPUT", "OUTPUT"] {
+                while (try await iptables(node, ["-D", hook, "-j", Self.chain], check: false)).succeeded {}
+            }
+            _ = try await iptables(node, ["-X", Self.chain], check: false)
+        }
+    }
+
+    /// The FAULTLINE rules now in the node's namespace (`iptables -S FAULTLINE` lines after `-N`).
+    public func faultRules(_ node: String) async throws -> [String] {
+        let r = try await iptables(node, ["-S", Self.chain], check: false)
+        guard r.succeeded else { return [] }
+        return r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("-A ") }
+    }
+
+    // MARK: link shaping
+
+    /// The links a shape goes on: the node's eth0 (what it sends) and its bridge port in the client
+    /// namespace (what it receives), so both directions are shaped.
+    private func links(_ node: String) -> [(ns: String, dev: String)] {
+        [(config.nodeNetns(node), "eth0"), (config.clientNetns, "v-\(node)")]
+    }
+
+    private static func qdiscArgs(_ shape: LinkShape) -> [String] {
+        switch shape {
+        case .rate(let k): ["tbf", "rate", "\(k)kbit", "burst", "32kbit", "latency", "400ms"]
+        case .delay(let ms): ["netem", "delay", "\(ms)ms"]
+        }
+    }
+
+    private static func qdiscKind(_ shape: LinkShape) -> String {
+        switch shape {
+        case .rate: "tbf"
+        case .delay: "netem"
+        }
+    }
+
+    /// Adds the qdisc as the root qdisc of both links. netem missing from the kernel: `FaultUnsupported`.
+    public func shapeLink(_ node: String, _ shape: LinkShape) async throws {
+        for (i, l) in links(node).enumerated() {
+            let r = try await runner.run(["/usr/sbin/tc", "-n", l.ns, "qdisc", "add", "dev", l.dev, "root"] + Self.qdiscArgs(shape),
+                                         check: false)
+            guard r.succeeded else {
+                for done in links(node).prefix(i) { _ = try? await unshape(done.ns, done.dev, Self.qdiscKind(shape)) }
+                let err = CommandRunner.lastLine(r.stderr)
+                if case .delay = shape, err.contains("unknown") || err.contains("not supported") || err.contains("No such file") {
+                    throw FaultUnsupported("unsupported by this kernel: tc netem failed (\(err)); sch_netem is not available")
+                }
+                throw EnvironmentError.commandFailed("tc qdisc add dev \(l.dev) root \(Self.qdiscArgs(shape).joined(separator: " "))", r.status, err)
+            }
+        }
+    }
+
+    /// Removes the root qdisc of both links if it is still the kind the fault added. Idempotent.
+    public func unshapeLink(_ node: String, _ shape: LinkShape) async throws {
+        for l in links(node) { try await unshape(l.ns, l.dev, Self.qdiscKind(shape)) }
+    }
+
+    private func unshape(_ ns: String, _ dev: String, _ kind: String) async throws {
+        let show = try await runner.run(["/usr/sbin/tc", "-n", ns, "qdisc", "show", "dev", dev, "root"], check: false)
+        guard show.stdout.contains("qdisc \(kind) ") else { return }
+        try await runner.run(["/usr/sbin/tc", "-n", ns, "qdisc", "del", "dev", dev, "root"], check: false)
+    }
+}
