@@ -1,3 +1,4 @@
+import Faultline
 import Foundation
 import Logging
 import Subprocess
@@ -105,20 +106,8 @@ public final class CommandLog: @unchecked Sendable {
     }
 }
 
-/// Masks secrets in text that may reach a log or report.
+/// Masks secrets in text that may reach a log or report: the core's `SecretMasker`, under the name
+/// this module's callers use.
 public enum Secrets {
-    /// Replaces values of password-like keys (`password=…`, `PGPASSWORD=…`, `"password": "…"`) with `***`.
-    public static func mask(_ s: String) -> String {
-        var out = s
-        let patterns = [
-            #"(?i)(password|passwd|pgpassword)("?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&'",}]+)"#,
-            #"(?i)(postgres(?:ql)?://[^:/\s]+:)([^@\s]+)(@)"#,
-        ]
-        for (i, p) in patterns.enumerated() {
-            guard let re = try? NSRegularExpression(pattern: p) else { continue }
-            let template = i == 0 ? "$1$2***" : "$1***$3"
-            out = re.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: template)
-        }
-        return out
-    }
+    public static func mask(_ s: String) -> String { SecretMasker.mask(s) }
 }
