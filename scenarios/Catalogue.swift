@@ -2,7 +2,12 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover]
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults
+
+    /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
+    public static let faults: [Scenario] = [
+        isolatePrimary, partitionPrimaryFromReplicas, partitionPrimaryFromDCS, partitionClientsFromPrimary, packetLoss5, packetLoss30, bandwidthReplica, latencyNetem, fillDisk, pausePostgres, pausePatroni, longQuery, idleInTransaction, replicaLag, dcsQuorumLoss, connectionExhaustion,
+    ]
 
     /// The scenario with this name, or nil.
     public static func scenario(named name: String) -> Scenario? {

@@ -13,7 +13,14 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only scenarios with this tag (repeat to require several).", valueName: "tag"))
     var tag: [String] = []
 
+    @Flag(help: "List the fault primitives instead: how each is injected and healed, and the scenarios using it.")
+    var faults = false
+
     func run() async throws {
+        if faults {
+            print(ListCommand.renderFaults(Catalogue.all), terminator: "")
+            return
+        }
         let wanted = Set(tag.map(Tag.init(rawValue:)))
         let scenarios = Catalogue.all.filter { wanted.isSubset(of: Set($0.tags)) }
         if scenarios.isEmpty {
@@ -21,6 +28,17 @@ struct ListCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print(ListCommand.render(scenarios), terminator: "")
+    }
+
+    /// The fault kinds: kind, example, how injected, how healed, which scenarios use it.
+    static func renderFaults(_ scenarios: [Scenario]) -> String {
+        var out = ""
+        for k in FaultKindInfo.all {
+            let users = scenarios.filter { $0.injectedFaults.contains { $0.kind == k.kind } }.map(\.name)
+            out += "\(k.kind)\n    e.g.      \(k.example)\n    injects:  \(k.injects)\n    heals:    \(k.heals)\n"
+            out += "    scenarios: " + (users.isEmpty ? "(none)" : users.joined(separator: ", ")) + "\n"
+        }
+        return out
     }
 
     /// The catalogue as aligned text: name, tags, then the summary indented below.

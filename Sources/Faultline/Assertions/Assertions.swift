@@ -84,6 +84,7 @@ public enum Assertions {
             switch step {
             case .heal: healed = true; continue
             case .inject: healed = false; continue
+            case .hold: continue
             case .await(let c, _), .expect(let c, _): condition = c
             }
             let prefix = healed ? "settle" : (step.isAwait ? "await" : "expect")

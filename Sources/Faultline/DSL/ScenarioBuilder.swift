@@ -75,6 +75,13 @@ public struct Await: ScenarioComponent {
     public var elements: [ScenarioElement] { [.step(.await(condition, within: within))] }
 }
 
+/// Keeps the fault in effect for a while, watching: `Hold(for: .seconds(20))`.
+public struct Hold: ScenarioComponent {
+    public var duration: Duration
+    public init(for duration: Duration) { self.duration = duration }
+    public var elements: [ScenarioElement] { [.step(.hold(duration))] }
+}
+
 /// Undoes every fault of the run. The runner also heals on failure and cancellation, `Heal()` or not.
 public struct Heal: ScenarioComponent {
     public init() {}

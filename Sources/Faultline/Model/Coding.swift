@@ -133,6 +133,7 @@ extension Step {
         case ("inject", .some(let x), _, _): self = .inject(x)
         case ("await", _, .some(let c), .some(let w)): self = .await(c, within: .milliseconds(w))
         case ("heal", _, _, _): self = .heal
+        case ("hold", _, _, .some(let w)): self = .hold(.milliseconds(w))
         case ("expect", _, .some(let c), let w): self = .expect(c, within: w.map { .milliseconds($0) })
         default: throw f.bad(decoder)
         }
@@ -144,6 +145,7 @@ extension Step {
         case .inject(let x): f = FlatForm("inject"); f.fault = x
         case .await(let c, let w): f = FlatForm("await"); f.condition = c; f.withinMs = w.milliseconds
         case .heal: f = FlatForm("heal")
+        case .hold(let d): f = FlatForm("hold"); f.withinMs = d.milliseconds
         case .expect(let c, let w): f = FlatForm("expect"); f.condition = c; f.withinMs = w?.milliseconds
         }
         try f.encode(to: encoder)

@@ -14,6 +14,7 @@ extension Scenario {
                 add("inject: \(f) (selector resolved at injection; reversal written to the fault ledger first)")
                 healed = false
             case .await(let c, let w): add("await \(c) within \(DurationText.format(w))")
+            case .hold(let d): add("hold the fault for \(DurationText.format(d)), watching (direct write probes on every member)")
             case .heal:
                 add("heal: undo this run's faults newest first, then a full heal")
                 healed = true

@@ -18,6 +18,8 @@ public enum Step: Codable, Sendable, Equatable {
     case inject(FaultSpec)
     /// Poll the topology until the condition holds or `within` passes (a miss fails a verdict, the run goes on).
     case await(Condition, within: Duration)
+    /// Keep the fault in effect this long, watching the topology (the load runs; direct probes sample).
+    case hold(Duration)
     /// Undo every fault of this run (reversals newest first), then a full heal.
     case heal
     /// Like `await`; `within` nil means the scenario's settle target.
@@ -53,7 +55,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         switch step {
         case .await(_, let within): within
         case .expect(_, let within): within ?? targets.settle
-        case .inject, .heal: nil
+        case .inject, .heal, .hold: nil
         }
     }
 
@@ -88,6 +90,9 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
             case .await(_, let w), .expect(_, .some(let w)):
                 if !injected { out.append("\(step) comes before any Inject") }
                 if w <= .zero { out.append("a timeout must be positive") }
+            case .hold(let d):
+                if !injected { out.append("\(step) comes before any Inject") }
+                if d <= .zero { out.append("a hold must be positive") }
             case .heal, .expect: if !injected { out.append("\(step) comes before any Inject") }
             }
         }

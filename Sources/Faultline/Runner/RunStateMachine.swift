@@ -120,6 +120,8 @@ public struct RunStateMachine: Sendable, Equatable {
         let i = nextStep
         nextStep += 1
         switch scenario.steps[i] {
+        case .hold(let d):
+            return emit(.holdSteadyState(d), healedSinceInject ? .settle : .await)
         case .inject(let f):
             healOwed = true
             injected = true

@@ -1,0 +1,11 @@
+import Faultline
+
+/// Tags of the fault catalogue's scenarios.
+extension Tag {
+    public static let network: Tag = "network"
+    public static let process: Tag = "process"
+    public static let resources: Tag = "resources"
+    public static let locks: Tag = "locks"
+    public static let replication: Tag = "replication"
+    public static let dcs: Tag = "dcs"
+}
