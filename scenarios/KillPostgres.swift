@@ -6,7 +6,8 @@ public let killPostgres = Scenario(
     summary: "SIGKILL only PostgreSQL on the primary (Patroni stays up); writes must come back with none lost.",
     tags: [.failover, .nightly, .smoke]
 ) {
-    Targets(rto: .seconds(30), lostWrites: 0, settle: .seconds(60), observeAfterHeal: .seconds(5))
+    Targets(rto: .seconds(30), lostWrites: 0, settle: .seconds(60),
+            p99After: .milliseconds(250), observeAfterHeal: .seconds(5))
     Load(.ledgerWrites(rate: 200), .replicaReads(rate: 200))
     SteadyState(for: .seconds(10))
     Inject(.killPostgres(.primary))

@@ -6,7 +6,8 @@ public let killPrimary = Scenario(
     summary: "SIGKILL Patroni and PostgreSQL on the primary; a replica must take over with no acknowledged write lost.",
     tags: [.failover, .nightly]
 ) {
-    Targets(rto: .seconds(30), lostWrites: 0, settle: .seconds(60), observeAfterHeal: .seconds(5))
+    Targets(rto: .seconds(30), lostWrites: 0, settle: .seconds(60),
+            p99After: .milliseconds(250), observeAfterHeal: .seconds(5))
     Load(.ledgerWrites(rate: 200), .replicaReads(rate: 200))
     SteadyState(for: .seconds(10))
     Inject(.killNode(.primary))

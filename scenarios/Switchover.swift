@@ -6,7 +6,8 @@ public let switchover = Scenario(
     summary: "Planned Patroni switchover from the primary to the sync standby; short write pause, nothing lost.",
     tags: [.planned, .nightly, .smoke]
 ) {
-    Targets(rto: .seconds(10), lostWrites: 0, settle: .seconds(60), errorBudgetAfter: 0.001, observeAfterHeal: .seconds(5))
+    Targets(rto: .seconds(10), lostWrites: 0, settle: .seconds(60), errorBudgetAfter: 0.001,
+            p99After: .milliseconds(250), observeAfterHeal: .seconds(5))
     Load(.ledgerWrites(rate: 200), .replicaReads(rate: 200))
     SteadyState(for: .seconds(10))
     Inject(.switchover(to: .syncStandby))

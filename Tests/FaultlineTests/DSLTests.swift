@@ -96,6 +96,7 @@ struct DSLTests {
         for s in Catalogue.all {
             #expect(s.targets.observeAfterHeal == .seconds(5), "\(s.name)")
             #expect(s.targets.errorBudgetAfter != nil, "\(s.name)")
+            #expect(s.targets.p99After != nil, "\(s.name)")
         }
     }
 
