@@ -54,7 +54,8 @@ struct DSLTests {
     }
 
     @Test func catalogueScenariosAreValidAndUnique() throws {
-        #expect(Catalogue.all.map(\.name) == ["kill-primary", "kill-postgres", "switchover"])
+        #expect(Array(Catalogue.all.map(\.name).prefix(3)) == ["kill-primary", "kill-postgres", "switchover"])
+        #expect(Set(Catalogue.all.map(\.name)).count == Catalogue.all.count, "names are unique")
         for s in Catalogue.all {
             #expect(s.problems().isEmpty, "\(s.name): \(s.problems())")
             #expect(!s.summary.isEmpty)
@@ -92,8 +93,8 @@ struct DSLTests {
         #expect(t.split(separator: "\n").last?.contains("targets: RTO") == true)
     }
 
-    @Test func catalogueScenariosObserveAfterTheHeal() {
-        for s in Catalogue.all {
+    @Test func failoverScenariosObserveAfterTheHeal() {
+        for s in [killPrimary, killPostgres, switchover] {
             #expect(s.targets.observeAfterHeal == .seconds(5), "\(s.name)")
             #expect(s.targets.errorBudgetAfter != nil, "\(s.name)")
             #expect(s.targets.p99After != nil, "\(s.name)")
