@@ -135,8 +135,8 @@ public final class ProbeSampler: @unchecked Sendable {
     /// Lines of the Patroni logs (PostgreSQL logs there too) written since the start that tell what the
     /// cluster did: demotion, promotion, lock, DCS and disk trouble. At most 40.
     private func logHighlights() -> [String] {
-        let keys = ["No space left", "PANIC", "demot", "promot", "leader lock", "DCS", "failsafe", "read-only", "could not write",
-                    "too many clients", "lock timeout", "rewind", "Lock owner"]
+        let keys = ["No space left", "PANIC", "demot", "promot", "leader lock", "DCS", "failsafe", "could not write",
+                    "too many clients", "remaining connection slots", "pg_rewind exit", "reinitialize", "shut down", "crash"]
         var out: [String] = []
         for n in env.config.nodeNames {
             guard let h = FileHandle(forReadingAtPath: env.daemons.logFile("\(n)-patroni").path) else { continue }
@@ -144,7 +144,8 @@ public final class ProbeSampler: @unchecked Sendable {
             try? h.seek(toOffset: logOffsets[n] ?? 0)
             let text = String(decoding: (try? h.read(upToCount: 4 << 20)) ?? Data(), as: UTF8.self)
             var last = ""
-            for line in text.split(separator: "\n") where keys.contains(where: { line.contains($0) }) {
+            // The probes' own "read-only transaction" errors are not news.
+            for line in text.split(separator: "\n") where keys.contains(where: { line.contains($0) }) && !line.contains("faultline_probe") {
                 let l = Secrets.mask(String(line.suffix(220)))
                 let key = String(l.drop(while: { $0 != "I" && $0 != "W" && $0 != "E" && $0 != "P" && $0 != "F" }).prefix(60))
                 if key == last { continue }

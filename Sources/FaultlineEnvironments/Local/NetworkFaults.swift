@@ -21,7 +21,7 @@ extension LocalEnvironment {
     /// The rules (arguments after `-A FAULTLINE` or `-I FAULTLINE 1`) for `filter` on `node`: `first` go
     /// to the top of the chain (RETURN exemptions for the harness's PostgreSQL probe), `drops` are appended.
     /// Pure: the same filter always gives the same rules.
-    func packetRules(_ filter: PacketFilter, on node: String) -> (first: [[String]], drops: [[String]]) {
+    public func packetRules(_ filter: PacketFilter, on node: String) -> (first: [[String]], drops: [[String]]) {
         let comment = ["-m", "comment", "--comment", Self.ruleComment]
         var matches: [[String]] = []
         var first: [[String]] = []
