@@ -14,6 +14,7 @@ struct FlatForm: Codable {
     var condition: Condition?
     var fault: FaultSpec?
     var withinMs: Int?
+    var alert: String?
 
     init(_ kind: String) { self.kind = kind }
 
@@ -98,6 +99,8 @@ extension Condition {
         case ("new-primary", _, _): self = .newPrimary
         case ("primary-recovered", _, _): self = .primaryRecovered
         case ("cluster-healthy", .some(let m), .some(let s)): self = .clusterHealthy(members: m, sync: s)
+        case ("alert-firing", _, _) where f.alert != nil: self = .alertFiring(f.alert!)
+        case ("alert-resolved", _, _) where f.alert != nil: self = .alertResolved(f.alert!)
         default: throw f.bad(decoder)
         }
     }
@@ -105,6 +108,8 @@ extension Condition {
     public func encode(to encoder: any Encoder) throws {
         var f = FlatForm(slug)
         if case .clusterHealthy(let m, let s) = self { f.members = m; f.sync = s }
+        if case .alertFiring(let a) = self { f.alert = a }
+        if case .alertResolved(let a) = self { f.alert = a }
         try f.encode(to: encoder)
     }
 }

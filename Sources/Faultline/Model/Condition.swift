@@ -7,21 +7,30 @@ public enum Condition: Codable, Sendable, Equatable, CustomStringConvertible {
     case primaryRecovered
     /// The topology has the shape: that many members, all running, one primary, `sync` sync standbys.
     case clusterHealthy(members: Int, sync: Int)
+    /// The environment's alerting lists this alert (by `alertname`) as firing: Alertmanager's API, else
+    /// Prometheus'. Suppressed (inhibited) counts as firing; pending does not. See `AlertName`.
+    case alertFiring(String)
+    /// No alert of this name is firing (after a heal: the alert resolved).
+    case alertResolved(String)
 
     public var description: String {
         switch self {
         case .newPrimary: "new primary"
         case .primaryRecovered: "primary recovered"
         case .clusterHealthy(let m, let s): "cluster healthy (\(m) members, 1 primary, \(s) sync)"
+        case .alertFiring(let a): "alert \(a) firing"
+        case .alertResolved(let a): "alert \(a) resolved"
         }
     }
 
-    /// A short stable identifier: "new-primary", "primary-recovered", "cluster-healthy".
+    /// A short stable identifier: "new-primary", "primary-recovered", "cluster-healthy", "alert-firing", "alert-resolved".
     public var slug: String {
         switch self {
         case .newPrimary: "new-primary"
         case .primaryRecovered: "primary-recovered"
         case .clusterHealthy: "cluster-healthy"
+        case .alertFiring: "alert-firing"
+        case .alertResolved: "alert-resolved"
         }
     }
 }

@@ -22,6 +22,8 @@ extension Condition {
             return context.primaryLostSinceInjection && topology.primary != nil
         case .clusterHealthy(let m, let s):
             return topology.isHealthy(ClusterShape(members: m, sync: s))
+        case .alertFiring, .alertResolved:
+            return false  // read from alerts: `holds(alerts:)`
         }
     }
 }

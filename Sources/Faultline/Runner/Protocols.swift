@@ -25,6 +25,15 @@ public protocol Environment: Sendable {
 
     /// The commands run so far, one line each, for `commands.log` (the report writer masks secrets again).
     func commandLog() async -> [String]
+
+    /// The alerts firing (or pending) right now, for `Condition.alertFiring`/`.alertResolved`. Polled
+    /// about every 200 ms while such a condition is awaited; throw when the alerting cannot be read.
+    func activeAlerts() async throws -> [ActiveAlert]
+}
+
+extension Environment {
+    /// An environment without alerting lists none: `alertFiring` never holds there.
+    public func activeAlerts() async throws -> [ActiveAlert] { [] }
 }
 
 extension Environment {

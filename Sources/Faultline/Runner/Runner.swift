@@ -102,9 +102,11 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             return await inject(step, spec, scenario, &rec)
         case .await(let step, let condition, let within):
             let start = clock.now
+            rec.lastAlerts = nil
             let result = await poll(until: start.advanced(by: within), phase, &rec, check: condition)
+            let seen = condition.readsAlerts ? rec.lastAlerts ?? "(no alerts read)" : rec.lastTopology?.summary ?? "(no topology)"
             var r = ConditionResult(step: step, condition: condition, withinMs: within.milliseconds, startedAtMs: rec.ms(start),
-                                    metAtMs: nil, lastSeen: rec.lastTopology?.summary ?? "(no topology)")
+                                    metAtMs: nil, lastSeen: seen)
             switch result {
             case .cancelled: return .cancelled
             case .met(let at):
@@ -278,6 +280,17 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         while true {
             if Task.isCancelled { return .cancelled }
             let at = clock.now
+            if let check, check.readsAlerts {
+                do {
+                    let alerts = try await environment.activeAlerts()
+                    rec.lastAlerts = Condition.alertsSeen(alerts, for: check)
+                    if check.holds(alerts: alerts) { return .met(at) }
+                } catch is CancellationError {
+                    return .cancelled
+                } catch {
+                    rec.lastAlerts = "alerts unreadable: \(describe(error))"
+                }
+            }
             do {
                 let t = try await environment.topology()
                 rec.observe(t, at: at, logger)
@@ -320,6 +333,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var sawMultiplePrimaries = false
         var lastTopologyError: String?
         var lastPhase: RunPhase?
+        /// What the last alert read showed, for an alert condition's verdict.
+        var lastAlerts: String?
         var probes: ProbeReport?
         var unsupported: [String] = []
 
