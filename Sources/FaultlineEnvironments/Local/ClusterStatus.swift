@@ -99,7 +99,8 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         var out = rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
         out.append("")
-        for (k, v) in endpoints.sorted(by: { $0.key < $1.key }) { out.append("\(k.padding(toLength: 10, withPad: " ", startingAt: 0)) \(v)") }
+        let keyWidth = max(10, endpoints.keys.map(\.count).max() ?? 0)
+        for (k, v) in endpoints.sorted(by: { $0.key < $1.key }) { out.append("\(k.padding(toLength: keyWidth, withPad: " ", startingAt: 0)) \(v)") }
         if let mem = memoryKiB { out.append("memory     \(mem / 1024) MiB (PSS of its processes + tmpfs in use)") }
         out.append(healthy ? "health     healthy" : "health     UNHEALTHY: \(problems.joined(separator: "; "))")
         return out.joined(separator: "\n")

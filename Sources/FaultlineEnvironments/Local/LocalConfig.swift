@@ -29,6 +29,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     public var haproxyRise: Int = 1
     /// Repository root: where `environments/local/*.tmpl` and `.venv` are.
     public var home: String = ""
+    /// Alert profile of the observability processes: `ci` (short `for:`, low thresholds; the default
+    /// here, so scenarios see alerts within seconds), `default` (the shipped thresholds) or `off`.
+    public var observability: String = AlertProfile.ci.rawValue
 
     public init() {}
 
@@ -88,6 +91,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
         guard ["etcd", "etcd3"].contains(dcsAPI) else { throw .badConfig("DCS API '\(dcsAPI)' must be etcd or etcd3 (--dcs)") }
         guard ttl >= loopWait + 2 * retryTimeout else {
             throw .badConfig("ttl \(ttl) must be at least loop_wait + 2×retry_timeout (\(loopWait + 2 * retryTimeout))")
+        }
+        guard AlertProfile(rawValue: observability) != nil else {
+            throw .badConfig("alert profile '\(observability)' must be ci, default or off (--alerts)")
         }
         guard stateDir.hasPrefix("/"), stateDir.count > 5 else { throw .badConfig("state dir '\(stateDir)' must be an absolute path") }
     }

@@ -33,7 +33,7 @@ public struct LocalEnvironment: Sendable {
 
     public var endpoints: [String: String] {
         ["rw": config.readWrite, "ro": config.readOnly, "pooler": config.pooler,
-         "rest": config.nodeNames.map(config.restURL).joined(separator: ",")]
+         "rest": config.nodeNames.map(config.restURL).joined(separator: ",")].merging(observabilityEndpoints) { a, _ in a }
     }
 
     // MARK: - up
@@ -64,6 +64,7 @@ public struct LocalEnvironment: Sendable {
             try await createNetwork()
             try await mountData()
             try renderConfigs(secrets: secrets)
+            try renderObservability(appPassword: secrets.app)
             mark("network, storage and configs")
             for n in config.nodeNames { try await startEtcd(n) }
             try await waitEtcd(timeout: .seconds(20))
@@ -80,8 +81,10 @@ public struct LocalEnvironment: Sendable {
             try ensureRunning([pgbouncerSpec])
             try await waitEndpoints(timeout: .seconds(20))
             mark("writes through HAProxy and PgBouncer")
-            try await waitHealthy(timeout: timeout, watching: allSpecs)
+            try await waitHealthy(timeout: timeout, watching: clusterSpecs)
             mark("healthy: 2 streaming replicas, 1 sync")
+            try await startObservability()
+            if config.observabilityEnabled { mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready") }
             let status = await self.status(withMemory: true)
             return UpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
         } catch {
@@ -106,6 +109,7 @@ public struct LocalEnvironment: Sendable {
             let p = "\(config.home)/environments/local/\(t).tmpl"
             if !fm.fileExists(atPath: p) { throw .requirementMissing(p) }
         }
+        try checkObservabilityPreconditions(config)
     }
 
     /// Whether any part of the environment exists: its state or one of its namespaces.
@@ -270,10 +274,13 @@ public struct LocalEnvironment: Sendable {
     func startHAProxy() async throws { try await daemons.start(haproxySpec) }
     func startPgBouncer() async throws { try await daemons.start(pgbouncerSpec) }
 
-    /// Every daemon the environment runs, by name.
-    var allSpecs: [DaemonSpec] {
+    /// The cluster's daemons: etcd, Patroni, HAProxy, PgBouncer.
+    var clusterSpecs: [DaemonSpec] {
         config.nodeNames.flatMap { [etcdSpec($0), patroniSpec($0)] } + [haproxySpec, pgbouncerSpec]
     }
+
+    /// Every daemon the environment runs, by name (the cluster's, then the observability processes).
+    var allSpecs: [DaemonSpec] { clusterSpecs + observabilitySpecs }
 
     private func waitEtcd(timeout: Duration) async throws {
         try await poll(timeout: timeout, what: "etcd quorum") { () -> Void? in
