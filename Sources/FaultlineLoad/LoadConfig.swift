@@ -108,6 +108,8 @@ public struct LoadConfig: Sendable {
     public var runID: String
     /// Seeds workers' random numbers (TPC-B ids, Poisson gaps, backoff jitter).
     public var seed: UInt64
+    /// While running, serve Prometheus metrics on `http://HOST:PORT/metrics` (IPv4); nil: no metrics (see Metrics.swift).
+    public var metricsListen: String?
 
     public init(workloads: [WorkloadConfig], runID: String? = nil, seed: UInt64? = nil) {
         self.workloads = workloads
@@ -164,6 +166,9 @@ public struct LoadConfig: Sendable {
         }
         guard LoadLimits.maxLedgerEntries.contains(maxLedgerEntries) else {
             throw LoadConfigError("ledger cap \(maxLedgerEntries) is out of range; use 1...\(LoadLimits.maxLedgerEntries.upperBound)")
+        }
+        if let m = metricsListen, MetricsServer.parse(m) == nil {
+            throw LoadConfigError("metrics address '\(m)' must be IPv4 HOST:PORT, e.g. 10.77.0.254:9464")
         }
         guard !runID.isEmpty, runID.count <= 64,
               runID.unicodeScalars.allSatisfy({ CharacterSet.runIDAllowed.contains($0) }) else {

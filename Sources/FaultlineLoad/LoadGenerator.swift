@@ -117,7 +117,9 @@ public final class LoadGenerator: Sendable {
         let scales = try await preflight()
 
         let total = config.workloads.reduce(0) { $0 + $1.clients }
-        let run = RunShared(config: config, workers: total, originNs: origin, limitNs: limit.nanoseconds, logger: logger)
+        let (metrics, metricsServer) = Self.serveMetrics(config, logger: logger)
+        defer { metricsServer?.stop() }
+        let run = RunShared(config: config, workers: total, originNs: origin, limitNs: limit.nanoseconds, logger: logger, metrics: metrics)
         shared.withLock { $0 = run }
         if stopRequested.load(ordering: .relaxed) { run.stop.set() }
         var workers: [Worker] = []

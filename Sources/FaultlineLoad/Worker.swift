@@ -20,6 +20,8 @@ final class RunShared: Sendable {
     let ackedTotal = Atomic<Int>(0)
     let indeterminateTotal = Atomic<Int>(0)
     let ledgerCapped = Atomic<Bool>(false)
+    /// Prometheus metrics of the run, when served.
+    let metrics: LoadMetrics?
 
     struct TimelineState {
         var builder: TimelineBuilder
@@ -27,8 +29,9 @@ final class RunShared: Sendable {
         var watermarks: [Int]
     }
 
-    init(config: LoadConfig, workers: Int, originNs: Int64, limitNs: Int64, logger: Logger) {
+    init(config: LoadConfig, workers: Int, originNs: Int64, limitNs: Int64, logger: Logger, metrics: LoadMetrics? = nil) {
         self.config = config
+        self.metrics = metrics
         self.names = config.workloads.map(\.name)
         self.math = WindowMath(length: config.windowLength)
         self.gate = StartGate(parties: workers)
@@ -266,6 +269,7 @@ final class Worker: @unchecked Sendable {
             currentIndex = index
         }
         counts[outcome.slot] += 1
+        shared.metrics?.observe(workload: workload, outcome: outcome, latencyNs: latencyNs)
         if outcome == .ok, let ns = latencyNs {
             let us = clampMicros(ns / 1000)
             current.record(.ok, latencyUs: us)

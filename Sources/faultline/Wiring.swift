@@ -44,7 +44,11 @@ func makeLoadDriver(for scenario: Scenario, environment: any Environment, logger
         throw WiringError("no load endpoints known for this environment (Sources/faultline/Wiring.swift)")
     }
     let cfg = local.local.config
-    return LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: logger)
+    // While it runs, the load serves /metrics on the host side of the bridge, where the environment's
+    // Prometheus scrapes it (job "load").
+    let metrics = cfg.observabilityEnabled ? cfg.loadMetricsAddress : nil
+    return LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: logger,
+                               tune: { $0.metricsListen = metrics })
 }
 
 struct WiringError: Error, CustomStringConvertible {
