@@ -1,6 +1,7 @@
 import Faultline
 import FaultlineEnvironments
 import FaultlineLoad
+import FaultlinePG
 import FaultlineReports
 import Foundation
 import Logging
@@ -271,6 +272,18 @@ extension Integration {
             #expect(status.members.filter(\.isLeader).count == 1)
             #expect(status.members.filter(\.isSync).count == 1)
             #expect(status.healthy, "\(status.problems)")
+            // Not only Patroni's (DCS) view: every PostgreSQL answers, exactly one is a primary, writes go through.
+            var roles: [String: String] = [:]
+            for n in cfg.nodeNames {
+                let c = try PGConnection(fx.direct(n), connectTimeout: .seconds(3))
+                roles[n] = try c.exec("select pg_is_in_recovery()", timeout: .seconds(3)).scalar
+                c.close()
+            }
+            #expect(roles.values.filter { $0 == "f" }.count == 1, "\(roles)")
+            #expect(roles.values.filter { $0 == "t" }.count == 2, "\(roles)")
+            let rw = try PGConnection(fx.rw, connectTimeout: .seconds(3))
+            #expect(try rw.exec("select pg_is_in_recovery()", timeout: .seconds(3)).scalar == "f")
+            rw.close()
             try? FileManager.default.removeItem(at: tmp)
         }
     }
