@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Scenarios
 import Testing
 @testable import Faultline
 
@@ -153,6 +154,60 @@ import Testing
         let v = try #require(verdicts.first { $0.id == "await-alert-firing" })
         #expect(v.result.status == .passed && v.result.measured == .ms(fired.elapsedMs!))
         #expect(verdicts.first { $0.id == "settle-alert-resolved" }?.result.status == .passed)
+    }
+
+    /// The fake cluster's failover with alerting derived from its topology the way the rule does it:
+    /// FaultlinePrimaryDown fires once no member has been primary for `for:`, and clears with a primary.
+    actor PrimaryDownRule: Environment {
+        let cluster: FakeCluster
+        let clock: VirtualClock
+        let hold: Duration
+        var noPrimarySince: VirtualClock.Instant?
+        var firedAt: VirtualClock.Instant?
+
+        init(_ cluster: FakeCluster, clock: VirtualClock, for hold: Duration) {
+            self.cluster = cluster
+            self.clock = clock
+            self.hold = hold
+        }
+
+        func topology() async throws -> Topology { try await cluster.topology() }
+        func apply(_ action: FaultAction) async throws { try await cluster.apply(action) }
+        func revert(_ reversal: Reversal) async throws { try await cluster.revert(reversal) }
+        func heal() async throws { try await cluster.heal() }
+        func activeAlerts() async throws -> [ActiveAlert] {
+            let now = clock.now
+            guard try await cluster.topology().primary == nil else { noPrimarySince = nil; return [] }
+            let since = noPrimarySince ?? now
+            noPrimarySince = since
+            guard now >= since.advanced(by: hold) else { return [ActiveAlert(name: AlertName.primaryDown, state: .pending)] }
+            if firedAt == nil { firedAt = now }
+            return [ActiveAlert(name: AlertName.primaryDown)]
+        }
+    }
+
+    @Test func killPrimaryExpectsPrimaryDownToFireAndResolve() async throws {
+        let s = Scenarios.killPrimary
+        #expect(s.steps.contains(.expect(.alertFiring(AlertName.primaryDown), within: .seconds(30))))
+        #expect(s.steps.last == .expect(.alertResolved(AlertName.primaryDown), within: .seconds(30)))
+        #expect(s.withoutAlertSteps.steps.count == s.steps.count - 2)
+        let clock = VirtualClock()
+        let journal = Journal()
+        let (stream, cont) = AsyncStream<Void>.makeStream()
+        _ = stream
+        // The fake shows no primary from 1 s after the kill until n2 is promoted at 3 s.
+        let env = PrimaryDownRule(FakeCluster(clock: clock, journal: journal, applyStarted: cont), clock: clock, for: .seconds(1))
+        let runner = Runner(environment: env, load: FakeLoad(observations: LoadObservations(), journal: journal, clock: clock),
+                            ledger: InMemoryLedger(journal: journal), clock: clock, runId: "r1", logger: Logger(label: "test"))
+        let obs = await runner.run(s)
+        let verdicts = Assertions.evaluate(s, obs)
+        let fired = try #require(verdicts.first { $0.id == "expect-alert-firing" })
+        #expect(fired.result.status == .passed, "\(fired.result)")
+        let firedMs = try #require(fired.result.measured?.value)
+        #expect((2_000...2_300).contains(Int(firedMs)), "1 s to lose the primary + 1 s for:, seen on the next poll: \(firedMs)")
+        #expect(verdicts.first { $0.id == "await-new-primary" }?.result.status == .passed)
+        #expect(verdicts.first { $0.id == "settle-alert-resolved" }?.result.status == .passed)
+        #expect(ExitStatus.of(verdicts) == .passed, "\(verdicts.filter { $0.result.status != .passed })")
     }
 
     @Test func anAlertThatNeverFiresFailsWithTheTimeWaited() async throws {

@@ -140,3 +140,18 @@ extension Condition {
         return "\(name) not listed; alerts: \(ActiveAlert.summary(alerts))"
     }
 }
+
+extension Scenario {
+    /// The scenario without its alert expectations (`alertFiring`/`alertResolved` steps), for an
+    /// environment that runs without alerting.
+    public var withoutAlertSteps: Scenario {
+        var s = self
+        s.steps = steps.filter { step in
+            switch step {
+            case .await(let c, _), .expect(let c, _): !c.readsAlerts
+            default: true
+            }
+        }
+        return s
+    }
+}
