@@ -118,6 +118,14 @@ import Testing
         #expect(throws: Never.self) { try config { $0.observability = "default" }.validate() }
     }
 
+    @Test func anEnvironmentSavedBeforeObservabilityHasNone() throws {
+        let old = #"{"subnet": "10.82.0.0/24", "namePrefix": "fb", "stateDir": "/var/lib/faultline/fb"}"#
+        #expect(LocalConfig.decode(Data(old.utf8))?.alertProfile == .off)
+        let new = try JSONEncoder().encode(config { $0.observability = "default" })
+        #expect(LocalConfig.decode(new)?.alertProfile == .default)
+        #expect(LocalConfig.decode(try JSONEncoder().encode(config()))?.alertProfile == .ci)
+    }
+
     @Test func alertsOfAnEnvironmentWithoutAlertingAreAnError() {
         let off = LocalEnvironment(config: config { $0.observability = "off" }, logger: .init(label: "test"))
         #expect(throws: EnvironmentError.self) { try off.activeAlerts() }

@@ -37,9 +37,12 @@ public struct LocalConfig: Codable, Sendable, Equatable {
 
     /// Decodes a saved config; settings it lacks (saved by an older Faultline) take their defaults.
     public static func decode(_ data: Data) -> LocalConfig? {
-        guard let saved = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        guard var saved = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(LocalConfig())) as? [String: Any],
-              let merged = try? JSONSerialization.data(withJSONObject: defaults.merging(saved) { _, new in new }) else { return nil }
+              true else { return nil }
+        // Saved before the environment ran exporters, Prometheus and Alertmanager: it has none.
+        if saved["observability"] == nil { saved["observability"] = AlertProfile.off.rawValue }
+        guard let merged = try? JSONSerialization.data(withJSONObject: defaults.merging(saved) { _, new in new }) else { return nil }
         return try? JSONDecoder().decode(LocalConfig.self, from: merged)
     }
 

@@ -15,7 +15,7 @@ extension LocalEnvironment {
     /// See `LocalRunnerEnvironment.activeAlerts()`.
     public func activeAlerts(timeout: Duration = .seconds(1)) throws -> [ActiveAlert] {
         guard config.observabilityEnabled else {
-            throw EnvironmentError.badConfig("this environment runs without alerting (env up --alerts \(config.observability)); use --alerts ci")
+            throw EnvironmentError.badConfig("this environment runs without Prometheus and Alertmanager (alerts '\(config.observability)'); recreate it with 'faultline env down' then 'faultline env up --alerts ci'")
         }
         let amURL = config.alertmanagerURL + "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true"
         var failures: [String] = []
