@@ -2,7 +2,11 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability
+
+    /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
+    /// long-query check theirs too.
+    public static let observability: [Scenario] = [poolExhaustion]
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
     public static let faults: [Scenario] = [

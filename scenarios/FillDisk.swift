@@ -11,9 +11,12 @@ public let fillDisk = Scenario(
     Load(.ledgerWrites(rate: 100), .replicaReads(rate: 50))
     SteadyState(for: .seconds(10))
     Inject(.fillDisk(.primary, percent: 90))
+    // The disk alert (ci profile: PGDATA usage > 50 % for 3 s) fires, and resolves after the heal.
+    Expect(.alertFiring(AlertName.diskUsageHigh), within: .seconds(20))
     Hold(for: .seconds(10))
     Inject(.fillDisk(.primary, percent: 100))
     Hold(for: .seconds(20))
     Heal()
     Expect(.clusterHealthy(members: 3, sync: 1), within: .seconds(120))
+    Expect(.alertResolved(AlertName.diskUsageHigh), within: .seconds(30))
 }

@@ -12,6 +12,10 @@ public let longQuery = Scenario(
     SteadyState(for: .seconds(10))
     Inject(.longQuery(.primary))
     Hold(for: .seconds(15))
+    // The long-query alert (ci profile: longest active query > 15 s for 1 s) fires while the query still
+    // runs, and resolves after the heal. (With the default profile's 300 s it cannot fire here.)
+    Expect(.alertFiring(AlertName.longRunningQuery), within: .seconds(15))
     Heal()
     Expect(.clusterHealthy(members: 3, sync: 1), within: .seconds(60))
+    Expect(.alertResolved(AlertName.longRunningQuery), within: .seconds(30))
 }
