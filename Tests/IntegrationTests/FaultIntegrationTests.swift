@@ -113,8 +113,9 @@ extension Integration {
             #expect(try verdict("settle-cluster-healthy", v).result.status == .passed)
             #expect(try verdict("split-brain", v).result.status == .passed)
             for n in fx.env.config.nodeNames { #expect((fx.env.volumeUsage(n)?.percent ?? 100) < 80) }
-            // With the primary's disk full, some probe round found no member accepting writes.
-            #expect(obs.probes?.rounds.contains { $0.accepted.isEmpty } == true)
+            // With the primary's disk full the load's writes failed (the probe's tiny inserts may still fit in a page).
+            let inj = try #require(obs.injectedAtMs)
+            #expect(obs.load.windows.contains { $0.startMs > inj && $0.errorCount > 0 }, "writes failed on the full disk")
         }
 
         @Test func pausePatroniFailsOverWithoutSplitBrain() async throws {
@@ -134,7 +135,7 @@ extension Integration {
             let p = try #require(obs.probes)
             let inj = try #require(obs.injectedAtMs), healed = try #require(obs.healFinishedAtMs)
             let during = p.lag.filter { $0.atMs > inj + 5_000 && $0.atMs < healed }.compactMap(\.bytes).max() ?? 0
-            #expect(during > 100_000, "replay lag grew while replay was paused (max \(during) bytes)")
+            #expect(during > 50_000, "replay lag grew while the replica's link was throttled (max \(during) bytes)")
             for n in fx.env.config.nodeNames {
                 let c = try PGConnection(fx.direct(n, user: "postgres", dbname: "postgres"))
                 defer { c.close() }
