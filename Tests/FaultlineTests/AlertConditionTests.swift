@@ -19,6 +19,22 @@ import Testing
 {"status":"success","data":{"alerts":[{"labels":{"alertname":"FaultlinePrimaryDown","severity":"critical"},"annotations":{"description":"No Patroni member reports role primary with PostgreSQL running (or none is reachable).","summary":"No node runs a PostgreSQL primary"},"state":"firing","activeAt":"2026-11-25T13:52:26.948061393Z","value":"0e+00"},{"labels":{"alertname":"FaultlineTargetDown","instance":"10.82.0.11:8008","job":"patroni","node":"fl-n1","severity":"info"},"annotations":{"description":"Scrape target or the service behind its exporter is unreachable.","summary":"patroni on fl-n1 is down"},"state":"firing","activeAt":"2026-11-25T13:52:26.948061393Z","value":"0e+00"},{"labels":{"alertname":"FaultlineTargetDown","instance":"10.82.0.11:9187","job":"postgres","node":"fl-n1","severity":"info"},"annotations":{"description":"Scrape target or the service behind its exporter is unreachable.","summary":"postgres on fl-n1 is down"},"state":"pending","activeAt":"2026-11-25T13:52:28.948061393Z","value":"0e+00"}]}}
 """#
 
+    /// Recorded 8.6 s after SIGSTOP of the async replica's startup (replay) process under load: the
+    /// critical lag alert inhibits the warning for the same node, which Alertmanager lists as suppressed.
+    static let alertmanagerReplayStopped = #"""
+[{"annotations":{"description":"Replication lag is 9s.","summary":"Replica fl-n3 lags more than 6s"},"endsAt":"2026-11-25T14:09:22.948Z","fingerprint":"a06c20e609406dd1","receivers":[{"name":"faultline-null"}],"startsAt":"2026-11-25T14:05:22.948Z","status":{"inhibitedBy":[],"silencedBy":[],"state":"active"},"updatedAt":"2026-11-25T14:05:22.951Z","generatorURL":"http://vm:9090/graph?g0.expr=faultline%3Areplication_lag_seconds+%3E+6\u0026g0.tab=1","labels":{"alertname":"FaultlineReplicationLagCritical","cluster":"faultline","instance":"10.82.0.13:8008","job":"patroni","name":"n3","node":"fl-n3","scope":"faultline","severity":"critical"}},{"annotations":{"description":"Replication lag is 6s.","summary":"Replica fl-n3 lags more than 3s"},"endsAt":"2026-11-25T14:09:19.948Z","fingerprint":"f09ce100100e53cb","receivers":[{"name":"faultline-null"}],"startsAt":"2026-11-25T14:05:19.948Z","status":{"inhibitedBy":["a06c20e609406dd1"],"silencedBy":[],"state":"suppressed"},"updatedAt":"2026-11-25T14:05:19.951Z","generatorURL":"http://vm:9090/graph?g0.expr=faultline%3Areplication_lag_seconds+%3E+3\u0026g0.tab=1","labels":{"alertname":"FaultlineReplicationLagWarning","cluster":"faultline","instance":"10.82.0.13:8008","job":"patroni","name":"n3","node":"fl-n3","scope":"faultline","severity":"warning"}}]
+
+"""#
+
+    @Test func anInhibitedWarningStillCountsAsFiring() throws {
+        let alerts = try JSONDecoder().decode([AlertmanagerAlert].self, from: Data(Self.alertmanagerReplayStopped.utf8)).compactMap(\.activeAlert)
+        #expect(alerts.map(\.state) == [.firing, .suppressed])
+        #expect(alerts.allSatisfy { $0.labels["node"] == "fl-n3" })
+        #expect(Condition.alertFiring(AlertName.replicationLagWarning).holds(alerts: alerts))
+        #expect(!Condition.alertResolved(AlertName.replicationLagWarning).holds(alerts: alerts))
+        #expect(ActiveAlert.summary(alerts) == "FaultlineReplicationLagCritical node=fl-n3 firing, FaultlineReplicationLagWarning node=fl-n3 suppressed")
+    }
+
     @Test func decodesAlertmanagersAnswer() throws {
         let alerts = try JSONDecoder().decode([AlertmanagerAlert].self, from: Data(Self.alertmanagerKillPrimary.utf8)).compactMap(\.activeAlert)
         #expect(alerts.map(\.name) == [AlertName.primaryDown, AlertName.targetDown])
