@@ -73,8 +73,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     public func probeReport() async -> ProbeReport? { probes.finish() }
 
     public func heal() async throws {
-        // Not only the DCS view: every node's PostgreSQL really runs (NodeHealth.swift).
-        try await local.healServing(timeout: .seconds(90))
+        // Not only the DCS view: every node's PostgreSQL runs and clients can write again.
+        try await local.heal(timeout: .seconds(90))
     }
 
     public func commandLog() async -> [String] {
