@@ -166,4 +166,13 @@ struct SecretErrorTests {
         struct Opaque: Error { var secret = "s3cret" }
         #expect(describe(Opaque()) == "Opaque")
     }
+
+    @Test func aRunWhoseEveryVerdictWasSkippedIsReportedSkippedNotPassed() {
+        let skipped = Verdict(id: "fault", title: "Fault", result: .skipped(reason: "unsupported by this kernel"))
+        let passed = Verdict(id: "rto", title: "RTO", result: .passed(measured: .ms(1_000), target: .ms(30_000)))
+        #expect(RunReport.status(of: [skipped, skipped]) == "skipped")
+        #expect(ExitStatus.of([skipped, skipped]) == .passed, "nothing failed: exit 0")
+        #expect(RunReport.status(of: [skipped, passed]) == "passed")
+        #expect(RunReport.status(of: []) == ExitStatus.harnessError.name)
+    }
 }

@@ -32,7 +32,15 @@ public struct RunReport: Codable, Sendable, Equatable {
         self.recovery = RecoveryAnalysis.analyze(observations, sustain: scenario.targets.sustain)
         let exit = ExitStatus.of(verdicts)
         self.exitCode = exit.rawValue
-        self.status = exit.name
+        self.status = Self.status(of: verdicts)
+    }
+
+    /// The run's one-word status: the exit status's name, except that a run whose every verdict was
+    /// skipped (a fault this kernel cannot inject) is "skipped", never "passed". Its exit code stays 0:
+    /// nothing failed.
+    public static func status(of verdicts: [Verdict]) -> String {
+        if !verdicts.isEmpty, verdicts.allSatisfy({ $0.result.status == .skipped }) { return "skipped" }
+        return ExitStatus.of(verdicts).name
     }
 
     public var exitStatus: ExitStatus { ExitStatus(rawValue: exitCode) ?? .harnessError }
