@@ -86,6 +86,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: ArgumentHelp("Tag for this run's ledger rows (letters, digits, - and _). (default: random)", valueName: "id"))
     var runID: String?
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp("Serve Prometheus metrics on http://HOST:PORT/metrics while running (the environment's Prometheus scrapes <subnet>.254:9464).", valueName: "host:port"))
+    var metricsListen: String?
+
     @Flag(help: "After the run, read every acknowledged ledger id back through the ledger connection; exit 1 if any is missing.")
     var verify = false
 
@@ -248,6 +251,7 @@ struct LoadCommand: AsyncParsableCommand {
             if flag == "--connect-timeout" { config.connectTimeout = d } else { config.statementTimeout = d }
         }
         config.maxDuration = limit
+        config.metricsListen = metricsListen
         do { try config.validate() } catch { throw InputError(message: error.message) }
         return (config, limit)
     }
