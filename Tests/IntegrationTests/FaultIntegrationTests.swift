@@ -40,7 +40,7 @@ extension Integration {
             for n in env.config.nodeNames {
                 #expect(try await env.faultRules(n).isEmpty, "FAULTLINE rules left on \(n)")
                 let q = try await env.runner.run(["/usr/sbin/tc", "-n", env.config.nodeNetns(n), "qdisc", "show", "dev", "eth0"], check: false)
-                #expect(!q.stdout.contains("tbf") && !q.stdout.contains("netem"), "qdisc left on \(n): \(q.stdout)")
+                #expect(!q.stdout.contains("htb") && !q.stdout.contains("tbf") && !q.stdout.contains("netem"), "qdisc left on \(n): \(q.stdout)")
                 let files = (try? FileManager.default.contentsOfDirectory(atPath: env.config.dataMount(n))) ?? []
                 #expect(!files.contains { $0.hasPrefix("faultline-ballast") }, "ballast left on \(n)")
             }

@@ -94,21 +94,40 @@ extension LocalEnvironment {
         [(config.nodeNetns(node), "eth0"), (config.clientNetns, "v-\(node)")]
     }
 
+    /// The root qdisc of a shape. A rate limit is an `htb` root whose one throttled class gets only
+    /// PostgreSQL's traffic (`rateCommands`; this kernel has no `prio`), so only that is slowed: the node's etcd member and Patroni's
+    /// REST API keep their speed (throttling them too cost the primary its leader key when it talked
+    /// to the throttled node's etcd).
     private static func qdiscArgs(_ shape: LinkShape) -> [String] {
         switch shape {
-        case .rate(let k): ["tbf", "rate", "\(k)kbit", "burst", "32kbit", "latency", "400ms"]
+        case .rate: ["handle", "1:", "htb", "default", "10"]
         case .delay(let ms): ["netem", "delay", "\(ms)ms"]
         }
     }
 
+    /// After the root: an unthrottled default class, the throttled class, and the filters that send
+    /// port-5432 traffic (either direction) to it.
+    static func rateCommands(ns: String, dev: String, kbit: Int) -> [[String]] {
+        let tc = ["/usr/sbin/tc", "-n", ns]
+        let filter = tc + ["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip"]
+        return [
+            tc + ["class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit", "quantum", "60000"],
+            tc + ["class", "add", "dev", dev, "parent", "1:", "classid", "1:30", "htb", "rate", "\(kbit)kbit", "ceil", "\(kbit)kbit",
+                  "burst", "32kbit", "quantum", "1514"],
+            filter + ["sport", "5432", "0xffff", "flowid", "1:30"],
+            filter + ["dport", "5432", "0xffff", "flowid", "1:30"],
+        ]
+    }
+
     private static func qdiscKind(_ shape: LinkShape) -> String {
         switch shape {
-        case .rate: "tbf"
+        case .rate: "htb"
         case .delay: "netem"
         }
     }
 
-    /// Adds the qdisc as the root qdisc of both links. netem missing from the kernel: `FaultUnsupported`.
+    /// Adds the shape on both links (a rate limit: to PostgreSQL's port only). netem missing from the
+    /// kernel: `FaultUnsupported`.
     public func shapeLink(_ node: String, _ shape: LinkShape) async throws {
         for (i, l) in links(node).enumerated() {
             let r = try await runner.run(["/usr/sbin/tc", "-n", l.ns, "qdisc", "add", "dev", l.dev, "root"] + Self.qdiscArgs(shape),
@@ -120,6 +139,14 @@ extension LocalEnvironment {
                     throw FaultUnsupported("unsupported by this kernel: tc netem failed (\(err)); sch_netem is not available")
                 }
                 throw EnvironmentError.commandFailed("tc qdisc add dev \(l.dev) root \(Self.qdiscArgs(shape).joined(separator: " "))", r.status, err)
+            }
+            if case .rate(let kbit) = shape {
+                do {
+                    for cmd in Self.rateCommands(ns: l.ns, dev: l.dev, kbit: kbit) { try await runner.run(cmd) }
+                } catch {
+                    for done in links(node).prefix(i + 1) { _ = try? await unshape(done.ns, done.dev, Self.qdiscKind(shape)) }
+                    throw error
+                }
             }
         }
     }
