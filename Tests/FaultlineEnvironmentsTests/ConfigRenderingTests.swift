@@ -166,6 +166,17 @@ import Testing
         #expect(p.contains("0 of 1 synchronous standbys"))
     }
 
+    /// Recorded shape of Debian's Patroni 3.0.2: replicas are "running", never "streaming".
+    @Test func legacyPatroniRunningReplicasCountAsStreaming() throws {
+        let legacy = #"{"members": [{"name": "n1", "role": "leader", "state": "running", "timeline": 1}, {"name": "n2", "role": "sync_standby", "state": "running", "timeline": 1, "lag": 0}, {"name": "n3", "role": "replica", "state": "running", "timeline": 1, "lag": 0}]}"#
+        let m = try ClusterStatus.members(fromPatroniCluster: legacy, expected: ["n1", "n2", "n3"])
+        #expect(ClusterStatus.problems(members: m, expected: 3, sync: 1).isEmpty)
+        // With a current Patroni, one streaming replica means "running" is not streaming.
+        let modern = legacy.replacingOccurrences(of: #""role": "sync_standby", "state": "running""#, with: #""role": "sync_standby", "state": "streaming""#)
+        let m2 = try ClusterStatus.members(fromPatroniCluster: modern, expected: ["n1", "n2", "n3"])
+        #expect(ClusterStatus.problems(members: m2, expected: 3, sync: 1) == ["1 of 2 replicas streaming (n3 running)"])
+    }
+
     @Test func rejectsAnswersWithoutMembers() {
         #expect(throws: (any Error).self) { try ClusterStatus.members(fromPatroniCluster: #"{"scope":"x"}"#, expected: []) }
     }

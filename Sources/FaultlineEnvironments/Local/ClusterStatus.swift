@@ -73,9 +73,9 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         if leaders.count > 1 { p.append("\(leaders.count) leaders: \(leaders.map(\.name).joined(separator: ","))") }
         if let l = leaders.first, l.state != "running" { p.append("leader \(l.name) is \(l.state)") }
         let replicas = members.filter { !$0.isLeader }
-        let streaming = replicas.filter { $0.state == "streaming" }
+        let streaming = replicas.filter { isStreaming($0, among: members) }
         if streaming.count < expected - 1 {
-            let bad = replicas.filter { $0.state != "streaming" }.map { "\($0.name) \($0.state)" }
+            let bad = replicas.filter { !isStreaming($0, among: members) }.map { "\($0.name) \($0.state)" }
             p.append("\(streaming.count) of \(expected - 1) replicas streaming" + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))"))
         }
         if let tl = leaders.first?.timeline {
@@ -86,6 +86,15 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         let syncCount = members.filter(\.isSync).count
         if syncCount < sync { p.append("\(syncCount) of \(sync) synchronous standbys") }
         return p
+    }
+
+    /// Whether replica `m` streams. Patroni before 3.1 (Debian's 3.0.2, the known-bad control) never
+    /// says "streaming": it reports a streaming replica as "running" with a lag. So when no member
+    /// says "streaming", "running" counts.
+    public static func isStreaming(_ m: MemberStatus, among members: [MemberStatus]) -> Bool {
+        if m.state == "streaming" { return true }
+        let legacy = !members.contains { $0.state == "streaming" }
+        return legacy && m.state == "running" && !m.isLeader && m.role != "down"
     }
 
     /// A fixed-width table for terminals.

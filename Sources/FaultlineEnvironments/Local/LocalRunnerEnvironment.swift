@@ -32,7 +32,9 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     public static func topology(from members: [MemberStatus]) -> Topology {
         Topology(members: members.map { m in
             let role: MemberRole
-            switch (m.role, m.state) {
+            // Patroni 3.0.x reports a streaming replica as "running".
+            let state = ClusterStatus.isStreaming(m, among: members) ? "streaming" : m.state
+            switch (m.role, state) {
             case ("down", _): role = .down
             case ("leader", "running"), ("primary", "running"): role = .primary
             case ("sync_standby", "streaming"): role = .syncStandby
