@@ -20,6 +20,8 @@ struct EnvCommand: AsyncParsableCommand {
         @Option(help: "Patroni to run: 'venv' (4.1.x, default), 'debian' (3.0.2, known-bad control) or a path.") var patroni: String = "venv"
         @Option(help: "Patroni DCS API: etcd3 (v3) or etcd (v2).") var dcs: String = LocalConfig().dcsAPI
         @Option(help: "Patroni leader-key ttl in seconds (Patroni 4.x raises values under 20 to 20).") var ttl: Int = LocalConfig().ttl
+        @Option(help: "Patroni loop_wait in seconds.") var loopWait: Int = LocalConfig().loopWait
+        @Option(help: "Patroni retry_timeout in seconds (ttl must be at least loop_wait + 2 × retry_timeout).") var retryTimeout: Int = LocalConfig().retryTimeout
         @Option(help: "Alert profile of Prometheus: ci (short for:, low thresholds), default (shipped thresholds) or off (no exporters, Prometheus, Alertmanager).") var alerts: String = LocalConfig().observability
         @Flag(help: "Print the final status as JSON.") var json = false
 
@@ -33,6 +35,8 @@ struct EnvCommand: AsyncParsableCommand {
             cfg.dataSizeMiB = dataSize
             cfg.dcsAPI = dcs
             cfg.ttl = ttl
+            cfg.loopWait = loopWait
+            cfg.retryTimeout = retryTimeout
             cfg.observability = alerts
             switch patroni {
             case "venv": cfg.patroni = "\(cfg.home)/.venv/bin/patroni"
