@@ -206,19 +206,8 @@ public enum PeerGroup: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension PeerGroup: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let g = PeerGroup(text: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad peer group \(text)"))
-        }
-        self = g
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+extension PeerGroup: TextCodable {
+    public static let textKind = "peer group"
 }
 
 /// A network service of a member, by role (the environment maps it to ports).
@@ -286,19 +275,8 @@ public enum PacketPeer: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension PacketPeer: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let p = PacketPeer(text: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad packet peer \(text)"))
-        }
-        self = p
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+extension PacketPeer: TextCodable {
+    public static let textKind = "packet peer"
 }
 
 /// Packets a traffic fault drops on one member: to and from `peers`, on `services` (empty: every port),

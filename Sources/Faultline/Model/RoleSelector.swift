@@ -74,17 +74,6 @@ public enum RoleSelector: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension RoleSelector: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let s = RoleSelector(text: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad role selector \(text)"))
-        }
-        self = s
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+extension RoleSelector: TextCodable {
+    public static let textKind = "role selector"
 }
