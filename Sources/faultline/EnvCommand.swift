@@ -19,6 +19,7 @@ struct EnvCommand: AsyncParsableCommand {
         @Option(help: "Size of each node's PGDATA filesystem, MiB.") var dataSize: Int = LocalConfig().dataSizeMiB
         @Option(help: "Patroni to run: 'venv' (4.1.x, default), 'debian' (3.0.2, known-bad control) or a path.") var patroni: String = "venv"
         @Option(help: "Patroni DCS API: etcd3 (v3) or etcd (v2).") var dcs: String = LocalConfig().dcsAPI
+        @Option(help: "etcd members Patroni talks to: all (default; discovered and shuffled) or local (only its own node's member, as through a local proxy).") var dcsEndpoints: String = LocalConfig().dcsEndpoints
         @Option(help: "Patroni leader-key ttl in seconds (Patroni 4.x raises values under 20 to 20).") var ttl: Int = LocalConfig().ttl
         @Option(help: "Patroni loop_wait in seconds.") var loopWait: Int = LocalConfig().loopWait
         @Option(help: "Patroni retry_timeout in seconds (ttl must be at least loop_wait + 2 × retry_timeout).") var retryTimeout: Int = LocalConfig().retryTimeout
@@ -34,6 +35,7 @@ struct EnvCommand: AsyncParsableCommand {
             cfg.namePrefix = namePrefix
             cfg.dataSizeMiB = dataSize
             cfg.dcsAPI = dcs
+            cfg.dcsEndpoints = dcsEndpoints
             cfg.ttl = ttl
             cfg.loopWait = loopWait
             cfg.retryTimeout = retryTimeout

@@ -17,6 +17,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     public var patroni: String = ""
     /// Patroni's DCS section: `etcd3` (v3 API, default) or `etcd` (v2 API).
     public var dcsAPI: String = "etcd3"
+    /// Which etcd members Patroni talks to: `all` (every member; Patroni discovers and shuffles them) or
+    /// `local` (only the member on its own node, as through a local etcd proxy: `use_proxies`, no discovery).
+    public var dcsEndpoints: String = "all"
     /// Timing profile (see environments/local/README.md).
     public var ttl: Int = 20
     public var loopWait: Int = 2
@@ -92,6 +95,9 @@ public struct LocalConfig: Codable, Sendable, Equatable {
         guard (1...9).contains(nodeCount) else { throw .badConfig("node count \(nodeCount) must be 1…9") }
         guard dataSizeMiB >= 128 else { throw .badConfig("data size \(dataSizeMiB) MiB is too small; use at least 128 (--data-size)") }
         guard ["etcd", "etcd3"].contains(dcsAPI) else { throw .badConfig("DCS API '\(dcsAPI)' must be etcd or etcd3 (--dcs)") }
+        guard ["all", "local"].contains(dcsEndpoints) else {
+            throw .badConfig("DCS endpoints '\(dcsEndpoints)' must be all or local (--dcs-endpoints)")
+        }
         guard ttl >= loopWait + 2 * retryTimeout else {
             throw .badConfig("ttl \(ttl) must be at least loop_wait + 2×retry_timeout (\(loopWait + 2 * retryTimeout))")
         }

@@ -209,13 +209,20 @@ public struct LocalEnvironment: Sendable {
         return Template(try String(contentsOfFile: path, encoding: .utf8), name: name)
     }
 
+    /// The etcd client endpoints Patroni on node `n` is given: every member, or only its own (`local`).
+    func etcdHosts(node n: String?) -> String {
+        let members = config.dcsEndpoints == "local" && n != nil ? [n!] : config.nodeNames
+        return members.map { "\(config.nodeIP($0)):2379" }.joined(separator: ",")
+    }
+
     /// The values every template of node `n` may use.
     func values(node n: String?, secrets: SecretSet) -> [String: String] {
         var v: [String: String] = [
             "SUBNET": config.subnet, "CLIENT_IP": config.clientIP, "STATE_DIR": config.stateDir,
             "DCS_API": config.dcsAPI, "TTL": "\(config.ttl)", "LOOP_WAIT": "\(config.loopWait)",
             "RETRY_TIMEOUT": "\(config.retryTimeout)", "SYNC_STRICT": config.syncStrict ? "true" : "false",
-            "ETCD_HOSTS": config.nodeNames.map { "\(config.nodeIP($0)):2379" }.joined(separator: ","),
+            "ETCD_HOSTS": etcdHosts(node: n),
+            "DCS_USE_PROXIES": config.dcsEndpoints == "local" && n != nil ? "true" : "false",
             "ETCD_CLUSTER": config.nodeNames.map { "\($0)=http://\(config.nodeIP($0)):2380" }.joined(separator: ","),
             "SUPERUSER_PASSWORD": secrets.superuser, "REPLICATION_PASSWORD": secrets.replication,
             "REWIND_PASSWORD": secrets.rewind,
