@@ -40,6 +40,15 @@ struct ParameterTests {
         #expect(killPrimary.targets.rto == .seconds(30), "the catalogue value is untouched")
     }
 
+    @Test func holdSetsEveryHoldStepAndNothingElse() throws {
+        let s = isolatePrimary.applying([try ParameterOverride.parse("hold=70s")])
+        #expect(s.steps.contains(.hold(.seconds(70))))
+        #expect(!s.steps.contains(.hold(.seconds(5))))
+        #expect(s.steps.filter { if case .hold = $0 { false } else { true } }
+                == isolatePrimary.steps.filter { if case .hold = $0 { false } else { true } })
+        #expect(isolatePrimary.steps.contains(.hold(.seconds(5))), "the catalogue value is untouched")
+    }
+
     @Test func observeAcceptsZeroToTurnTheWindowOff() throws {
         #expect(try ParameterOverride.parse("observe=0s") == .init(parameter: .observe, value: .duration(.zero)))
         #expect(killPrimary.applying([try ParameterOverride.parse("observe=0s")]).problems().isEmpty)
