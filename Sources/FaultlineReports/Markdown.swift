@@ -27,7 +27,8 @@ extension Render {
         if let rb = obs.readBack {
             if let e = rb.error { md += "- read-back failed: \(cell(e))\n" } else {
                 let lost = r.verdicts.first { $0.id == "lost-writes" }?.items ?? []
-                md += "- read back: \(rb.checked), lost: \(lost.count)" + (lost.isEmpty ? "" : " (`" + lost.prefix(50).joined(separator: "`, `") + "`" + (lost.count > 50 ? ", … see ledger.jsonl" : "") + ")") + "\n"
+                md += "- read back: \(rb.checked), lost: \(lost.count)" + (lost.isEmpty ? "" : " (`" + lost.prefix(50).joined(separator: "`, `") + "`" + (lost.count > 50 ? ", … see ledger.jsonl" : "") + ")")
+                    + ((rb.attempts ?? 1) > 1 ? " (on attempt \(rb.attempts!): the cluster refused the read or changed hands before)" : "") + "\n"
             }
         } else {
             md += "- not read back\n"

@@ -48,6 +48,8 @@ actor FakeCluster: Environment {
     var killed: String?
     var revertedAt: VirtualClock.Instant?
     var switchedAt: VirtualClock.Instant?
+    /// Set by `takeBack()`: the old primary n1 took the leader key back on a new timeline (Patroni 3.0.2's bug).
+    var takenBack = false
     let applyStarted: AsyncStream<Void>.Continuation
 
     init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation) {
@@ -57,8 +59,15 @@ actor FakeCluster: Environment {
         self.applyStarted = applyStarted
     }
 
+    func takeBack() { takenBack = true }
+
     func topology() async throws -> Topology {
         let now = clock.now
+        if takenBack {
+            return Topology(members: [Member(name: "n1", role: .primary, timeline: 3),
+                                     Member(name: "n2", role: .syncStandby, timeline: 3),
+                                     Member(name: "n3", role: .asyncReplica, timeline: 3)])
+        }
         let healthy = Topology(members: [Member(name: "n1", role: .primary, timeline: 1),
                                          Member(name: "n2", role: .syncStandby, timeline: 1),
                                          Member(name: "n3", role: .asyncReplica, timeline: 1)])
@@ -136,11 +145,20 @@ final class FakeLoad: LoadDriver {
     let journal: Journal
     let clock: VirtualClock?
 
-    init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil) {
+    /// Read-backs that throw before one answers.
+    let verifyFailures: Int
+    /// Called with the attempt number (1, 2, …) before each read-back answers.
+    let onVerify: (@Sendable (Int) async -> Void)?
+    private let verifyCalls = Mutex(0)
+
+    init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
+         verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil) {
         self.observations = observations
         self.missing = missing
         self.journal = journal
         self.clock = clock
+        self.verifyFailures = verifyFailures
+        self.onVerify = onVerify
     }
 
     func run(_ workloads: [Workload]) async throws -> LoadObservations {
@@ -156,6 +174,9 @@ final class FakeLoad: LoadDriver {
 
     func verifyWrites(_ ids: [String]) async throws -> [String] {
         journal.add("verify \(ids.count)")
+        let n = verifyCalls.withLock { $0 += 1; return $0 }
+        await onVerify?(n)
+        if n <= verifyFailures { throw FakeError("connection to server at \"10.0.0.1\", port 5000 failed") }
         return missing
     }
 }

@@ -121,11 +121,18 @@ struct RunnerTests {
         let runner: Runner<VirtualClock>
         let progress = ProgressLog()
 
-        init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false) {
+        init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false,
+             verifyFailures: Int = 0, takeBackAtReadBack: Bool = false) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
-            cluster = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont)
-            load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal, clock: clockedLoad ? clock : nil)
+            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont)
+            cluster = c
+            var onVerify: (@Sendable (Int) async -> Void)? = nil
+            if takeBackAtReadBack {
+                onVerify = { @Sendable (n: Int) async in if n == 1 { await c.takeBack() } }
+            }
+            load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal, clock: clockedLoad ? clock : nil,
+                            verifyFailures: verifyFailures, onVerify: onVerify)
             ledger = InMemoryLedger(journal: journal, stored: leftovers)
             let p = progress
             runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
@@ -165,7 +172,7 @@ struct RunnerTests {
         #expect(obs.primaryAtInjection == "n1")
         #expect(obs.conditions.count == 2)
         #expect(obs.conditions.allSatisfy { $0.metAtMs != nil })
-        #expect(obs.readBack == ReadBack(checked: obs.load.acked.count, missing: []))
+        #expect(obs.readBack == ReadBack(checked: obs.load.acked.count, missing: [], attempts: 1))
         #expect(obs.topologyAfter?.isHealthy(ClusterShape(members: 3, sync: 1)) == true)
         #expect(obs.harnessErrors.isEmpty && !obs.cancelled)
         #expect(ExitStatus.of(Assertions.evaluate(killPrimary, obs)) == .passed)
@@ -176,6 +183,36 @@ struct RunnerTests {
             #expect(phases.contains(p), "no progress for \(p)")
         }
         #expect(h.progress.all.contains { $0.phase == .await && $0.load?.okPerSecond == 400 })
+    }
+
+    @Test func readBackRetriesWhileTheClusterRefusesIt() async throws {
+        let h = Harness(verifyFailures: 2)
+        let obs = await h.runner.run(killPrimary)
+        #expect(obs.readBack == ReadBack(checked: obs.load.acked.count, missing: [], attempts: 3))
+        #expect(h.journal.all.filter { $0.hasPrefix("verify") }.count == 3)
+        #expect(ExitStatus.of(Assertions.evaluate(killPrimary, obs)) == .passed)
+    }
+
+    @Test func readBackGivesUpAfterItsPatienceWithTheLastReason() async throws {
+        let h = Harness(verifyFailures: 1_000)
+        let obs = await h.runner.run(killPrimary)
+        let rb = try #require(obs.readBack)
+        #expect(rb.error?.contains("port 5000 failed") == true, "\(rb)")
+        #expect(rb.error?.contains("61 attempts over 1 m 0 s") == true, "\(rb)")
+        let lost = try #require(Assertions.evaluate(killPrimary, obs).first { $0.id == "lost-writes" })
+        #expect(lost.result.status == .error, "a read-back that never answered is a harness error, never a pass")
+    }
+
+    @Test func readBackOnAPrimaryThatLosesTheLeaderKeyMeanwhileIsRepeatedOnTheNewOne() async throws {
+        // The first read-back answers from n2, but by its end n1 has taken the key back on timeline 3:
+        // that answer does not count; the second, on a stable n1, does.
+        let victim = Fixture.shortOutage.acked[42].id
+        let h = Harness(missing: [victim], takeBackAtReadBack: true)
+        let obs = await h.runner.run(killPrimary)
+        #expect(obs.readBack == ReadBack(checked: obs.load.acked.count, missing: [victim], attempts: 2))
+        #expect(obs.topologyAfter?.primary?.name == "n1" && obs.topologyAfter?.primary?.timeline == 3)
+        let lost = try #require(Assertions.evaluate(killPrimary, obs).first { $0.id == "lost-writes" })
+        #expect(lost.result.status == .failed)
     }
 
     @Test func loadRunsThroughTheObservationWindowSoAfterHealVerdictsAreMeasured() async throws {

@@ -71,11 +71,14 @@ public struct ReadBack: Codable, Sendable, Equatable {
     public var missing: [String]
     /// Set when the read-back itself failed; `missing` is then meaningless.
     public var error: String?
+    /// Attempts it took (1 unless the cluster refused the read or changed hands during it).
+    public var attempts: Int?
 
-    public init(checked: Int, missing: [String], error: String? = nil) {
+    public init(checked: Int, missing: [String], error: String? = nil, attempts: Int? = nil) {
         self.checked = checked
         self.missing = missing
         self.error = error
+        self.attempts = attempts
     }
 }
 

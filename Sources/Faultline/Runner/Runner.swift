@@ -14,6 +14,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public var runId: String
     /// How often the topology is polled while waiting.
     public var pollInterval: Duration
+    /// How long the read-back of acknowledged writes is retried while the cluster refuses it or changes hands.
+    public var readBackPatience: Duration = .seconds(60)
     public var logger: Logger
     public var onProgress: @Sendable (RunProgress) -> Void
 
@@ -148,19 +150,51 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             }
         case .verifyWrites:
             let ids = rec.load.acked.map(\.id)
-            do {
-                let missing = try await load.verifyWrites(ids)
-                rec.readBack = ReadBack(checked: ids.count, missing: missing)
-                logger.info("read back \(ids.count) acknowledged writes, \(missing.count) missing")
-            } catch is CancellationError {
-                return .cancelled
-            } catch {
-                rec.readBack = ReadBack(checked: 0, missing: [], error: describe(error))
+            switch await readBack(ids) {
+            case .cancelled: return .cancelled
+            case .done(let rb, let after):
+                rec.readBack = rb
+                rec.topologyAfter = after
+                if rb.error == nil { logger.info("read back \(ids.count) acknowledged writes, \(rb.missing.count) missing") }
             }
-            rec.topologyAfter = try? await environment.topology()
             return .completed
         case .finish:
             return .completed
+        }
+    }
+
+    enum ReadBackOutcome { case done(ReadBack, Topology?), cancelled }
+
+    /// Reads the acknowledged ids back from the primary. A read-back counts only when the same primary, on the
+    /// same timeline (or no primary at all), was seen before and after it: a cluster still changing hands (an old primary taking the
+    /// leader key back after the heal) would otherwise be read on the member that is about to lose its writes.
+    /// Failed or unstable attempts are retried every second for up to `readBackPatience`.
+    private func readBack(_ ids: [String]) async -> ReadBackOutcome {
+        let deadline = clock.now.advanced(by: readBackPatience)
+        var attempts = 0
+        var last = "no attempt"
+        while true {
+            attempts += 1
+            let before = try? await environment.topology()
+            do {
+                let missing = try await load.verifyWrites(ids)
+                let after = try? await environment.topology()
+                let (b, a) = (before?.primary, after?.primary)
+                if b?.name == a?.name && b?.timeline == a?.timeline {
+                    return .done(ReadBack(checked: ids.count, missing: missing, attempts: attempts), after)
+                }
+                last = "the primary changed during the read-back (\(before?.summary ?? "unknown") → \(after?.summary ?? "unknown"))"
+            } catch is CancellationError {
+                return .cancelled
+            } catch {
+                last = describe(error)
+            }
+            if clock.now >= deadline {
+                let error = "\(last) (\(attempts) attempt\(attempts == 1 ? "" : "s") over \(DurationText.human(ms: readBackPatience.milliseconds)))"
+                return .done(ReadBack(checked: 0, missing: [], error: error, attempts: attempts), try? await environment.topology())
+            }
+            logger.info("read-back attempt \(attempts) not usable, retrying: \(last)")
+            do { try await clock.sleep(for: .seconds(1)) } catch { return .cancelled }
         }
     }
 
