@@ -54,6 +54,19 @@ import Testing
         #expect(!body.contains { $0.contains("{{") }, "every placeholder outside comments is resolved")
     }
 
+    @Test func patroniTalksToEveryEtcdMemberOrOnlyItsOwn() throws {
+        let all = environment()
+        let a = try all.template("patroni.yml").render(all.values(node: "n2", secrets: secrets))
+        #expect(a.contains("use_proxies: false\n"))
+        let local = environment { $0.dcsEndpoints = "local" }
+        let l = try local.template("patroni.yml").render(local.values(node: "n2", secrets: secrets))
+        #expect(l.contains("etcd3:\n  hosts: 10.77.0.12:2379\n"))
+        #expect(l.contains("use_proxies: true\n"))
+        var bad = LocalConfig()
+        bad.dcsEndpoints = "nearest"
+        #expect(throws: EnvironmentError.badConfig("DCS endpoints 'nearest' must be all or local (--dcs-endpoints)")) { try bad.validate() }
+    }
+
     @Test func dcsApiAndSubnetAreConfigurable() throws {
         let env = environment { $0.dcsAPI = "etcd"; $0.subnet = "192.168.57.0/24"; $0.ttl = 30 }
         let text = try env.template("patroni.yml").render(env.values(node: "n1", secrets: secrets))
