@@ -179,6 +179,41 @@ import Testing
         #expect(p.contains("0 of 1 synchronous standbys"))
     }
 
+    /// The stale view seen right after `isolate-primary-long` healed: the old primary n1 still answers
+    /// that it leads on timeline 1, while n2 and n3 agree on n2 leading on timeline 2.
+    static let staleOldPrimary = #"{"members": [{"name": "n1", "role": "leader", "state": "running", "timeline": 1}, {"name": "n2", "role": "sync_standby", "state": "streaming", "timeline": 1, "lag": 0}, {"name": "n3", "role": "replica", "state": "streaming", "timeline": 1, "lag": 0}]}"#
+    static let newLeader = #"{"members": [{"name": "n1", "role": "replica", "state": "stopped", "timeline": 1}, {"name": "n2", "role": "leader", "state": "running", "timeline": 2}, {"name": "n3", "role": "sync_standby", "state": "streaming", "timeline": 2, "lag": 0}]}"#
+
+    func view(_ node: String, _ json: String) throws -> ClusterStatus.View {
+        .init(node: node, members: try ClusterStatus.members(fromPatroniCluster: json, expected: ["n1", "n2", "n3"]))
+    }
+
+    @Test func aMemberWithAStaleViewIsOutvotedAndMarked() throws {
+        let c = try #require(ClusterStatus.consensus([try view("n1", Self.staleOldPrimary), try view("n2", Self.newLeader),
+                                                     try view("n3", Self.newLeader)]))
+        #expect(c.members.first(where: \.isLeader)?.name == "n2")
+        #expect(c.members.first { $0.name == "n1" }?.state == "disagrees")
+        #expect(c.dissent == ["n1 says leader n1/tl1, 2 member(s) say n2/tl2"])
+        #expect(!ClusterStatus.problems(members: c.members, expected: 3, sync: 1).isEmpty, "n1 is not streaming")
+    }
+
+    @Test func firstAnswerAloneNoLongerDecides() throws {
+        // Only n1 and n2 answer, each with its own view: the higher timeline wins the tie.
+        let c = try #require(ClusterStatus.consensus([try view("n1", Self.staleOldPrimary), try view("n2", Self.newLeader)]))
+        #expect(c.members.first(where: \.isLeader)?.name == "n2")
+        #expect(c.dissent.count == 1)
+        // A stale leader marked "disagrees" is no primary for the runner either.
+        #expect(try view("n1", Self.staleOldPrimary).members[0].isLeader)
+        #expect(!c.members.contains { $0.name == "n1" && $0.isLeader })
+    }
+
+    @Test func agreeingViewsHaveNoDissent() throws {
+        let c = try #require(ClusterStatus.consensus([try view("n1", Self.healthy), try view("n2", Self.healthy), try view("n3", Self.healthy)]))
+        #expect(c.dissent.isEmpty)
+        #expect(ClusterStatus.problems(members: c.members, expected: 3, sync: 1).isEmpty)
+        #expect(ClusterStatus.consensus([]) == nil)
+    }
+
     /// Recorded shape of Debian's Patroni 3.0.2: replicas are "running", never "streaming".
     @Test func legacyPatroniRunningReplicasCountAsStreaming() throws {
         let legacy = #"{"members": [{"name": "n1", "role": "leader", "state": "running", "timeline": 1}, {"name": "n2", "role": "sync_standby", "state": "running", "timeline": 1, "lag": 0}, {"name": "n3", "role": "replica", "state": "running", "timeline": 1, "lag": 0}]}"#

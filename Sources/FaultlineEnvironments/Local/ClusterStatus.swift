@@ -64,6 +64,41 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         return out.sorted { $0.name < $1.name }
     }
 
+    /// One member's answer to `GET /cluster`: who it says leads, on which timeline.
+    public struct View: Sendable, Equatable {
+        public var node: String
+        public var members: [MemberStatus]
+        public init(node: String, members: [MemberStatus]) { self.node = node; self.members = members }
+        var leaderKey: String {
+            guard let l = members.first(where: \.isLeader) else { return "no leader" }
+            return "\(l.name)/tl\(l.timeline.map(String.init) ?? "?")"
+        }
+    }
+
+    /// Merges the members' own views of the cluster. A member that has just come back from a partition
+    /// answers from its stale DCS view (Patroni caches it), often naming itself leader: trusting the first
+    /// answer would call a cluster healthy that is still changing hands. The view most members share wins
+    /// (ties: the higher leader timeline); each member whose own view differs is marked `state`
+    /// "disagrees" (so it counts neither as leader nor as streaming) and named in `dissent`.
+    public static func consensus(_ views: [View]) -> (members: [MemberStatus], dissent: [String])? {
+        guard !views.isEmpty else { return nil }
+        let groups = Dictionary(grouping: views, by: \.leaderKey)
+        func timeline(_ vs: [View]) -> Int { vs[0].members.first(where: \.isLeader)?.timeline ?? -1 }
+        let best = groups.values.max { a, b in
+            (a.count, timeline(a), b[0].leaderKey) < (b.count, timeline(b), a[0].leaderKey)
+        }!
+        var members = best[0].members
+        var dissent: [String] = []
+        for v in views where v.leaderKey != best[0].leaderKey {
+            dissent.append("\(v.node) says leader \(v.leaderKey), \(best.count) member(s) say \(best[0].leaderKey)")
+            if let i = members.firstIndex(where: { $0.name == v.node }) {
+                members[i].state = "disagrees"
+                if members[i].isLeader { members[i].role = "replica" }
+            }
+        }
+        return (members, dissent.sorted())
+    }
+
     /// What keeps `members` from being healthy: one running leader, every other expected member a
     /// streaming replica on the leader's timeline, and `sync` synchronous standbys.
     public static func problems(members: [MemberStatus], expected: Int, sync: Int) -> [String] {

@@ -306,15 +306,19 @@ public struct LocalEnvironment: Sendable {
             MemberStatus(name: $0, role: "down", state: "unreachable", host: config.nodeIP($0), timeline: nil, lagBytes: nil)
         }
         var problems: [String] = []
-        var answered = false
-        for n in config.nodeNames {
-            guard let r = try? HTTP.get(config.restURL(n) + "/cluster", timeout: .milliseconds(800)), r.status == 200,
-                  let m = try? ClusterStatus.members(fromPatroniCluster: r.body, expected: config.nodeNames) else { continue }
-            members = m
-            answered = true
-            break
+        // Every member is asked (at once): a member back from a partition may answer from a stale view.
+        let answers = HTTP.getAll(config.nodeNames.map { config.restURL($0) + "/cluster" }, timeout: .milliseconds(800))
+        let views = zip(config.nodeNames, answers).compactMap { n, a -> ClusterStatus.View? in
+            guard case .success(let r) = a, r.status == 200,
+                  let m = try? ClusterStatus.members(fromPatroniCluster: r.body, expected: config.nodeNames) else { return nil }
+            return ClusterStatus.View(node: n, members: m)
         }
-        if !answered { problems.append("no Patroni REST API answered") }
+        if let c = ClusterStatus.consensus(views) {
+            members = c.members
+            problems += c.dissent
+        } else {
+            problems.append("no Patroni REST API answered")
+        }
         problems += ClusterStatus.problems(members: members, expected: config.nodeCount, sync: config.nodeCount > 1 ? 1 : 0)
         var replication: [ReplicationRow] = []
         if withReplication, let leader = members.first(where: \.isLeader) {

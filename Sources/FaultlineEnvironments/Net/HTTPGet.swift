@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +27,23 @@ public enum HTTP {
     /// GETs `url` (http://host:port/path) within `timeout`.
     public static func get(_ url: String, timeout: Duration = .seconds(2)) throws(Failure) -> Response {
         try request("GET", url, timeout: timeout)
+    }
+
+    /// GETs every URL at once, each on its own thread, each within `timeout`; answers in the same order.
+    public static func getAll(_ urls: [String], timeout: Duration = .seconds(2)) -> [Result<Response, Failure>] {
+        let results = Mutex<[Result<Response, Failure>?]>(Array(repeating: nil, count: urls.count))
+        let done = DispatchGroup()
+        for (i, url) in urls.enumerated() {
+            done.enter()
+            Thread.detachNewThread {
+                let r: Result<Response, Failure>
+                do throws(Failure) { r = .success(try get(url, timeout: timeout)) } catch { r = .failure(error) }
+                results.withLock { $0[i] = r }
+                done.leave()
+            }
+        }
+        done.wait()
+        return results.withLock { $0.map { $0 ?? .failure(.timeout("(no answer)")) } }
     }
 
     /// Sends a request with an optional JSON body within `timeout`.
