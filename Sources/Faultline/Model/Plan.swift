@@ -25,8 +25,10 @@ extension Scenario {
         if !healed { add("heal: undo this run's faults (implicit)") }
         let observe = targets.observeAfterHeal
         if observe > .zero {
-            add("observe: keep the load on the healed cluster for \(DurationText.format(observe))"
-                + " (the after-heal error budget and p99 span the end of the heal to the load stop)")
+            let why = targets.errorBudgetAfter != nil || targets.p99After != nil
+                ? " (the after-heal error budget and p99 span the end of the heal to the load stop)"
+                : (targets.writesBackAfterHeal != nil ? " (writes back after the heal are judged over it)" : "")
+            add("observe: keep the load on the healed cluster for \(DurationText.format(observe))" + why)
         }
         add("load off" + (hasWrites ? "; read back every acknowledged write from the primary" : ""))
         var t = "targets: " + (targets.rto.map { "RTO <= \(DurationText.format($0)) (sustained \(DurationText.format(targets.sustain)))" }
