@@ -15,15 +15,19 @@ public enum RequestPhase: String, Sendable {
 public enum ErrorClassifier {
     /// Classifies a failure from its kind, SQLSTATE and phase.
     ///
-    /// - connect phase: always `.connectionRefused` (refused, unreachable, auth, connect timeout, no read-write host).
+    /// - connect phase: `.tooManyConnections` when the server said it has no free slot (SQLSTATE 53300, or its
+    ///   message: see `isConnectionLimit`), else `.connectionRefused` (refused, unreachable, auth, connect timeout,
+    ///   no read-write host).
     /// - commit phase: a lost connection, a client timeout, a missing SQLSTATE or a SQLSTATE of class
     ///   57 (operator intervention: shutdown, cancel), 08 (connection), 53 (resources), 58 (system) or XX (internal)
     ///   is `.indeterminate`: the server may have committed before it went away. Other server errors at COMMIT
     ///   (serialization failure, deferred constraint...) mean the transaction rolled back; they are classified as below.
     /// - otherwise: 25006 is `.readOnly`; 57P01-57P05 `.adminShutdown`; 57014 (statement cancelled) `.timeout`;
     ///   class 08 `.connectionLost`; any other SQLSTATE `.otherSQLState`.
-    public static func outcome(kind: PGError.Kind, sqlState: String?, phase: RequestPhase) -> Outcome {
-        if phase == .connect || kind == .connectFailed { return .connectionRefused }
+    public static func outcome(kind: PGError.Kind, sqlState: String?, phase: RequestPhase, message: String? = nil) -> Outcome {
+        if phase == .connect || kind == .connectFailed {
+            return sqlState == "53300" || isConnectionLimit(message) ? .tooManyConnections : .connectionRefused
+        }
         if phase == .commit {
             switch kind {
             case .connectionLost, .timeout: return .indeterminate
@@ -49,7 +53,24 @@ public enum ErrorClassifier {
 
     /// Classifies a `PGError` thrown in `phase`.
     public static func outcome(for error: PGError, phase: RequestPhase) -> Outcome {
-        outcome(kind: error.kind, sqlState: error.sqlState, phase: phase)
+        outcome(kind: error.kind, sqlState: error.sqlState, phase: phase, message: error.message)
+    }
+
+    /// Phrases of a refused connect that mean "reachable, but no free connection slot". libpq gives no SQLSTATE
+    /// for a failed connect, only the server's message (in the server's `lc_messages`; English here):
+    /// PostgreSQL's 53300 texts and PgBouncer's client limit.
+    public static let connectionLimitPhrases = [
+        "sorry, too many clients already",                  // max_connections reached
+        "remaining connection slots are reserved",          // only reserved (superuser) slots left
+        "too many connections for role",                    // rolconnlimit
+        "too many connections for database",                // datconnlimit
+        "no more connections allowed",                      // PgBouncer max_client_conn
+    ]
+
+    /// Whether a connect failure's message says the server is full (see `connectionLimitPhrases`).
+    public static func isConnectionLimit(_ message: String?) -> Bool {
+        guard let m = message?.lowercased(), !m.isEmpty else { return false }
+        return connectionLimitPhrases.contains { m.contains($0) }
     }
 
     /// Whether a worker should drop its connection after this outcome and open a new one.
@@ -57,7 +78,8 @@ public enum ErrorClassifier {
     public static func shouldReconnect(after outcome: Outcome) -> Bool {
         switch outcome {
         case .ok, .otherSQLState: false
-        case .connectionRefused, .connectionLost, .readOnly, .adminShutdown, .timeout, .indeterminate: true
+        case .connectionRefused, .tooManyConnections, .clientBackoff, .connectionLost, .readOnly, .adminShutdown, .timeout,
+             .indeterminate: true
         }
     }
 }

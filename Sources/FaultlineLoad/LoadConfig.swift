@@ -50,15 +50,18 @@ public struct WorkloadConfig: Sendable, Equatable {
     public var sql: String?
     /// Name in timelines and summaries; defaults to `kind.defaultName`.
     public var name: String
+    /// Which clients connect per transaction (pgbench `-C`) and which keep their connection.
+    public var connect: ConnectionPolicy
 
     public init(kind: WorkloadKind, conninfo: String, clients: Int = 4, mode: LoadMode = .closed,
-                sql: String? = nil, name: String? = nil) {
+                sql: String? = nil, name: String? = nil, connect: ConnectionPolicy = .persistent) {
         self.kind = kind
         self.conninfo = conninfo
         self.clients = clients
         self.mode = mode
         self.sql = sql
         self.name = name ?? kind.defaultName
+        self.connect = connect
     }
 }
 
@@ -135,6 +138,9 @@ public struct LoadConfig: Sendable {
             }
             guard LoadLimits.clients.contains(w.clients) else {
                 throw LoadConfigError("clients \(w.clients) for '\(w.name)' is out of range; use \(LoadLimits.clients.lowerBound)...\(LoadLimits.clients.upperBound)")
+            }
+            guard w.connect.perTransactionShare.isFinite, (0...1).contains(w.connect.perTransactionShare) else {
+                throw LoadConfigError("connection share \(w.connect.perTransactionShare) for '\(w.name)' is out of range; use persistent, per-transaction or per-transaction:SHARE with 0 < SHARE <= 1")
             }
             if case .open(let rate, _) = w.mode {
                 guard rate.isFinite, LoadLimits.rate.contains(rate) else {

@@ -37,14 +37,23 @@ public final class LoadGeneratorDriver: LoadDriver {
         self.tune = tune
     }
 
+    /// How many clients a workload gets: `clients`, or 4× as many when some of them connect per transaction
+    /// (a connect with SCRAM costs tens of ms, so fewer would fall behind an open-loop rate of 100/s).
+    public func clients(for w: Workload) -> Int {
+        w.connect.perTransactionShare > 0 ? min(clients * 4, LoadLimits.clients.upperBound) : clients
+    }
+
     /// The `LoadConfig` for the scenario's workloads (rate 0 workloads are left out).
     public func config(for workloads: [Workload]) -> LoadConfig {
         let wcs = workloads.filter { $0.rate > 0 }.map { w in
-            switch w {
-            case .ledgerWrites(let r):
-                WorkloadConfig(kind: .ledger, conninfo: endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform), name: w.name)
-            case .replicaReads(let r):
-                WorkloadConfig(kind: .reads, conninfo: endpoints.reads, clients: clients, mode: .open(rate: Double(r), arrival: .uniform), name: w.name)
+            let clients = clients(for: w)
+            return switch w {
+            case .ledgerWrites(let r, let c):
+                WorkloadConfig(kind: .ledger, conninfo: endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
+                               name: w.name, connect: c)
+            case .replicaReads(let r, let c):
+                WorkloadConfig(kind: .reads, conninfo: endpoints.reads, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
+                               name: w.name, connect: c)
             }
         }
         var c = LoadConfig(workloads: wcs)

@@ -61,9 +61,11 @@ extension Outcome {
         case .timeout: 5
         case .otherSQLState: 6
         case .indeterminate: 7
+        case .tooManyConnections: 8
+        case .clientBackoff: 9
         }
     }
-    static let slotCount = 8
+    static let slotCount = 10
 }
 
 /// Counts and ok-latencies of one window (or of a whole run) for one workload.

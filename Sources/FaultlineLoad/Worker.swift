@@ -80,6 +80,11 @@ final class StartGate: @unchecked Sendable {
 
 /// One client: its own connection, its own thread, its own histograms. Not thread-safe; after
 /// `run()` returns, the generator reads its results.
+///
+/// A persistent client keeps its connection and reopens it after an error, with backoff (in open loop a request
+/// due during the backoff fails at once as `.clientBackoff`). A per-transaction client (`ConnectionPolicy`,
+/// pgbench `-C`) opens a connection for every request and closes it afterwards; its latency includes the connect,
+/// and a failed connect fails that request only (closed loop then waits the backoff, so as not to spin).
 final class Worker: @unchecked Sendable {
     let shared: RunShared
     let workload: Int
@@ -87,6 +92,8 @@ final class Worker: @unchecked Sendable {
     let indexInWorkload: Int
     let cfg: WorkloadConfig
     let label: String
+    /// Opens a new connection for every request (pgbench `-C`).
+    let perTransaction: Bool
     private var runner: RequestRunner
     private var conn: PGConnection?
     private var backoff: Backoff
@@ -118,6 +125,7 @@ final class Worker: @unchecked Sendable {
         self.indexInWorkload = indexInWorkload
         self.cfg = shared.config.workloads[workload]
         self.label = "\(cfg.name)#\(indexInWorkload)"
+        self.perTransaction = cfg.connect.connectsPerTransaction(client: indexInWorkload, of: cfg.clients)
         let seed = shared.config.seed &+ UInt64(globalIndex) &* 0x9E37_79B9_7F4A_7C15
         self.runner = RequestRunner(kind: cfg.kind, timeout: shared.config.statementTimeout, runID: shared.config.runID,
                                     worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed)
@@ -129,7 +137,8 @@ final class Worker: @unchecked Sendable {
 
     func run() {
         // First connection before the common start; a failure here is retried (and counted) in the loop.
-        conn = try? PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
+        // A per-transaction client holds none between requests.
+        if !perTransaction { conn = try? PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout) }
         t0 = shared.originNs
         startNs = max(0, shared.gate.arrive() - t0)
         endNs = startNs + shared.limitNs
@@ -154,6 +163,16 @@ final class Worker: @unchecked Sendable {
         while !mustStop {
             let start = nowNs()
             if start >= endNs { break }
+            if perTransaction {
+                if connectForRequest() {
+                    let result = runner.run(on: conn!)
+                    handle(result, startNs: start, doneNs: nowNs())
+                    closeAfterRequest()
+                } else {
+                    _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
+                }
+                continue
+            }
             if !ensureConnection(at: start) {
                 // In backoff: wait (bounded by the end) rather than spin.
                 _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
@@ -174,10 +193,19 @@ final class Worker: @unchecked Sendable {
             }
             let now = nowNs()
             if now >= endNs { break }
+            if perTransaction {
+                if connectForRequest() {
+                    let result = runner.run(on: conn!)
+                    handle(result, startNs: next, doneNs: nowNs())
+                    closeAfterRequest()
+                }
+                next = startNs + schedule.next()
+                continue
+            }
             if conn == nil, now < nextConnectNs {
-                // Reconnect backoff: this request fails at once, as it would in a client's pool.
-                record(.connectionRefused, latencyNs: nil, atNs: now)
-                next = schedule.next()
+                // Reconnect backoff: this request fails at once, as it would in a client's pool; it is not sent.
+                record(.clientBackoff, latencyNs: nil, atNs: now)
+                next = startNs + schedule.next()
                 continue
             }
             if ensureConnection(at: now) {
@@ -212,19 +240,50 @@ final class Worker: @unchecked Sendable {
             nextConnectNs = .min
             return true
         } catch {
-            connectFailures += 1
-            let wait = backoff.fail(jitter: jitter.unit())
-            nextConnectNs = nowNs() + wait.nanoseconds
-            if connectFailures == 1 {
-                shared.logger.info("load worker cannot connect; retrying with backoff", metadata: [
-                    "worker": "\(label)", "error": "\(error)"])
-            } else {
-                shared.logger.debug("load worker connect failed", metadata: [
-                    "worker": "\(label)", "attempt": "\(connectFailures)", "error": "\(error)"])
-            }
-            record(.connectionRefused, latencyNs: nil, atNs: nowNs())
+            connectFailed(error)
             return false
         }
+    }
+
+    /// Per-transaction clients: opens this request's connection, without waiting for any backoff (the next
+    /// request tries again). On failure records the classified outcome and returns false.
+    private func connectForRequest() -> Bool {
+        conn = nil
+        do {
+            conn = try PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
+            if connectFailures > 0 {
+                shared.logger.info("load worker connects again", metadata: [
+                    "worker": "\(label)", "failed_attempts": "\(connectFailures)"])
+            }
+            connectFailures = 0
+            backoff.succeed()
+            nextConnectNs = .min
+            return true
+        } catch {
+            connectFailed(error)
+            return false
+        }
+    }
+
+    /// Per-transaction clients close their connection after every request, like `pgbench -C`.
+    private func closeAfterRequest() {
+        conn?.close()
+        conn = nil
+    }
+
+    /// Counts a failed connect (classified: full server or refused), arms the backoff and logs the first of a streak.
+    private func connectFailed(_ error: PGError) {
+        connectFailures += 1
+        let wait = backoff.fail(jitter: jitter.unit())
+        nextConnectNs = nowNs() + wait.nanoseconds
+        if connectFailures == 1 {
+            shared.logger.info("load worker cannot connect", metadata: [
+                "worker": "\(label)", "error": "\(error)", "per_transaction": "\(perTransaction)"])
+        } else {
+            shared.logger.debug("load worker connect failed", metadata: [
+                "worker": "\(label)", "attempt": "\(connectFailures)", "error": "\(error)"])
+        }
+        record(ErrorClassifier.outcome(for: error, phase: .connect), latencyNs: nil, atNs: nowNs())
     }
 
     private func handle(_ r: RequestResult, startNs: Int64, doneNs: Int64) {

@@ -13,11 +13,11 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Generate PostgreSQL load: ledger writes, replica reads, pgbench TPC-B or custom SQL.",
         discussion: """
-        Every client has its own connection and thread. A lost connection is reopened with bounded backoff; every statement has a client-side deadline, so nothing hangs.
+        Every client has its own connection and thread. A lost connection is reopened with bounded backoff; every statement has a client-side deadline, so nothing hangs. With --connect per-transaction every client (or a share of them: per-transaction:25%) opens a new connection for each transaction and closes it afterwards, like pgbench -C: latency then includes the connect, and a refused connect fails that transaction only.
 
         Closed loop (--mode closed) runs each client flat out. Open loop (--mode open --rate R) starts requests at fixed intended times and measures latency from the intended start: no coordinated omission, like wrk2 or pgbench -R.
 
-        Outcome of each request: ok, connection_refused, connection_lost, read_only (25006), admin_shutdown (57P0x), timeout, other_sqlstate, or indeterminate (COMMIT sent, no answer). A ledger write is acknowledged only when its COMMIT returned OK.
+        Outcome of each request: ok, connection_refused, too_many_connections (53300: no free slot), client_backoff (not sent: still in reconnect backoff), connection_lost, read_only (25006), admin_shutdown (57P0x), timeout, other_sqlstate, or indeterminate (COMMIT sent, no answer). A ledger write is acknowledged only when its COMMIT returned OK.
 
         Defaults target the running local cluster (faultline env up): writes go to HAProxy read-write (port 5000 on the client namespace's address, 10.77.0.1 by default), reads to read-only (port 5001). Passwords are masked in all output. File formats: docs/load.md.
 
@@ -27,6 +27,7 @@ struct LoadCommand: AsyncParsableCommand {
           faultline load --conninfo 'host=10.77.0.1 port=6432 dbname=faultline user=faultline' --duration 30s --out /tmp/run1 --verify
           faultline load --workload ledger --workload reads --mode open --rate 500 --clients 8 --duration 2m
           faultline load --workload tpcb --conninfo 'host=127.0.0.1 port=5432 dbname=bench' --clients 4 --duration 30
+          faultline load --mode open --rate 100 --connect per-transaction:50% --duration 1m
         """
     )
 
@@ -67,6 +68,9 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Clients (connections, threads) per workload, 1...256.", valueName: "n"))
     var clients: String = "4"
+
+    @Option(help: ArgumentHelp("persistent (keep one connection a client), per-transaction (a new connection for every transaction, like pgbench -C), or per-transaction:SHARE for that share of the clients (25% or 0.25).", valueName: "policy"))
+    var connect: String = "persistent"
 
     @Option(help: ArgumentHelp("How long to run: 30, 30s, 500ms, 2m, 1h; 0.1 s...4 h.", valueName: "duration"))
     var duration: String = "10s"
@@ -200,6 +204,10 @@ struct LoadCommand: AsyncParsableCommand {
         guard let n = Int(clients), LoadLimits.clients.contains(n) else {
             throw InputError(message: "--clients '\(clients)' is not a whole number in 1...256; for example --clients 8")
         }
+        let connectPolicy: ConnectionPolicy
+        do { connectPolicy = try ConnectionPolicy.parse(connect) } catch {
+            throw InputError(message: "--connect: \(error.message)")
+        }
         guard let limit = parseDuration(duration), LoadLimits.duration.contains(limit) else {
             throw InputError(message: "--duration '\(duration)' is not a duration in 0.1s...4h; for example --duration 30s or --duration 2m")
         }
@@ -241,7 +249,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let wcs = kinds.map { k in
             let c = (perKind[k] ?? nil) ?? conninfo ?? (k == .reads ? Self.defaultRead : Self.defaultWrite)
-            return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil)
+            return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil, connect: connectPolicy)
         }
         var config = LoadConfig(workloads: wcs, runID: runID)
         for (flag, text) in [("--connect-timeout", connectTimeout), ("--statement-timeout", statementTimeout)] {
@@ -259,7 +267,7 @@ struct LoadCommand: AsyncParsableCommand {
     func describe(_ c: LoadConfig, limit: Duration) -> [String: String] {
         var d: [String: String] = [
             "mode": mode, "clients": clients, "duration": "\(limit)", "connectTimeout": "\(c.connectTimeout)",
-            "statementTimeout": "\(c.statementTimeout)", "runID": c.runID,
+            "statementTimeout": "\(c.statementTimeout)", "runID": c.runID, "connect": connect,
         ]
         if let rate { d["rate"] = rate; d["arrival"] = arrival }
         for w in c.workloads { d["conninfo.\(w.name)"] = ConnInfo.masked(w.conninfo) }

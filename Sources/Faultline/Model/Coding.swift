@@ -11,6 +11,7 @@ struct FlatForm: Codable {
     var members: Int?
     var sync: Int?
     var rate: Int?
+    var connect: ConnectionPolicy?
     var condition: Condition?
     var fault: FaultSpec?
     var withinMs: Int?
@@ -118,8 +119,9 @@ extension Workload {
     public init(from decoder: any Decoder) throws {
         let f = try FlatForm(from: decoder)
         switch (f.kind, f.rate) {
-        case ("ledger-writes", .some(let r)): self = .ledgerWrites(rate: r)
-        case ("replica-reads", .some(let r)): self = .replicaReads(rate: r)
+        // `connect` is absent in documents written before it existed: persistent connections.
+        case ("ledger-writes", .some(let r)): self = .ledgerWrites(rate: r, connect: f.connect ?? .persistent)
+        case ("replica-reads", .some(let r)): self = .replicaReads(rate: r, connect: f.connect ?? .persistent)
         default: throw f.bad(decoder)
         }
     }
@@ -127,6 +129,7 @@ extension Workload {
     public func encode(to encoder: any Encoder) throws {
         var f = FlatForm(name)
         f.rate = rate
+        if connect != .persistent { f.connect = connect }
         try f.encode(to: encoder)
     }
 }
@@ -160,12 +163,13 @@ extension Step {
 extension Targets {
     enum CodingKeys: String, CodingKey {
         case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
+        case writesDuringFault, writesBackAfterHealMs
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            rto: .milliseconds(try c.decode(Int.self, forKey: .rtoMs)),
+            rto: try c.decodeIfPresent(Int.self, forKey: .rtoMs).map { .milliseconds($0) },
             lostWrites: try c.decode(Int.self, forKey: .lostWrites),
             settle: .milliseconds(try c.decode(Int.self, forKey: .settleMs)),
             sustain: .milliseconds(try c.decode(Int.self, forKey: .sustainMs)),
@@ -174,12 +178,14 @@ extension Targets {
             p99During: try c.decodeIfPresent(Int.self, forKey: .p99DuringMs).map { .milliseconds($0) },
             p99After: try c.decodeIfPresent(Int.self, forKey: .p99AfterMs).map { .milliseconds($0) },
             // Absent in reports written before the observation window existed: they had none.
-            observeAfterHeal: .milliseconds(try c.decodeIfPresent(Int.self, forKey: .observeAfterHealMs) ?? 0))
+            observeAfterHeal: .milliseconds(try c.decodeIfPresent(Int.self, forKey: .observeAfterHealMs) ?? 0),
+            writesDuringFault: try c.decodeIfPresent(WritesDuringFault.self, forKey: .writesDuringFault),
+            writesBackAfterHeal: try c.decodeIfPresent(Int.self, forKey: .writesBackAfterHealMs).map { .milliseconds($0) })
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(rto.milliseconds, forKey: .rtoMs)
+        try c.encodeIfPresent(rto?.milliseconds, forKey: .rtoMs)
         try c.encode(lostWrites, forKey: .lostWrites)
         try c.encode(settle.milliseconds, forKey: .settleMs)
         try c.encode(sustain.milliseconds, forKey: .sustainMs)
@@ -188,6 +194,8 @@ extension Targets {
         try c.encodeIfPresent(p99During?.milliseconds, forKey: .p99DuringMs)
         try c.encodeIfPresent(p99After?.milliseconds, forKey: .p99AfterMs)
         try c.encode(observeAfterHeal.milliseconds, forKey: .observeAfterHealMs)
+        try c.encodeIfPresent(writesDuringFault, forKey: .writesDuringFault)
+        try c.encodeIfPresent(writesBackAfterHeal?.milliseconds, forKey: .writesBackAfterHealMs)
     }
 }
 

@@ -22,6 +22,6 @@ public struct FaultKindInfo: Sendable, Equatable {
         .init(kind: "dcs-quorum-loss", example: .dcsQuorumLoss(stop: 2), injects: "stop etcd on that many members, replicas first", heals: "start etcd where it is down"),
         .init(kind: "long-query", example: .longQuery(.primary), injects: "pg_sleep(3600) reading the ledger table, plus LOCK ... ACCESS EXCLUSIVE queued behind it", heals: "pg_terminate_backend by application_name"),
         .init(kind: "idle-in-transaction", example: .idleInTransaction(.primary), injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name"),
-        .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses (or PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
+        .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses, then take every slot that frees up (or until PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
     ]
 }

@@ -25,12 +25,17 @@ extension Scenario {
         if !healed { add("heal: undo this run's faults (implicit)") }
         let observe = targets.observeAfterHeal
         if observe > .zero {
-            add("observe: keep the load on the healed cluster for \(DurationText.format(observe))"
-                + " (the after-heal error budget and p99 span the end of the heal to the load stop)")
+            let why = targets.errorBudgetAfter != nil || targets.p99After != nil
+                ? " (the after-heal error budget and p99 span the end of the heal to the load stop)"
+                : (targets.writesBackAfterHeal != nil ? " (writes back after the heal are judged over it)" : "")
+            add("observe: keep the load on the healed cluster for \(DurationText.format(observe))" + why)
         }
         add("load off" + (hasWrites ? "; read back every acknowledged write from the primary" : ""))
-        var t = "targets: RTO <= \(DurationText.format(targets.rto)) (sustained \(DurationText.format(targets.sustain)))"
+        var t = "targets: " + (targets.rto.map { "RTO <= \(DurationText.format($0)) (sustained \(DurationText.format(targets.sustain)))" }
+            ?? "no RTO")
         t += ", lost writes <= \(targets.lostWrites)"
+        if let w = targets.writesDuringFault { t += ", writes during the fault: \(w)" }
+        if let b = targets.writesBackAfterHeal { t += ", writes back <= \(DurationText.format(b)) after the heal starts" }
         if let e = targets.errorBudgetDuring { t += ", errors during fault <= \(percent(e))" }
         if let e = targets.errorBudgetAfter { t += ", errors after heal <= \(percent(e))" }
         if let p = targets.p99During { t += ", p99 during fault <= \(DurationText.format(p))" }

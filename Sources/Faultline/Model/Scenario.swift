@@ -96,11 +96,13 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
             case .heal, .expect: if !injected { out.append("\(step) comes before any Inject") }
             }
         }
-        if targets.rto <= .zero || targets.settle <= .zero || targets.sustain <= .zero {
+        if (targets.rto.map { $0 <= .zero } ?? false) || targets.settle <= .zero || targets.sustain <= .zero {
             out.append("rto, settle and sustain must be positive")
         }
         if targets.lostWrites < 0 { out.append("lostWrites must be 0 or more") }
         if targets.observeAfterHeal < .zero { out.append("observeAfterHeal must be 0 or more") }
+        if let b = targets.writesBackAfterHeal, b <= .zero { out.append("writesBackAfterHeal must be positive") }
+        if case .continued(let d) = targets.writesDuringFault, d <= .zero { out.append("a writes-during-fault stall bound must be positive") }
         return out
     }
 }

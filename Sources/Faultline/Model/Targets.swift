@@ -1,7 +1,8 @@
 /// What a run must achieve. Every target is an upper bound; a nil target is not checked.
 public struct Targets: Codable, Sendable, Equatable {
-    /// Client-view recovery time: injection to the first write of a sustained clean run.
-    public var rto: Duration
+    /// Client-view recovery time: injection to the first write of a sustained clean run. nil: not a target
+    /// (for faults whose writes are meant to stay blocked until the heal; see `writesBackAfterHeal`).
+    public var rto: Duration?
     /// Acknowledged writes allowed to go missing (normally 0).
     public var lostWrites: Int
     /// Default time an `Expect` after the heal may take.
@@ -19,10 +20,15 @@ public struct Targets: Codable, Sendable, Equatable {
     /// How long the load keeps running once the steps are done after a heal (settle met), so that the
     /// after-heal error budget and p99 are measured on a healed cluster. Zero: the load stops at once.
     public var observeAfterHeal: Duration
+    /// What writes must do while the fault is in effect (blocked, or continued with a bounded stall); nil: not checked.
+    public var writesDuringFault: WritesDuringFault?
+    /// Time from the start of the heal to the first write of a sustained clean run; nil: not checked.
+    public var writesBackAfterHeal: Duration?
 
-    public init(rto: Duration = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
+    public init(rto: Duration? = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
-                p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5)) {
+                p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5),
+                writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil) {
         self.rto = rto
         self.lostWrites = lostWrites
         self.settle = settle
@@ -32,5 +38,46 @@ public struct Targets: Codable, Sendable, Equatable {
         self.p99During = p99During
         self.p99After = p99After
         self.observeAfterHeal = observeAfterHeal
+        self.writesDuringFault = writesDuringFault
+        self.writesBackAfterHeal = writesBackAfterHeal
+    }
+}
+
+/// What writes must do while a fault is in effect (from the fault applied to the heal started).
+public enum WritesDuringFault: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// No write started after the fault took effect is acknowledged before the heal: every commit waits
+    /// (strict synchronous replication with no reachable standby). An acknowledged one was kept on one node only.
+    case blocked
+    /// Writes keep being acknowledged; the longest stretch of the fault without an acknowledged write is at most
+    /// `maxStall` (asynchronous replication, or a non-strict synchronous mode that drops its standby).
+    case continued(maxStall: Duration)
+
+    public var description: String {
+        switch self {
+        case .blocked: "blocked"
+        case .continued(let d): "continued (stall <= \(DurationText.format(d)))"
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, maxStallMs }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "blocked": self = .blocked
+        case "continued": self = .continued(maxStall: .milliseconds(try c.decode(Int.self, forKey: .maxStallMs)))
+        case let k:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown writes-during-fault kind '\(k)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .blocked: try c.encode("blocked", forKey: .kind)
+        case .continued(let d):
+            try c.encode("continued", forKey: .kind)
+            try c.encode(d.milliseconds, forKey: .maxStallMs)
+        }
     }
 }

@@ -4,6 +4,13 @@ public enum Outcome: String, Codable, Sendable, CaseIterable, Comparable {
     case ok
     /// No connection could be made (refused, unreachable, connect timeout).
     case connectionRefused = "connection_refused"
+    /// The server answered the connect but had no free connection slot (SQLSTATE 53300: "too many clients",
+    /// "remaining connection slots are reserved", PgBouncer's max_client_conn): reachable but full.
+    case tooManyConnections = "too_many_connections"
+    /// Not sent: the client was still waiting out its reconnect backoff after a failed connect, so the
+    /// request failed at once, as it would in a pool that fails fast. A consequence of the earlier failed
+    /// attempt (counted itself), not a new answer from the server; error budgets count these apart.
+    case clientBackoff = "client_backoff"
     /// The connection broke before the request was sent or answered (not during COMMIT).
     case connectionLost = "connection_lost"
     /// SQLSTATE 25006: the server is read-only (a replica, or a demoted primary).
@@ -18,6 +25,10 @@ public enum Outcome: String, Codable, Sendable, CaseIterable, Comparable {
     case indeterminate
 
     public var isError: Bool { self != .ok }
+
+    /// Whether the request reached the point of asking the server (or the network): every outcome but
+    /// `.clientBackoff`, which the client failed without trying.
+    public var wasAttempted: Bool { self != .clientBackoff }
 
     public static func < (a: Outcome, b: Outcome) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!

@@ -59,12 +59,21 @@ extension LocalEnvironment {
         case .connections:
             var held: [PGConnection] = []
             var stop = ""
-            runner.commandLog?.append("open connections to \(node) as faultline until refused (at most 500)")
+            runner.commandLog?.append("open connections to \(node) as faultline until refused (at most 500), then take every slot that frees up")
             while held.count < 500 {
                 do { held.append(try open(config.direct(node))) } catch { stop = describe(error); break }
             }
             registry.add(key, held)
-            return "\(held.count) connections held on \(node); the next one: \(stop)"
+            // Clients that connect per transaction free their slots between transactions: keep taking every slot
+            // that frees up, so the server stays full for the whole fault, until `endSessions` closes the key.
+            let dsn = config.direct(node) + " application_name=\(app)"
+            let initial = held.count
+            HeldSessions.background {
+                registry.topUp(key, limit: 500, every: .milliseconds(100), maxTime: .seconds(3600)) {
+                    try? PGConnection(dsn, connectTimeout: .seconds(2))
+                }
+            }
+            return "\(initial) connections held on \(node), then every slot that frees up; the next one: \(stop)"
         case .poolerConnections:
             var held: [PGConnection] = []
             var stop = ""
@@ -109,11 +118,34 @@ public final class HeldSessions: @unchecked Sendable {
         held[key, default: []] += conns
     }
 
+    /// Adds one connection while `key` is still held; false (the caller closes it) once `closeAll` ended it.
+    func addIfHeld(_ key: String, _ conn: PGConnection) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard held[key] != nil else { return false }
+        held[key]!.append(conn)
+        return true
+    }
+
+    func count(_ key: String) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        return held[key]?.count
+    }
+
     func closeAll(_ key: String, close: Bool) {
         lock.lock()
         let conns = held.removeValue(forKey: key) ?? []
         lock.unlock()
         if close { for c in conns { c.close() } }
+    }
+
+    /// While `key` is held (bounded by `limit` connections and `maxTime`), tries `open` every `every` and keeps
+    /// what it gets. Blocking: run it with `background`. A connection opened as the key is closed is closed at once.
+    func topUp(_ key: String, limit: Int, every: Duration, maxTime: Duration, open: () -> PGConnection?) {
+        let deadline = ContinuousClock.now + maxTime
+        while ContinuousClock.now < deadline, let n = count(key), n < limit {
+            if let c = open(), !addIfHeld(key, c) { c.close(); return }
+            Thread.sleep(forTimeInterval: Double(every.components.attoseconds) / 1e18 + Double(every.components.seconds))
+        }
     }
 
     /// Runs a blocking body on a thread of its own (not the concurrency pool: it may block for the whole fault).
