@@ -166,6 +166,9 @@ extension LocalEnvironment {
         do {
             try await poll(timeout: timeout, what: "the S3 bucket") { () -> Void? in
                 try ensureRunning([seaweedSpec])
+                // `weed shell` waits long for a master that is not up yet: ask the master first.
+                let master = "http://\(config.clientIP):\(ArchivingConfig.masterPort)/cluster/status"
+                guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else { return nil }
                 let r = try await runner.run(argv, check: false, timeout: .seconds(10), stdin: "s3.bucket.create -name \(ArchivingConfig.bucket)\n")
                 last = CommandRunner.lastLine(r.stdout + r.stderr)
                 let out = r.stdout + r.stderr

@@ -73,13 +73,15 @@ public struct LocalEnvironment: Sendable {
             mark("etcd quorum")
             for n in config.nodeNames { try await startPatroni(n) }
             try await startHAProxy()
+            // The bucket is created while Patroni bootstraps.
+            async let bucket: Void = createBucket(timeout: .seconds(30))
             try await poll(timeout: timeout, what: "a leader") { () -> Void? in
                 try ensureRunning(config.nodeNames.map(patroniSpec))
                 return await self.status(withReplication: false).leader?.state == "running" ? () : nil
             }
             mark("Patroni leader running")
             guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
-            try await createBucket(timeout: .seconds(20))
+            try await bucket
             try await createStanza(on: leader, timeout: .seconds(20))
             mark("S3 bucket and pgBackRest stanza")
             try await createAppDatabase(secrets: secrets)
