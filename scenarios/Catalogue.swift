@@ -10,7 +10,7 @@ public enum Catalogue {
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
     public static let faults: [Scenario] = [
-        isolatePrimary, isolatePrimaryQuickHeal, isolatePrimaryLong, partitionPrimaryFromReplicas, partitionPrimaryFromDCS, partitionClientsFromPrimary, packetLoss5, packetLoss30, bandwidthReplica, latencyNetem, fillDisk, pausePostgres, pausePatroni, longQuery, idleInTransaction, replicaLag, pauseReplay, dcsQuorumLoss, connectionExhaustion,
+        isolatePrimary, isolatePrimaryQuickHeal, isolatePrimaryLong, partitionPrimaryFromReplicas, partitionPrimaryFromDCS, partitionClientsFromPrimary, packetLoss5, packetLoss30, bandwidthReplica, latencyNetem, fillDisk, pausePostgres, pausePatroni, longQuery, idleInTransaction, replicaLag, pauseReplay, dcsQuorumLoss, connectionExhaustion, walArchiveFailure,
     ]
 
     /// The scenario with this name, or nil.

@@ -18,7 +18,7 @@ import Testing
         .partitionFromDCS(.primary), .packetLoss(.primary, percent: 30), .bandwidth(.syncStandby, kbit: 256),
         .latency(.primary, ms: 100), .pause(.primary, .postgres), .pause(.primary, .patroni), .fillDisk(.primary, percent: 100),
         .pauseReplay(.asyncReplica), .dcsQuorumLoss(stop: 2), .longQuery(.primary), .idleInTransaction(.primary),
-        .exhaustConnections(.postgres(.primary)), .exhaustConnections(.pooler),
+        .exhaustConnections(.postgres(.primary)), .exhaustConnections(.pooler), .breakArchiving(.primary),
     ]
 
     @Test(arguments: specs) func specsRoundTripThroughJSON(_ spec: FaultSpec) throws {
@@ -57,6 +57,22 @@ import Testing
         #expect(try FaultSpec.dcsQuorumLoss(stop: 2).resolve(in: topo).action == .stopDCS(members: ["n2", "n3"]))
         #expect(try FaultSpec.fillDisk(.primary, percent: 250).resolve(in: topo).action == .fillDisk(member: "n1", percent: 100))
         #expect(throws: RoleSelector.ResolutionError.self) { try FaultSpec.pauseReplay(.primary).resolve(in: topo) }
+
+        // break-archiving: the object store's port dropped on the primary; the reversal deletes exactly those rules.
+        let store = PacketFilter(peers: [.anyHost], services: [.objectStore])
+        let arch = try FaultSpec.breakArchiving(.primary).resolve(in: moved)
+        #expect(arch.action == .breakArchiving(member: "n2", filter: store))
+        #expect(arch.reversal == .restorePackets(member: "n2", filter: store))
+        #expect(FaultSpec.breakArchiving(.primary).kind == "break-archiving")
+    }
+
+    @Test func breakArchivingLedgerEntryHasAStableJSONForm() throws {
+        let json = #"{"id":"r/1","runId":"r","scenario":"wal-archive-failure","action":{"kind":"break-archiving","member":"n1","filter":{"peers":["any-host"],"services":["object-store"]}},"reversal":{"kind":"restore-packets","member":"n1","filter":{"peers":["any-host"],"services":["object-store"]}}}"#
+        let e = try JSONDecoder().decode(FaultLedgerEntry.self, from: Data(json.utf8))
+        let f = PacketFilter(peers: [.anyHost], services: [.objectStore])
+        #expect(e.action == .breakArchiving(member: "n1", filter: f) && e.reversal == .restorePackets(member: "n1", filter: f))
+        #expect(try JSONDecoder().decode(FaultSpec.self, from: Data(#"{"kind":"break-archiving","target":"primary"}"#.utf8)) == .breakArchiving(.primary))
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FaultSpec.self, from: Data(#"{"kind":"break-archiving"}"#.utf8)) }
     }
 
     @Test func unsupportedFaultSkipsEveryVerdictAndPassesNone() {

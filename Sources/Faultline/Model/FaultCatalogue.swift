@@ -23,5 +23,6 @@ public struct FaultKindInfo: Sendable, Equatable {
         .init(kind: "long-query", example: .longQuery(.primary), injects: "pg_sleep(3600) reading the ledger table, plus LOCK ... ACCESS EXCLUSIVE queued behind it", heals: "pg_terminate_backend by application_name"),
         .init(kind: "idle-in-transaction", example: .idleInTransaction(.primary), injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name"),
         .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses, then take every slot that frees up (or until PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
+        .init(kind: "break-archiving", example: .breakArchiving(.primary), injects: "iptables DROP of the S3 port 8333 on eth0 in the node's namespace, then pg_switch_wal()", heals: "delete exactly those rules (the archiver retries the segments left in pg_wal)"),
     ]
 }

@@ -68,6 +68,7 @@ extension FaultSpec {
             return .dcsQuorumLoss(stop: n)
         case ("long-query", .some(let t)): return .longQuery(t)
         case ("idle-in-transaction", .some(let t)): return .idleInTransaction(t)
+        case ("break-archiving", .some(let t)): return .breakArchiving(t)
         case ("exhaust-connections", let t):
             if f.pooler == true { return .exhaustConnections(.pooler) }
             guard let t else { throw f.bad(decoder) }
@@ -81,7 +82,8 @@ extension FaultSpec {
         switch self {
         case .killNode, .killPostgres, .switchover:
             preconditionFailure("encoded in Coding.swift")
-        case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t):
+        case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t),
+             .breakArchiving(let t):
             f.target = t
         case .partition(let t, let p, let s): f.target = t; f.peers = p; f.services = s
         case .packetLoss(let t, let p), .fillDisk(let t, let p): f.target = t; f.percent = p
@@ -119,6 +121,9 @@ extension FaultAction {
         case ("hold-sessions", .some(let m)):
             guard let h = f.hold else { throw f.bad(decoder) }
             return .holdSessions(member: m, hold: h)
+        case ("break-archiving", .some(let m)):
+            guard let filter = f.filter else { throw f.bad(decoder) }
+            return .breakArchiving(member: m, filter: filter)
         default: throw f.bad(decoder)
         }
     }
@@ -135,6 +140,7 @@ extension FaultAction {
         case .pauseReplay(let m): f = FaultFields("pause-replay"); f.member = m
         case .stopDCS(let ms): f = FaultFields("stop-dcs"); f.nodes = ms
         case .holdSessions(let m, let h): f = FaultFields("hold-sessions"); f.member = m; f.hold = h
+        case .breakArchiving(let m, let filter): f = FaultFields("break-archiving"); f.member = m; f.filter = filter
         }
         try f.encode(to: encoder)
     }

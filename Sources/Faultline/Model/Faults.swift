@@ -40,6 +40,9 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     case idleInTransaction(RoleSelector)
     /// Hold every connection a target admits (PostgreSQL's `max_connections` or PgBouncer's pool).
     case exhaustConnections(ConnectionTarget)
+    /// Break WAL archiving on the node: drop its traffic to the object store's port, then switch to a new
+    /// WAL segment so the archiver has one to push at once. PostgreSQL keeps the segments in pg_wal.
+    case breakArchiving(RoleSelector)
 
     /// Partition the node from the other members' PostgreSQL and Patroni API (etcd stays reachable).
     public static func partitionFromReplicas(_ s: RoleSelector) -> FaultSpec {
@@ -69,6 +72,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .longQuery(let s): "long query on \(s) with a DDL lock queued behind it"
         case .idleInTransaction(let s): "idle-in-transaction session holding a lock on \(s)"
         case .exhaustConnections(let t): "hold every connection of \(t)"
+        case .breakArchiving(let s): "break WAL archiving on \(s) (object store unreachable)"
         }
     }
 
@@ -91,6 +95,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .longQuery: "long-query"
         case .idleInTransaction: "idle-in-transaction"
         case .exhaustConnections: "exhaust-connections"
+        case .breakArchiving: "break-archiving"
         }
     }
 
@@ -167,6 +172,10 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
             }
             let hold: SessionHold = m == nil ? .poolerConnections : .connections
             return ResolvedFault(action: .holdSessions(member: m ?? "pooler", hold: hold), reversal: .endSessions(member: m ?? "pooler", hold: hold))
+        case .breakArchiving(let s):
+            let m = try member(s)
+            let f = PacketFilter(peers: [.anyHost], services: [.objectStore])
+            return ResolvedFault(action: .breakArchiving(member: m, filter: f), reversal: .restorePackets(member: m, filter: f))
         }
     }
 }
@@ -218,6 +227,8 @@ public enum NetService: String, Codable, Sendable, Equatable, CaseIterable {
     case patroni
     /// etcd: its client and peer ports.
     case etcd
+    /// The S3 object store WAL is archived to.
+    case objectStore = "object-store"
 }
 
 /// A process of a member that a fault can pause.
@@ -344,6 +355,8 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
     case stopDCS(members: [String])
     /// Open and hold sessions on the member ("pooler" for the pooler).
     case holdSessions(member: String, hold: SessionHold)
+    /// Drop packets on the member (as `dropPackets`), then `pg_switch_wal()` there.
+    case breakArchiving(member: String, filter: PacketFilter)
 
     public var description: String {
         switch self {
@@ -357,6 +370,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .pauseReplay(let m): "pg_wal_replay_pause() on \(m)"
         case .stopDCS(let ms): "stop etcd on \(ms.joined(separator: ", "))"
         case .holdSessions(let m, let h): "hold \(h.rawValue) sessions on \(m)"
+        case .breakArchiving(let m, let f): "drop \(f) on \(m), then pg_switch_wal()"
         }
     }
 
@@ -366,7 +380,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .killNode(let m), .killPostgres(let m): [m]
         case .switchover(let f, let t): [f] + (t.map { [$0] } ?? [])
         case .dropPackets(let m, _), .shapeLink(let m, _), .stopProcess(let m, _), .fillDisk(let m, _),
-             .pauseReplay(let m), .holdSessions(let m, _): [m]
+             .pauseReplay(let m), .holdSessions(let m, _), .breakArchiving(let m, _): [m]
         case .stopDCS(let ms): ms
         }
     }

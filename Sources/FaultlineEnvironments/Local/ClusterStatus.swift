@@ -37,6 +37,8 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     /// Memory of the environment, KiB: PSS of its processes plus tmpfs pages in use.
     public var memoryKiB: Int?
     public var problems: [String]
+    /// The primary's WAL archiving (pg_stat_archiver); nil when not queried or the primary did not answer.
+    public var archiving: ArchiverStatus? = nil
 
     public var leader: MemberStatus? { members.first { $0.isLeader } }
     public var syncStandbys: [MemberStatus] { members.filter(\.isSync) }
@@ -145,6 +147,7 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         out.append("")
         let keyWidth = max(10, endpoints.keys.map(\.count).max() ?? 0)
         for (k, v) in endpoints.sorted(by: { $0.key < $1.key }) { out.append("\(k.padding(toLength: keyWidth, withPad: " ", startingAt: 0)) \(v)") }
+        if let a = archiving { out.append("archiving  \(a.summary)") }
         if let mem = memoryKiB { out.append("memory     \(mem / 1024) MiB (PSS of its processes + tmpfs in use)") }
         out.append(healthy ? "health     healthy" : "health     UNHEALTHY: \(problems.joined(separator: "; "))")
         return out.joined(separator: "\n")

@@ -33,7 +33,7 @@ public struct LocalEnvironment: Sendable {
 
     public var endpoints: [String: String] {
         ["rw": config.readWrite, "ro": config.readOnly, "pooler": config.pooler,
-         "rest": config.nodeNames.map(config.restURL).joined(separator: ",")].merging(observabilityEndpoints) { a, _ in a }
+         "rest": config.nodeNames.map(config.restURL).joined(separator: ","), "s3": config.s3URL].merging(observabilityEndpoints) { a, _ in a }
     }
 
     // MARK: - up
@@ -63,19 +63,27 @@ public struct LocalEnvironment: Sendable {
             let secrets = try writeSecrets()
             try await createNetwork()
             try await mountData()
+            try await prepareArchiving(secrets: secrets)
             try renderConfigs(secrets: secrets)
             try renderObservability(appPassword: secrets.app)
+            try await startSeaweed()
             mark("network, storage and configs")
             for n in config.nodeNames { try await startEtcd(n) }
             try await waitEtcd(timeout: .seconds(20))
             mark("etcd quorum")
             for n in config.nodeNames { try await startPatroni(n) }
             try await startHAProxy()
+            // The bucket is created while Patroni bootstraps.
+            async let bucket: Void = createBucket(timeout: .seconds(30))
             try await poll(timeout: timeout, what: "a leader") { () -> Void? in
                 try ensureRunning(config.nodeNames.map(patroniSpec))
                 return await self.status(withReplication: false).leader?.state == "running" ? () : nil
             }
             mark("Patroni leader running")
+            guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+            try await bucket
+            try await createStanza(on: leader, timeout: .seconds(20))
+            mark("S3 bucket and pgBackRest stanza")
             try await createAppDatabase(secrets: secrets)
             try await startPgBouncer()
             try ensureRunning([pgbouncerSpec])
@@ -83,6 +91,10 @@ public struct LocalEnvironment: Sendable {
             mark("writes through HAProxy and PgBouncer")
             try await waitHealthy(timeout: timeout, watching: clusterSpecs)
             mark("healthy: 2 streaming replicas, 1 sync")
+            if let l = await status(withReplication: false).leader?.name {
+                let seg = try await waitFirstArchive(on: l, timeout: .seconds(30))
+                mark("WAL archiving: \(seg) in \(config.s3URL)")
+            }
             try await startObservability()
             if config.observabilityEnabled { mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready") }
             let status = await self.status(withMemory: true)
@@ -103,9 +115,9 @@ public struct LocalEnvironment: Sendable {
         let fm = FileManager.default
         let bins = ["/usr/sbin/ip", "/usr/sbin/iptables", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/bin/setsid",
                     "/usr/bin/etcd", "/usr/sbin/haproxy", "/usr/sbin/pgbouncer", "/usr/lib/postgresql/15/bin/postgres",
-                    "/usr/lib/postgresql/15/bin/pg_ctl", config.patroni]
+                    "/usr/lib/postgresql/15/bin/pg_ctl", config.patroni, ArchivingConfig.pgbackrest, "/usr/bin/openssl", config.weed]
         for b in bins where !fm.isExecutableFile(atPath: b) { throw .requirementMissing(b) }
-        for t in ["patroni.yml", "etcd.conf.yml", "haproxy.cfg", "pgbouncer.ini"] {
+        for t in ["patroni.yml", "etcd.conf.yml", "haproxy.cfg", "pgbouncer.ini", "pgbackrest.conf"] {
             let p = "\(config.home)/environments/local/\(t).tmpl"
             if !fm.fileExists(atPath: p) { throw .requirementMissing(p) }
         }
@@ -147,14 +159,19 @@ public struct LocalEnvironment: Sendable {
     }
 
     /// Fresh random passwords, kept in files readable by root only (and the postgres user where needed).
-    struct SecretSet: Codable { var superuser, replication, rewind, app: String }
+    struct SecretSet: Codable {
+        var superuser, replication, rewind, app: String
+        /// SeaweedFS' S3 key pair (pgBackRest's repo1-s3-key and repo1-s3-key-secret).
+        var s3AccessKey = "", s3SecretKey = ""
+    }
 
     private func writeSecrets() throws -> SecretSet {
-        func random() -> String {
+        func random(_ n: Int = 24, _ alphabet: String = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") -> String {
             var g = SystemRandomNumberGenerator()
-            return (0..<24).map { _ in String("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789".randomElement(using: &g)!) }.joined()
+            return (0..<n).map { _ in String(alphabet.randomElement(using: &g)!) }.joined()
         }
-        let s = SecretSet(superuser: random(), replication: random(), rewind: random(), app: random())
+        let s = SecretSet(superuser: random(), replication: random(), rewind: random(), app: random(),
+                          s3AccessKey: random(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), s3SecretKey: random(40))
         let dir = config.stateDir
         try writePrivate("\(dir)/secrets.json", String(decoding: try JSONEncoder.pretty.encode(s), as: UTF8.self), owner: "root")
         try writePrivate(config.passfile, "*:*:*:postgres:\(s.superuser)\n*:*:*:faultline:\(s.app)\n*:*:*:replicator:\(s.replication)\n", owner: "root")
@@ -239,6 +256,7 @@ public struct LocalEnvironment: Sendable {
             v["DATA_DIR"] = config.dataDir(n)
             v["SOCKET_DIR"] = config.socketDir(n)
             v["ETCD_DIR"] = config.etcdDir(n)
+            v.merge(archivingValues(node: n, secrets: secrets)) { a, _ in a }
         }
         return v
     }
@@ -248,6 +266,7 @@ public struct LocalEnvironment: Sendable {
             let v = values(node: n, secrets: secrets)
             try writePrivate("\(config.nodeDir(n))/patroni.yml", try template("patroni.yml").render(v), owner: "postgres")
             try writePrivate("\(config.nodeDir(n))/etcd.conf.yml", try template("etcd.conf.yml").render(v), owner: "etcd")
+            try writePrivate(config.pgbackrestConfig(n), try template("pgbackrest.conf").render(v), owner: "postgres")
         }
         let v = values(node: nil, secrets: secrets)
         try writePrivate("\(config.stateDir)/haproxy.cfg", try template("haproxy.cfg").render(v), owner: "root")
@@ -286,8 +305,8 @@ public struct LocalEnvironment: Sendable {
         config.nodeNames.flatMap { [etcdSpec($0), patroniSpec($0)] } + [haproxySpec, pgbouncerSpec]
     }
 
-    /// Every daemon the environment runs, by name (the cluster's, then the observability processes).
-    var allSpecs: [DaemonSpec] { clusterSpecs + observabilitySpecs }
+    /// Every daemon the environment runs, by name (the cluster's, SeaweedFS, then the observability processes).
+    var allSpecs: [DaemonSpec] { clusterSpecs + [seaweedSpec] + observabilitySpecs }
 
     private func waitEtcd(timeout: Duration) async throws {
         try await poll(timeout: timeout, what: "etcd quorum") { () -> Void? in
@@ -324,8 +343,10 @@ public struct LocalEnvironment: Sendable {
         if withReplication, let leader = members.first(where: \.isLeader) {
             replication = (try? replicationRows(on: leader.name)) ?? []
         }
-        return ClusterStatus(environment: "local", members: members, replication: replication, endpoints: endpoints,
-                             memoryKiB: withMemory ? await residentMemoryKiB() : nil, problems: problems)
+        var s = ClusterStatus(environment: "local", members: members, replication: replication, endpoints: endpoints,
+                              memoryKiB: withMemory ? await residentMemoryKiB() : nil, problems: problems)
+        if withReplication, let leader = members.first(where: \.isLeader) { s.archiving = try? archiverStatus(leader.name) }
+        return s
     }
 
     /// The leader's `pg_stat_replication`, through a superuser connection straight to the node.

@@ -25,6 +25,11 @@ extension LocalRunnerEnvironment {
         case .holdSessions(let m, let hold):
             let what = try await local.holdSessions(m, hold, registry: sessions)
             probes.note("\(hold.rawValue) on \(m): \(what)")
+        case .breakArchiving(let m, let filter):
+            try await local.dropPackets(m, filter)
+            let seg = try local.switchWal(m)
+            probes.note("break-archiving \(m): object store port dropped, pg_switch_wal() closed \(seg); archiver: "
+                        + ((try? local.archiverStatus(m).summary) ?? "?"))
         }
     }
 
@@ -33,6 +38,9 @@ extension LocalRunnerEnvironment {
         case .startNode, .startPostgres, .nothingToUndo:
             preconditionFailure("handled in revert")
         case .restorePackets(let m, let filter):
+            if filter.services == [.objectStore] {  // break-archiving: what piled up while the store was unreachable
+                probes.note("break-archiving \(m) before the heal; archiver: " + ((try? local.archiverStatus(m).summary) ?? "?"))
+            }
             try await local.restorePackets(m, filter)
         case .unshapeLink(let m, let shape):
             try await local.unshapeLink(m, shape)

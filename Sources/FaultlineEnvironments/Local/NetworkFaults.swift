@@ -15,6 +15,7 @@ extension LocalEnvironment {
         case .postgres: [5432]
         case .patroni: [8008]
         case .etcd: [2379, 2380]
+        case .objectStore: [ArchivingConfig.s3Port]
         }
     }
 

@@ -1,0 +1,259 @@
+import FaultlinePG
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// WAL archiving of the local environment: SeaweedFS serves S3 over TLS in the client namespace
+// (`<bridge .1>:8333`, certificate signed by a CA that `up` generates with openssl); every node has a
+// pgBackRest config; PostgreSQL's archive_command is `pgbackrest archive-push`, its restore_command
+// `pgbackrest archive-get`. See docs/environment.md.
+
+/// Fixed names, ports and commands of the archiving setup. Pure.
+public enum ArchivingConfig {
+    /// SeaweedFS' S3 gateway (HTTPS).
+    public static let s3Port = 8333
+    /// SeaweedFS' master (where `weed shell` connects).
+    public static let masterPort = 9333
+    public static let bucket = "faultline"
+    public static let stanza = "faultline"
+    /// pgBackRest's io-timeout (s). pgBackRest retries a request about 16 times, so with an unreachable (DROPped)
+    /// store archive-push fails after ~17 s at 1 s (measured 33.6 s at 2 s, 81.7 s at 5 s; the default 60 s: ~16 min).
+    public static let ioTimeoutSeconds = 1
+    public static let pgbackrest = "/usr/bin/pgbackrest"
+
+    public static func archiveCommand(config: String) -> String {
+        "\(pgbackrest) --config=\(config) --stanza=\(stanza) archive-push %p"
+    }
+
+    public static func restoreCommand(config: String) -> String {
+        "\(pgbackrest) --config=\(config) --stanza=\(stanza) archive-get %f \"%p\""
+    }
+
+    /// SeaweedFS' S3 identities file (`-s3.config`): one identity holding the environment's key pair.
+    public static func identities(accessKey: String, secretKey: String) -> String {
+        let obj: [String: Any] = ["identities": [[
+            "name": "faultline",
+            "credentials": [["accessKey": accessKey, "secretKey": secretKey]],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        ]]]
+        let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// openssl x509 extensions of the S3 server certificate. pgBackRest 2.45 ignores IP SANs, so the
+    /// address is a DNS SAN too (and the CN).
+    public static func serverCertExtensions(ip: String) -> String {
+        """
+        subjectAltName=DNS:\(ip),IP:\(ip)
+        basicConstraints=CA:FALSE
+        keyUsage=digitalSignature,keyEncipherment
+        extendedKeyUsage=serverAuth
+
+        """
+    }
+
+    /// `weed server` with master, volume, filer and the S3 gateway on `ip`, HTTPS only, telemetry off,
+    /// the Iceberg and Lance side servers off.
+    public static func weedArgv(weed: String, dataDir: String, ip: String, cert: String, key: String, identities: String) -> [String] {
+        [weed, "server", "-dir=\(dataDir)", "-ip=\(ip)", "-ip.bind=\(ip)", "-master.port=\(masterPort)",
+         "-master.telemetry=false", "-master.volumeSizeLimitMB=256", "-volume.max=8",
+         "-filer", "-s3", "-s3.port=\(s3Port)", "-s3.cert.file=\(cert)", "-s3.key.file=\(key)",
+         "-s3.config=\(identities)", "-s3.port.iceberg=0", "-s3.port.lance=0"]
+    }
+}
+
+/// A primary's `pg_stat_archiver`, plus the segments still waiting in pg_wal (`.ready`).
+public struct ArchiverStatus: Codable, Sendable, Equatable {
+    public var node: String
+    public var archivedCount: Int
+    public var lastArchivedWal: String?
+    public var lastArchivedTime: String?
+    public var failedCount: Int
+    public var lastFailedWal: String?
+    public var lastFailedTime: String?
+    /// Segments PostgreSQL has marked ready to archive and not yet archived.
+    public var waiting: Int
+    /// The last attempt failed (last_failed_time after last_archived_time): what the alert watches.
+    public var failing: Bool
+
+    /// One line for `env status`.
+    public var summary: String {
+        var s = "\(node): \(failing ? "FAILING" : "ok"), \(archivedCount) archived"
+        if let w = lastArchivedWal { s += " (last \(w)" + (lastArchivedTime.map { " at \($0)" } ?? "") + ")" }
+        s += ", \(failedCount) failed"
+        if failing, let w = lastFailedWal { s += " (last \(w)" + (lastFailedTime.map { " at \($0)" } ?? "") + ")" }
+        return s + ", \(waiting) waiting in pg_wal"
+    }
+}
+
+extension LocalConfig {
+    /// SeaweedFS' data, its TLS files and S3 identities.
+    public var archiveDir: String { "\(stateDir)/archive" }
+    public var archiveTLSDir: String { "\(archiveDir)/tls" }
+    /// The CA every pgBackRest verifies the S3 certificate with.
+    public var archiveCAFile: String { "\(archiveTLSDir)/ca.crt" }
+    public var s3URL: String { "https://\(clientIP):\(ArchivingConfig.s3Port)/\(ArchivingConfig.bucket)" }
+    public var weed: String { "\(home)/.venv/bin/weed" }
+    public func pgbackrestDir(_ node: String) -> String { "\(nodeDir(node))/pgbackrest" }
+    public func pgbackrestConfig(_ node: String) -> String { "\(pgbackrestDir(node))/pgbackrest.conf" }
+}
+
+extension LocalEnvironment {
+    /// The template values of the archiving setup for node `n`.
+    func archivingValues(node n: String, secrets: SecretSet) -> [String: String] {
+        [
+            "S3_HOST": config.clientIP, "S3_PORT": "\(ArchivingConfig.s3Port)", "S3_BUCKET": ArchivingConfig.bucket,
+            "S3_KEY": secrets.s3AccessKey, "S3_KEY_SECRET": secrets.s3SecretKey, "CA_FILE": config.archiveCAFile,
+            "STANZA": ArchivingConfig.stanza, "PGBACKREST_DIR": config.pgbackrestDir(n),
+            "IO_TIMEOUT": "\(ArchivingConfig.ioTimeoutSeconds)",
+            "ARCHIVE_COMMAND": ArchivingConfig.archiveCommand(config: config.pgbackrestConfig(n)),
+            "RESTORE_COMMAND": ArchivingConfig.restoreCommand(config: config.pgbackrestConfig(n)),
+        ]
+    }
+
+    /// Directories, the CA and the S3 server certificate (the CA's key is deleted once it has signed),
+    /// and SeaweedFS' identities file. Everything lives under the state dir, so `down` removes it.
+    func prepareArchiving(secrets: SecretSet) async throws {
+        let fm = FileManager.default
+        let tls = config.archiveTLSDir
+        for d in [config.archiveDir, tls, "\(config.archiveDir)/data"] {
+            try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        try archivingChmod(config.archiveDir, 0o711)  // postgres reads the CA certificate below it
+        try archivingChmod(tls, 0o711)
+        for n in config.nodeNames {
+            for d in ["", "/log", "/lock", "/spool"] {
+                let p = config.pgbackrestDir(n) + d
+                try fm.createDirectory(atPath: p, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try archivingChown(p, "postgres")
+            }
+        }
+        let ip = config.clientIP
+        let ssl = "/usr/bin/openssl"
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try await runner.run([ssl, "req", "-x509"] + ec + ["-keyout", "\(tls)/ca.key", "-out", "\(tls)/ca.crt",
+                             "-days", "7", "-subj", "/CN=faultline-\(config.namePrefix)-ca"])
+        try await runner.run([ssl, "req"] + ec + ["-keyout", "\(tls)/s3.key", "-out", "\(tls)/s3.csr", "-subj", "/CN=\(ip)"])
+        try Data(ArchivingConfig.serverCertExtensions(ip: ip).utf8).write(to: URL(fileURLWithPath: "\(tls)/s3.ext"))
+        try await runner.run([ssl, "x509", "-req", "-in", "\(tls)/s3.csr", "-CA", "\(tls)/ca.crt", "-CAkey", "\(tls)/ca.key",
+                             "-CAcreateserial", "-out", "\(tls)/s3.crt", "-days", "7", "-extfile", "\(tls)/s3.ext"])
+        for f in ["ca.key", "ca.srl", "s3.csr", "s3.ext"] { try? fm.removeItem(atPath: "\(tls)/\(f)") }
+        try archivingChmod("\(tls)/ca.crt", 0o644)
+        try archivingChmod("\(tls)/s3.crt", 0o644)
+        try archivingChmod("\(tls)/s3.key", 0o600)
+        let ids = "\(config.archiveDir)/s3-identities.json"
+        guard fm.createFile(atPath: ids, contents: Data(ArchivingConfig.identities(accessKey: secrets.s3AccessKey, secretKey: secrets.s3SecretKey).utf8),
+                            attributes: [.posixPermissions: 0o600]) else { throw EnvironmentError.badConfig("cannot write \(ids)") }
+    }
+
+    /// SeaweedFS (master, volume, filer, S3 gateway) in the client namespace.
+    var seaweedSpec: DaemonSpec {
+        let tls = config.archiveTLSDir
+        return DaemonSpec(name: "seaweedfs", netns: config.clientNetns,
+                          argv: ArchivingConfig.weedArgv(weed: config.weed, dataDir: "\(config.archiveDir)/data", ip: config.clientIP,
+                                                         cert: "\(tls)/s3.crt", key: "\(tls)/s3.key",
+                                                         identities: "\(config.archiveDir)/s3-identities.json"))
+    }
+
+    func startSeaweed() async throws { try await daemons.start(seaweedSpec) }
+
+    /// Creates the bucket through `weed shell` once SeaweedFS' master answers.
+    func createBucket(timeout: Duration) async throws {
+        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)", config.weed, "shell",
+                    "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"]
+        var last = ""
+        do {
+            try await poll(timeout: timeout, what: "the S3 bucket") { () -> Void? in
+                try ensureRunning([seaweedSpec])
+                // `weed shell` waits long for a master that is not up yet: ask the master first.
+                let master = "http://\(config.clientIP):\(ArchivingConfig.masterPort)/cluster/status"
+                guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else { return nil }
+                let r = try await runner.run(argv, check: false, timeout: .seconds(10), stdin: "s3.bucket.create -name \(ArchivingConfig.bucket)\n")
+                last = CommandRunner.lastLine(r.stdout + r.stderr)
+                let out = r.stdout + r.stderr
+                return out.contains("created bucket") || out.contains("already exist") ? () : nil
+            }
+        } catch let e as EnvironmentError {
+            if case .daemonExited = e { throw e }
+            throw EnvironmentError.unhealthy("SeaweedFS: cannot create bucket \(ArchivingConfig.bucket): \(Secrets.mask(last))")
+        }
+    }
+
+    /// Runs pgBackRest with `node`'s config, in its namespace, as postgres.
+    @discardableResult
+    public func pgbackrest(_ node: String, _ args: [String], check: Bool = true, timeout: Duration = .seconds(60)) async throws -> CommandResult {
+        try await runner.run(["/usr/bin/nsenter", "--net=/run/netns/\(config.nodeNetns(node))",
+                              "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
+                              ArchivingConfig.pgbackrest, "--config=\(config.pgbackrestConfig(node))",
+                              "--stanza=\(ArchivingConfig.stanza)"] + args, check: check, timeout: timeout)
+    }
+
+    /// `stanza-create` on the primary (idempotent), retried until the S3 gateway answers.
+    func createStanza(on leader: String, timeout: Duration) async throws {
+        var last = ""
+        do {
+            try await poll(timeout: timeout, what: "pgBackRest stanza-create") { () -> Void? in
+                let r = try await pgbackrest(leader, ["stanza-create"], check: false, timeout: .seconds(30))
+                last = CommandRunner.lastLine(r.stderr + r.stdout)
+                return r.succeeded ? () : nil
+            }
+        } catch {
+            throw EnvironmentError.unhealthy("pgBackRest stanza-create on \(leader) failed: \(Secrets.mask(last))")
+        }
+    }
+
+    /// Closes the current WAL segment on `node` (`pg_switch_wal()`); returns the closed segment's name.
+    public func switchWal(_ node: String) throws -> String {
+        let c = try PGConnection(config.direct(node, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(2))
+        defer { c.close() }
+        runner.commandLog?.append("select pg_switch_wal()  # \(node)")
+        guard let seg = try c.exec("select pg_walfile_name(pg_switch_wal())", timeout: .seconds(5)).scalar else {
+            throw EnvironmentError.unhealthy("pg_switch_wal() on \(node) returned nothing")
+        }
+        return seg
+    }
+
+    /// Switches WAL on the primary and waits until that segment is archived: archiving works end to end.
+    func waitFirstArchive(on leader: String, timeout: Duration) async throws -> String {
+        let seg = try switchWal(leader)
+        var last: ArchiverStatus?
+        do {
+            return try await poll(timeout: timeout, what: "WAL segment \(seg) archived") { () -> String? in
+                last = try? archiverStatus(leader)
+                guard let w = last?.lastArchivedWal, w >= seg else { return nil }
+                return w
+            }
+        } catch {
+            throw EnvironmentError.unhealthy("WAL segment \(seg) not archived after \(timeout): \(last?.summary ?? "no pg_stat_archiver")")
+        }
+    }
+
+    /// `pg_stat_archiver` of `node` and its count of `.ready` segments.
+    public func archiverStatus(_ node: String) throws -> ArchiverStatus {
+        let c = try PGConnection(config.direct(node, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(2))
+        defer { c.close() }
+        let r = try c.exec("""
+            select archived_count, last_archived_wal, last_archived_time::text, failed_count, last_failed_wal,
+                   last_failed_time::text,
+                   (select count(*) from pg_ls_archive_statusdir() where name like '%.ready'),
+                   (last_failed_time is not null and last_failed_time > coalesce(last_archived_time, '-infinity'))
+            from pg_stat_archiver
+            """, timeout: .seconds(2))
+        guard let row = r.rows.first else { throw EnvironmentError.unhealthy("pg_stat_archiver on \(node) is empty") }
+        return ArchiverStatus(node: node, archivedCount: Int(row[0] ?? "") ?? 0, lastArchivedWal: row[1], lastArchivedTime: row[2],
+                              failedCount: Int(row[3] ?? "") ?? 0, lastFailedWal: row[4], lastFailedTime: row[5],
+                              waiting: Int(row[6] ?? "") ?? 0, failing: row[7] == "t")
+    }
+
+    private func archivingChown(_ path: String, _ user: String) throws {
+        guard let pw = getpwnam(user) else { throw EnvironmentError.requirementMissing("system user \(user)") }
+        guard Glibc.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
+            throw EnvironmentError.badConfig("cannot chown \(path) to \(user)")
+        }
+    }
+
+    private func archivingChmod(_ path: String, _ mode: mode_t) throws {
+        guard Glibc.chmod(path, mode) == 0 else { throw EnvironmentError.badConfig("cannot chmod \(path)") }
+    }
+}

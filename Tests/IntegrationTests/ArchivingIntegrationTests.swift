@@ -1,0 +1,86 @@
+import Faultline
+import FaultlineEnvironments
+import FaultlinePG
+import Foundation
+import Testing
+
+extension Integration {
+    /// WAL archiving on the real local environment: a switched segment lands in SeaweedFS (pgBackRest
+    /// sees it, archive-get returns the same bytes, over verified TLS), and the wal-archive-failure
+    /// scenario passes and leaves nothing behind.
+    @Suite(.serialized) struct Archiving {
+        /// Polls `body` every 200 ms for at most `seconds`.
+        func eventually<T>(_ seconds: Int, _ body: () throws -> T?) async throws -> T? {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                if let v = try body() { return v }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return try body()
+        }
+
+        @Test func aSwitchedSegmentLandsInSeaweedFSAndComesBackByteForByte() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let env = fx.env
+            let primary = try await fx.primaryName()
+            let seg = try env.switchWal(primary)
+            let archived = try await eventually(30) { () -> ArchiverStatus? in
+                let s = try env.archiverStatus(primary)
+                return (s.lastArchivedWal ?? "") >= seg ? s : nil
+            }
+            let status = try #require(archived, "segment \(seg) archived within 30 s: \((try? env.archiverStatus(primary).summary) ?? "?")")
+            #expect(!status.failing)
+
+            // pgBackRest's own view of the repository in the bucket.
+            let info = try await env.pgbackrest(primary, ["info", "--output=json"])
+            let stanzas = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [[String: Any]])
+            let archive = try #require((stanzas.first?["archive"] as? [[String: Any]])?.first)
+            #expect((archive["max"] as? String ?? "") >= seg, "pgbackrest info: \(archive)")
+            // Status 2 is "no valid backups" (only WAL is archived here); 99, "other", would be an unreachable repository.
+            #expect(((stanzas.first?["status"] as? [String: Any])?["code"] as? Int) == 2, "\(info.stdout)")
+
+            // archive-get on a replica returns the primary's segment byte for byte.
+            let replica = try #require(env.config.nodeNames.first { $0 != primary })
+            let fetched = "\(env.config.pgbackrestDir(replica))/fetched-\(seg)"
+            defer { try? FileManager.default.removeItem(atPath: fetched) }
+            try await env.pgbackrest(replica, ["archive-get", seg, fetched])
+            let got = try Data(contentsOf: URL(fileURLWithPath: fetched))
+            #expect(got.count == 16 << 20)
+            let original = try Data(contentsOf: URL(fileURLWithPath: "\(env.config.dataDir(primary))/pg_wal/\(seg)"))
+            #expect(got == original, "the archived copy of \(seg) equals pg_wal's")
+
+            // TLS is verified: with the system CAs instead of the environment's CA, the store is refused.
+            let bundle = "/etc/ssl/certs/ca-certificates.crt"
+            if FileManager.default.fileExists(atPath: bundle) {
+                let r = try await env.pgbackrest(primary, ["info", "--repo1-storage-ca-file=\(bundle)", "--io-timeout=1"], check: false)
+                #expect(r.stdout.contains("certificate") || r.stderr.contains("certificate"), "\(r.stdout) \(r.stderr)")
+            }
+        }
+
+        @Test func walArchiveFailureFiresResolvesCatchesUpAndLeavesNothing() async throws {
+            let (obs, v, fx) = try await Integration.FaultIntegrationTests().run("wal-archive-failure")
+            #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
+            for verdict in v { #expect(verdict.result.status == .passed, "\(verdict.id): \(verdict.result) \(verdict.notes)") }
+            #expect(v.contains { $0.id.contains("alert-firing") } && v.contains { $0.id.contains("alert-resolved") }, "\(v.map(\.id))")
+            #expect(try #require(v.first { $0.id == "lost-writes" }).result == .passed(measured: .count(0), target: .count(0)))
+
+            // While the store was unreachable the primary's archiving failed and the switched segment waited in pg_wal.
+            let notes = obs.probes?.notes ?? []
+            let injected = try #require(notes.first { $0.hasPrefix("break-archiving") && $0.contains("closed ") }, "\(notes)")
+            let seg = try #require(injected.split(separator: " ").first { $0.count == 25 && $0.hasSuffix(";") }).dropLast()
+            let beforeHeal = try #require(notes.first { $0.contains("before the heal") }, "\(notes)")
+            #expect(beforeHeal.contains("FAILING") && !beforeHeal.contains(" 0 waiting"), "\(beforeHeal)")
+
+            // After the heal: that segment archived, and the failure count no longer rises.
+            let primary = try await fx.primaryName()
+            let caughtUp = try await eventually(30) { () -> ArchiverStatus? in
+                let s = try fx.env.archiverStatus(primary)
+                return (s.lastArchivedWal ?? "") >= String(seg) && !s.failing ? s : nil
+            }
+            let s1 = try #require(caughtUp, "archiving caught up past \(seg): \((try? fx.env.archiverStatus(primary).summary) ?? "?")")
+            try await Task.sleep(for: .seconds(5))
+            let s2 = try fx.env.archiverStatus(primary)
+            #expect(s2.failedCount == s1.failedCount && !s2.failing, "failures stopped: \(s1.summary) then \(s2.summary)")
+        }
+    }
+}
