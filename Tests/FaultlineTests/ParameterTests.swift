@@ -40,6 +40,19 @@ struct ParameterTests {
         #expect(killPrimary.targets.rto == .seconds(30), "the catalogue value is untouched")
     }
 
+    @Test func holdShortensEveryHoldStepAndNothingElse() throws {
+        let s = longQuery.applying(try ParameterOverride.parseAll(["hold=4s"]))
+        let holds = s.steps.compactMap { if case .hold(let d) = $0 { d } else { nil } }
+        #expect(holds == [.seconds(4)])
+        #expect(s.steps.count == longQuery.steps.count)
+        // The Expect windows, the targets and the catalogue value stay as they were.
+        #expect(s.steps.filter { if case .hold = $0 { false } else { true } } == longQuery.steps.filter { if case .hold = $0 { false } else { true } })
+        #expect(s.targets == longQuery.targets)
+        #expect(longQuery.steps.contains(.hold(.seconds(15))))
+        #expect(killPrimary.applying(try ParameterOverride.parseAll(["hold=4s"])) == killPrimary, "no Hold step: unchanged")
+        #expect(throws: InputError.self) { try ParameterOverride.parse("hold=0s") }
+    }
+
     @Test func observeAcceptsZeroToTurnTheWindowOff() throws {
         #expect(try ParameterOverride.parse("observe=0s") == .init(parameter: .observe, value: .duration(.zero)))
         #expect(killPrimary.applying([try ParameterOverride.parse("observe=0s")]).problems().isEmpty)
