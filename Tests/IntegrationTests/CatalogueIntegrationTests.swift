@@ -175,7 +175,9 @@ extension Integration {
         @Test func bandwidthReplicaSlowsCommitsAndLagRecovers() async throws {
             let fx = try await ClusterFixture.ensureUp()
             let sync = try #require(await fx.env.status(withReplication: false).syncStandbys.first?.name)
-            let r = try await run("bandwidth-replica", ["hold=10s"])
+            // The catalogue's 100 writes/s, not the fast profile's 50: at 50/s the WAL stream (~120 kbit/s) fits
+            // in the 256 kbit/s and commits barely slow down (measured: worst window p99 223 ms against 48 ms before).
+            let r = try await run("bandwidth-replica", ["hold=10s", "write-rate=100"])
             try expectAllPassed(r)
             #expect(try r.verdict("lag-recovery").result.status == .passed)
             #expect(r.obs.events.contains { $0.kind == .faultApplied && ($0.member == sync || ($0.detail ?? "").contains(sync)) },
@@ -184,7 +186,7 @@ extension Integration {
             let inj = try #require(r.obs.injectedAtMs), healed = try #require(r.obs.healFinishedAtMs)
             let before = r.worstWriteP99Ms(0..<inj), during = r.worstWriteP99Ms(inj..<healed)
             print("bandwidth-replica: worst write p99 per 100 ms window: before \(before) ms, during \(during) ms")
-            #expect(during > max(4 * before, 200), "write p99 during the fault \(during) ms, before \(before) ms")
+            #expect(during > max(4 * before, 1_000), "write p99 during the fault \(during) ms, before \(before) ms")
             try expectWritesBackAfterHeal(r)
         }
 
