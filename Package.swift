@@ -44,9 +44,15 @@ let package = Package(
         // The scenario catalogue, one file a scenario.
         .target(name: "Scenarios", dependencies: ["Faultline"], path: "scenarios"),
 
+        // Where a run meets the real environment and load generator: shared by the CLI and the integration tests.
+        .target(name: "FaultlineWiring", dependencies: [
+            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "Scenarios",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The CLI: argument parsing, progress output, exit codes.
         .executableTarget(name: "faultline", dependencies: [
-            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "Scenarios",
+            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "FaultlineWiring", "Scenarios",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -56,7 +62,7 @@ let package = Package(
         .testTarget(name: "FaultlineEnvironmentsTests", dependencies: ["FaultlineEnvironments"]),
         // Integration tests need root and `scripts/setup`; they drive the real local environment.
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Faultline", "FaultlinePG", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "Scenarios",
+            "Faultline", "FaultlinePG", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "FaultlineWiring", "Scenarios",
         ]),
     ],
     swiftLanguageModes: [.v6]

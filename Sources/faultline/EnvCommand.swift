@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaultlineEnvironments
+import FaultlineWiring
 import Foundation
 import Logging
 
@@ -143,23 +144,6 @@ struct EnvOptions: ParsableArguments {
             FileHandle.standardError.write(Data("faultline: \(e.description)\n".utf8))
             throw ExitCode(e.exitCode)
         }
-    }
-}
-
-enum FaultlineHome {
-    static func locate() throws -> String {
-        let fm = FileManager.default
-        if let h = ProcessInfo.processInfo.environment["FAULTLINE_HOME"] { return h }
-        var starts = [fm.currentDirectoryPath]
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { starts.insert(exe, at: 0) }
-        for s in starts {
-            var dir = URL(fileURLWithPath: s)
-            while dir.path != "/" {
-                if fm.fileExists(atPath: dir.appendingPathComponent("environments/local/patroni.yml.tmpl").path) { return dir.path }
-                dir.deleteLastPathComponent()
-            }
-        }
-        throw EnvironmentError.requirementMissing("the Faultline checkout (environments/local); set FAULTLINE_HOME")
     }
 }
 

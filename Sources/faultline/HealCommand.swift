@@ -2,6 +2,7 @@ import ArgumentParser
 import Faultline
 import FaultlineEnvironments
 import FaultlineReports
+import FaultlineWiring
 import Foundation
 import Logging
 

@@ -3,6 +3,7 @@ import Faultline
 import FaultlineEnvironments
 import FaultlineLoad
 import FaultlinePG
+import FaultlineWiring
 import Foundation
 import Logging
 import Synchronization

@@ -3,6 +3,7 @@ import Dispatch
 import Faultline
 import FaultlineEnvironments
 import FaultlineReports
+import FaultlineWiring
 import Foundation
 import Logging
 import Scenarios
@@ -16,6 +17,7 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
         Parameters a scenario exposes can be overridden with --set key=value (repeatable):
           rto, settle, steady, sustain, await, p99, p99-during   durations: 500ms, 20s, 2m
+          hold                                                   how long every Hold step keeps the fault
           observe                                                the load after the heal; 0s: none
           rate, write-rate, read-rate, lost-writes               whole numbers
           error-budget, error-budget-during                      ratios: 0.01 or 1%
@@ -129,9 +131,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The scenario with `--set` applied, or a one-line `InputError`.
     static func resolve(name: String, overrides: [String]) throws(InputError) -> Scenario {
-        let s = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
-        if let problem = s.problems().first { throw InputError("scenario '\(name)' after --set: \(problem)") }
-        return s
+        try resolveScenario(name: name, overrides: overrides)
     }
 
     /// One line a verdict, then the outcome.

@@ -40,13 +40,17 @@ struct ParameterTests {
         #expect(killPrimary.targets.rto == .seconds(30), "the catalogue value is untouched")
     }
 
-    @Test func holdSetsEveryHoldStepAndNothingElse() throws {
-        let s = isolatePrimary.applying([try ParameterOverride.parse("hold=70s")])
-        #expect(s.steps.contains(.hold(.seconds(70))))
-        #expect(!s.steps.contains(.hold(.seconds(5))))
-        #expect(s.steps.filter { if case .hold = $0 { false } else { true } }
-                == isolatePrimary.steps.filter { if case .hold = $0 { false } else { true } })
-        #expect(isolatePrimary.steps.contains(.hold(.seconds(5))), "the catalogue value is untouched")
+    @Test func holdShortensEveryHoldStepAndNothingElse() throws {
+        let s = longQuery.applying(try ParameterOverride.parseAll(["hold=4s"]))
+        let holds = s.steps.compactMap { if case .hold(let d) = $0 { d } else { nil } }
+        #expect(holds == [.seconds(4)])
+        #expect(s.steps.count == longQuery.steps.count)
+        // The Expect windows, the targets and the catalogue value stay as they were.
+        #expect(s.steps.filter { if case .hold = $0 { false } else { true } } == longQuery.steps.filter { if case .hold = $0 { false } else { true } })
+        #expect(s.targets == longQuery.targets)
+        #expect(longQuery.steps.contains(.hold(.seconds(15))))
+        #expect(killPrimary.applying(try ParameterOverride.parseAll(["hold=4s"])) == killPrimary, "no Hold step: unchanged")
+        #expect(throws: InputError.self) { try ParameterOverride.parse("hold=0s") }
     }
 
     @Test func observeAcceptsZeroToTurnTheWindowOff() throws {

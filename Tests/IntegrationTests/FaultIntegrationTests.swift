@@ -2,6 +2,7 @@ import Faultline
 import FaultlineEnvironments
 import FaultlineLoad
 import FaultlinePG
+import FaultlineWiring
 import Foundation
 import Scenarios
 import Testing
@@ -15,10 +16,9 @@ extension Integration {
 
         func run(_ name: String) async throws -> (Observations, [Verdict], ClusterFixture) {
             let fx = try await ClusterFixture.ensureUp()
-            let cfg = fx.env.config
             let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(Self.fast))
             let env = LocalRunnerEnvironment(fx.env)
-            let load = LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: ClusterFixture.logger)
+            let load = try makeLoadDriver(for: scenario, environment: env, logger: ClusterFixture.logger)
             let ledger = MemoryLedger()
             let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(),
                                 runId: "\(name)-fit-\(UInt32.random(in: 0...UInt32.max))", logger: ClusterFixture.logger)

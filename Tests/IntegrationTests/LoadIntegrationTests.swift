@@ -34,7 +34,9 @@ extension Integration {
             #expect(obs.acked.count + totals.unsent == 1000)
             #expect(obs.indeterminate.isEmpty)
             #expect(Set(obs.acked.map(\.id)).count == obs.acked.count, "ids are unique")
-            #expect(obs.acked.allSatisfy { $0.server.hasPrefix("10.77.0.") && $0.server.contains("/tl") }, "\(obs.acked.first?.server ?? "-")")
+            // A node of this environment's subnet (FAULTLINE_SUBNET), not necessarily the default 10.77.0.0/24.
+            let nodePrefix = cluster.env.config.prefix + "."
+            #expect(obs.acked.allSatisfy { $0.server.hasPrefix(nodePrefix) && $0.server.contains("/tl") }, "\(obs.acked.first?.server ?? "-")")
             #expect(obs.runID == config.runID)
             #expect(obs.windows.contains { $0.ok > 0 && $0.p99Us != nil })
 

@@ -3,6 +3,7 @@ import FaultlineEnvironments
 import FaultlineLoad
 import FaultlinePG
 import FaultlineReports
+import FaultlineWiring
 import Foundation
 import Logging
 import Scenarios
@@ -17,7 +18,7 @@ import Glibc
 extension Integration {
     /// The scenario catalogue end to end on the real local environment: the real `Runner`, the local
     /// environment driver and the real load generator, wired as `faultline run` wires them
-    /// (Sources/faultline/Wiring.swift), with shortened parameters; then the reports on disk. And the
+    /// (Sources/FaultlineWiring/Wiring.swift), with shortened parameters; then the reports on disk. And the
     /// `faultline` binary SIGKILLed mid-fault, then `faultline heal`.
     @Suite(.serialized) struct ScenarioIntegrationTests {
         /// Shorter than the catalogue's defaults, for CI: 3 s steady state, 50 writes/s and 50 reads/s,
@@ -37,7 +38,7 @@ extension Integration {
             let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
             #expect(scenario.problems().isEmpty)
             let env = LocalRunnerEnvironment(fx.env)
-            let load = LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: ClusterFixture.logger)
+            let load = try makeLoadDriver(for: scenario, environment: env, logger: ClusterFixture.logger)
             let ledger = JSONFileFaultLedger(url: Self.ledgerURL(cfg))
             let runId = "\(name)-it-\(UInt32.random(in: 0...UInt32.max))"
             let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
@@ -57,7 +58,7 @@ extension Integration {
         static func isAlertVerdict(_ v: Verdict) -> Bool { v.id.contains("alert-") }
 
         static func ledgerURL(_ cfg: LocalConfig) -> URL {
-            URL(fileURLWithPath: cfg.stateDir).appendingPathComponent("fault-ledger.json")
+            faultLedgerURL(stateDir: cfg.stateDir)
         }
 
         func verdict(_ id: String, _ r: RunReport) throws -> Verdict {

@@ -11,7 +11,7 @@ public struct ParameterOverride: Sendable, Equatable {
 
     /// The parameters a scenario exposes to `--set`.
     public enum Parameter: String, Sendable, CaseIterable {
-        case rto, settle, steady, sustain, await, observe, hold
+        case rto, settle, steady, sustain, await, hold, observe
         case rate, writeRate = "write-rate", readRate = "read-rate"
         case lostWrites = "lost-writes"
         case errorBudget = "error-budget", errorBudgetDuring = "error-budget-during"
@@ -21,7 +21,7 @@ public struct ParameterOverride: Sendable, Equatable {
 
         var kind: Kind {
             switch self {
-            case .rto, .settle, .steady, .sustain, .await, .observe, .hold, .p99, .p99During: .duration
+            case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During: .duration
             case .rate, .writeRate, .readRate, .lostWrites: .count
             case .errorBudget, .errorBudgetDuring: .ratio
             }
@@ -104,6 +104,7 @@ extension Scenario {
             case (.await, .duration(let d)):
                 s.steps = s.steps.map { if case .await(let c, _) = $0 { .await(c, within: d) } else { $0 } }
             case (.hold, .duration(let d)):
+                // Every `Hold(for:)`: how long the fault stays in effect (`Expect` windows are untouched).
                 s.steps = s.steps.map { if case .hold = $0 { .hold(d) } else { $0 } }
             case (.rate, .count(let n)): s.workloads = s.workloads.map { $0.withRate(n) }
             case (.writeRate, .count(let n)): s.workloads = s.workloads.map { $0.isWrite ? $0.withRate(n) : $0 }

@@ -133,10 +133,11 @@ public final class ProbeSampler: @unchecked Sendable {
     }
 
     /// Lines of the Patroni logs (PostgreSQL logs there too) written since the start that tell what the
-    /// cluster did: demotion, promotion, lock, DCS and disk trouble. At most 40.
+    /// cluster did: demotion, promotion, lock, DCS and disk trouble, Patroni resuming paused replay. At most 40.
     private func logHighlights() -> [String] {
         let keys = ["No space left", "PANIC", "demot", "promot", "leader lock", "DCS", "failsafe", "could not write",
-                    "too many clients", "remaining connection slots", "pg_rewind exit", "reinitialize", "shut down", "crash"]
+                    "too many clients", "remaining connection slots", "pg_rewind exit", "reinitialize", "shut down", "crash",
+                    "paused WAL replay"]
         var out: [String] = []
         for n in env.config.nodeNames {
             guard let h = FileHandle(forReadingAtPath: env.daemons.logFile("\(n)-patroni").path) else { continue }
