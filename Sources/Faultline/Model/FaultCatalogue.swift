@@ -23,5 +23,6 @@ public struct FaultKindInfo: Sendable, Equatable {
         .init(kind: "long-query", example: .longQuery(.primary), injects: "pg_sleep(3600) reading the ledger table, plus LOCK ... ACCESS EXCLUSIVE queued behind it", heals: "pg_terminate_backend by application_name"),
         .init(kind: "idle-in-transaction", example: .idleInTransaction(.primary), injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name"),
         .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses (or PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
+        .init(kind: "rogue-promote", example: .roguePromote(.asyncReplica), injects: "PATCH /config {\"pause\": true} (maintenance mode), then select pg_promote() on the replica", heals: "CHECKPOINT the rogue, PATCH /config {\"pause\": false}: Patroni demotes and pg_rewinds it; POST /reinitialize if it does not stream"),
     ]
 }

@@ -72,6 +72,7 @@ extension FaultSpec {
             if f.pooler == true { return .exhaustConnections(.pooler) }
             guard let t else { throw f.bad(decoder) }
             return .exhaustConnections(.postgres(t))
+        case ("rogue-promote", .some(let t)): return .roguePromote(t)
         default: throw f.bad(decoder)
         }
     }
@@ -81,7 +82,8 @@ extension FaultSpec {
         switch self {
         case .killNode, .killPostgres, .switchover:
             preconditionFailure("encoded in Coding.swift")
-        case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t):
+        case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t),
+             .roguePromote(let t):
             f.target = t
         case .partition(let t, let p, let s): f.target = t; f.peers = p; f.services = s
         case .packetLoss(let t, let p), .fillDisk(let t, let p): f.target = t; f.percent = p
@@ -119,6 +121,7 @@ extension FaultAction {
         case ("hold-sessions", .some(let m)):
             guard let h = f.hold else { throw f.bad(decoder) }
             return .holdSessions(member: m, hold: h)
+        case ("rogue-promote", .some(let m)): return .roguePromote(member: m)
         default: throw f.bad(decoder)
         }
     }
@@ -135,6 +138,7 @@ extension FaultAction {
         case .pauseReplay(let m): f = FaultFields("pause-replay"); f.member = m
         case .stopDCS(let ms): f = FaultFields("stop-dcs"); f.nodes = ms
         case .holdSessions(let m, let h): f = FaultFields("hold-sessions"); f.member = m; f.hold = h
+        case .roguePromote(let m): f = FaultFields("rogue-promote"); f.member = m
         }
         try f.encode(to: encoder)
     }
@@ -161,6 +165,7 @@ extension Reversal {
         case ("end-sessions", .some(let m)):
             guard let h = f.hold else { throw f.bad(decoder) }
             return .endSessions(member: m, hold: h)
+        case ("rejoin-rogue", .some(let m)): return .rejoinRogue(member: m)
         default: throw f.bad(decoder)
         }
     }
@@ -177,6 +182,7 @@ extension Reversal {
         case .resumeReplay(let m): f = FaultFields("resume-replay"); f.member = m
         case .startDCS(let ms): f = FaultFields("start-dcs"); f.nodes = ms
         case .endSessions(let m, let h): f = FaultFields("end-sessions"); f.member = m; f.hold = h
+        case .rejoinRogue(let m): f = FaultFields("rejoin-rogue"); f.member = m
         }
         try f.encode(to: encoder)
     }

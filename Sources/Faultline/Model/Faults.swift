@@ -41,6 +41,12 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     /// Hold every connection a target admits (PostgreSQL's `max_connections` or PgBouncer's pool).
     case exhaustConnections(ConnectionTarget)
 
+    // MARK: operator error
+
+    /// Pause cluster management (Patroni maintenance mode), then promote the replica by hand
+    /// (`pg_promote()`): two members run as primary, only one holds the leader lock.
+    case roguePromote(RoleSelector)
+
     /// Partition the node from the other members' PostgreSQL and Patroni API (etcd stays reachable).
     public static func partitionFromReplicas(_ s: RoleSelector) -> FaultSpec {
         .partition(s, from: .otherMembers, services: [.postgres, .patroni])
@@ -69,6 +75,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .longQuery(let s): "long query on \(s) with a DDL lock queued behind it"
         case .idleInTransaction(let s): "idle-in-transaction session holding a lock on \(s)"
         case .exhaustConnections(let t): "hold every connection of \(t)"
+        case .roguePromote(let s): "pause Patroni (maintenance mode) and promote \(s) by hand"
         }
     }
 
@@ -91,6 +98,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .longQuery: "long-query"
         case .idleInTransaction: "idle-in-transaction"
         case .exhaustConnections: "exhaust-connections"
+        case .roguePromote: "rogue-promote"
         }
     }
 
@@ -167,6 +175,10 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
             }
             let hold: SessionHold = m == nil ? .poolerConnections : .connections
             return ResolvedFault(action: .holdSessions(member: m ?? "pooler", hold: hold), reversal: .endSessions(member: m ?? "pooler", hold: hold))
+        case .roguePromote(let s):
+            let m = try s.resolve(in: topology)
+            guard m.role.isReplica else { throw .notAReplica(s, topology.summary) }
+            return ResolvedFault(action: .roguePromote(member: m.name), reversal: .rejoinRogue(member: m.name))
         }
     }
 }
@@ -344,6 +356,8 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
     case stopDCS(members: [String])
     /// Open and hold sessions on the member ("pooler" for the pooler).
     case holdSessions(member: String, hold: SessionHold)
+    /// Turn Patroni's maintenance mode on, then `pg_promote()` on the member (a replica).
+    case roguePromote(member: String)
 
     public var description: String {
         switch self {
@@ -357,6 +371,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .pauseReplay(let m): "pg_wal_replay_pause() on \(m)"
         case .stopDCS(let ms): "stop etcd on \(ms.joined(separator: ", "))"
         case .holdSessions(let m, let h): "hold \(h.rawValue) sessions on \(m)"
+        case .roguePromote(let m): "maintenance mode on, then pg_promote() on \(m)"
         }
     }
 
@@ -366,7 +381,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .killNode(let m), .killPostgres(let m): [m]
         case .switchover(let f, let t): [f] + (t.map { [$0] } ?? [])
         case .dropPackets(let m, _), .shapeLink(let m, _), .stopProcess(let m, _), .fillDisk(let m, _),
-             .pauseReplay(let m), .holdSessions(let m, _): [m]
+             .pauseReplay(let m), .holdSessions(let m, _), .roguePromote(let m): [m]
         case .stopDCS(let ms): ms
         }
     }
@@ -394,6 +409,10 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
     case startDCS(members: [String])
     /// Terminate the held sessions (and close the harness's ends).
     case endSessions(member: String, hold: SessionHold)
+    /// Maintenance mode off and the member back as a streaming replica: CHECKPOINT it if it runs as a
+    /// primary (so pg_rewind sees its new timeline), let Patroni demote and rewind it, reinitialize it
+    /// if it does not stream. Idempotent: a member already streaming is left alone.
+    case rejoinRogue(member: String)
 
     public var description: String {
         switch self {
@@ -407,6 +426,7 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
         case .resumeReplay(let m): "pg_wal_replay_resume() on \(m)"
         case .startDCS(let ms): "start etcd on \(ms.joined(separator: ", "))"
         case .endSessions(let m, let h): "end the \(h.rawValue) sessions on \(m)"
+        case .rejoinRogue(let m): "maintenance mode off; \(m) back as a replica (checkpoint, demote, pg_rewind; reinitialize if needed)"
         }
     }
 }

@@ -25,6 +25,9 @@ extension LocalRunnerEnvironment {
         case .holdSessions(let m, let hold):
             let what = try await local.holdSessions(m, hold, registry: sessions)
             probes.note("\(hold.rawValue) on \(m): \(what)")
+        case .roguePromote(let m):
+            try await local.roguePromote(m)  // ManagementFaults.swift
+            probes.note("rogue-promote \(m): maintenance mode on, pg_promote() returned true")
         }
     }
 
@@ -46,6 +49,8 @@ extension LocalRunnerEnvironment {
             try await local.startEtcdIfDown(ms)
         case .endSessions(let m, let hold):
             try local.endSessions(m, hold, registry: sessions)
+        case .rejoinRogue(let m):
+            probes.note("rejoin \(m): " + (try await local.rejoinRogue(m)))
         }
     }
 
