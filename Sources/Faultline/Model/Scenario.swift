@@ -51,7 +51,8 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     public var id: String { name }
 
     public init(name: String, summary: String = "", tags: [Tag] = [], targets: Targets = Targets(),
-                workloads: [Workload] = [], steadyState: Duration = .seconds(10), steps: [Step] = []) {
+                workloads: [Workload] = [], steadyState: Duration = .seconds(10), steps: [Step] = [],
+                splitBrain: SplitBrainExpectation = .forbidden) {
         self.name = name
         self.summary = summary
         self.tags = tags
@@ -59,6 +60,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         self.workloads = workloads
         self.steadyState = steadyState
         self.steps = steps
+        self.splitBrain = splitBrain
     }
 
     /// The timeout a step really gets (an `expect` without one gets the settle target).
