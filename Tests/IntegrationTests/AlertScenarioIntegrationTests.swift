@@ -120,6 +120,59 @@ extension Integration {
             try await checkNothingLeft(fx)
         }
 
+        /// The reversal's fallback. A rogue handed back to Patroni without the reversal's CHECKPOINT (still
+        /// running, or crashed: an immediate stop) is *sometimes* left unable to stream: Patroni's pg_rewind
+        /// reports "the same timeline" and the node fails with "highest timeline N of the primary is behind
+        /// recovery timeline N+1" (3 of 3 tries by hand with psql, 2 running, 1 crashed), while in 8 attempts
+        /// of this test so far Patroni rewound it fine (why the two differ is not understood).
+        /// Up to 3 attempts (running, crashed, running) to reach the broken state; in whichever state it is,
+        /// `rejoinRogue` must bring the node back streaming, reinitializing it exactly when it was not.
+        @Test func rejoinBringsBackARogueHandedBackWithoutACheckpoint() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let env = fx.env
+            var reinitialized = false
+            for attempt in 1...3 {
+                let rogue = try #require(await env.status(withReplication: false).members.first { $0.role == "replica" }?.name)
+                let rest = env.config.restURL(try await fx.primaryName())
+                func pause(_ on: Bool) throws {
+                    let r = try HTTP.request("PATCH", rest + "/config", body: #"{"pause": \#(on)}"#, timeout: .seconds(3))
+                    #expect(r.status == 200)
+                }
+                func inRecovery() throws -> String? {
+                    let c = try PGConnection(fx.direct(rogue, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(2))
+                    defer { c.close() }
+                    return try c.exec("select pg_is_in_recovery()", timeout: .seconds(3)).scalar
+                }
+                try pause(true)
+                do {
+                    _ = try await ObservabilityTests.waitUntil(.seconds(15)) {
+                        (try? HTTP.get(env.config.restURL(rogue) + "/patroni", timeout: .seconds(1)))?.body.contains(#""pause": true"#) == true
+                    }
+                    let c = try PGConnection(fx.direct(rogue, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(2))
+                    #expect(try c.exec("select pg_promote(true, 30)", timeout: .seconds(35)).scalar == "t")
+                    c.close()
+                    if attempt == 2 { try await fx.stopPostgres(node: rogue) }  // immediate stop: a crashed rogue
+                    try await Task.sleep(for: .seconds(2))
+                    try pause(false)
+                } catch {
+                    try? pause(false)
+                    throw error
+                }
+                let restarted = try await ObservabilityTests.waitUntil(.seconds(30)) { (try? inRecovery()) == "t" }
+                #expect(restarted != nil, "Patroni demoted (or restarted) the rogue, in recovery")
+                try await Task.sleep(for: .seconds(8))
+                let members = await env.status(withReplication: false).members
+                let streamingBefore = try #require(members.first { $0.name == rogue }).state == "streaming"
+                let account = try await env.rejoinRogue(rogue)
+                print("attempt \(attempt): \(rogue) \(streamingBefore ? "streamed" : "did not stream") after the rejoin by Patroni; rejoinRogue: \(account)")
+                #expect(!account.contains("checkpoint;"), "it was already in recovery: \(account)")
+                #expect(account.contains("reinitialize") == !streamingBefore, "\(account)")
+                try await checkNothingLeft(fx)
+                if !streamingBefore { reinitialized = true; break }
+            }
+            print(reinitialized ? "the reinitialize fallback ran" : "Patroni rewound the rogue by itself in all 3 attempts; the fallback did not run")
+        }
+
         @Test func sigkilledHarnessMidRoguePromoteIsHealedByFaultlineHeal() async throws {
             let fx = try await ClusterFixture.ensureUp()
             let cfg = fx.env.config
