@@ -123,8 +123,8 @@ extension Integration {
         /// The reversal's fallback. A rogue handed back to Patroni without the reversal's CHECKPOINT (still
         /// running, or crashed: an immediate stop) is *sometimes* left unable to stream: Patroni's pg_rewind
         /// reports "the same timeline" and the node fails with "highest timeline N of the primary is behind
-        /// recovery timeline N+1" (3 of 3 tries by hand with psql, 2 running, 1 crashed), while in 8 attempts
-        /// of this test so far Patroni rewound it fine (why the two differ is not understood).
+        /// recovery timeline N+1" (3 of 3 tries by hand, 2 running, 1 crashed; 1 of the first 9 attempts
+        /// of this test); other times Patroni runs crash recovery first or the rewind works.
         /// Up to 3 attempts (running, crashed, running) to reach the broken state; in whichever state it is,
         /// `rejoinRogue` must bring the node back streaming, reinitializing it exactly when it was not.
         @Test func rejoinBringsBackARogueHandedBackWithoutACheckpoint() async throws {
