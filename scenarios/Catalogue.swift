@@ -6,7 +6,7 @@ public enum Catalogue {
 
     /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
     /// long-query check theirs too.
-    public static let observability: [Scenario] = [poolExhaustion]
+    public static let observability: [Scenario] = [poolExhaustion, noLeader, roguePromote]
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
     public static let faults: [Scenario] = [

@@ -5,9 +5,16 @@ public enum FaultChecks {
     public static let lagBoundBytes = 16 << 20
 
     public static func evaluate(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
-        guard let p = obs.probes else { return [] }
+        guard let p = obs.probes else {
+            // A split brain the scenario provokes must be seen; without direct probes it cannot pass.
+            return scenario.splitBrain == .provoked ? [splitBrainProvoked(obs, ProbeReport())] : []
+        }
         var out: [Verdict] = []
-        if !p.rounds.isEmpty { out.append(splitBrain(p)) }
+        if scenario.splitBrain == .provoked {
+            out.append(splitBrainProvoked(obs, p))
+        } else if !p.rounds.isEmpty {
+            out.append(splitBrain(p))
+        }
         let kinds = Set(scenario.injectedFaults.map(\.kind))
         if kinds.contains("dcs-quorum-loss"), !p.rounds.isEmpty { out.append(dcsDemotion(obs, p)) }
         if !kinds.isDisjoint(with: ["pause-replay", "bandwidth", "packet-loss", "latency"]) {
@@ -39,6 +46,43 @@ public enum FaultChecks {
                        result: .judge(.count(maxAccepted), atMost: .count(1),
                                       why: "\(bad.count) round(s) in which \(maxAccepted) members acknowledged writes at the same time"),
                        notes: notes, items: bad.map { "+\(DurationText.human(ms: $0.atMs)): " + $0.accepted.sorted().joined(separator: ", ") })
+    }
+
+    /// For a scenario that provokes a split brain on purpose (`ExpectSplitBrain()`): passes only when some
+    /// probe round between the first injection and the start of the heal saw two or more members
+    /// acknowledging writes, and no round after the heal finished did. Rounds while the heal runs are
+    /// the heal's own business and are not judged. Measured: split-brain rounds after the heal (target 0).
+    public static func splitBrainProvoked(_ obs: Observations, _ p: ProbeReport) -> Verdict {
+        let id = "split-brain-provoked", title = "Split brain provoked on purpose: seen during the fault, none after the heal"
+        let target = Quantity.count(0)
+        guard let injectedAt = obs.events.first(where: { $0.kind == .faultInjected })?.atMs else {
+            return Verdict(id: id, title: title, result: Assertions.aborted(obs) ?? .error("no fault was injected"))
+        }
+        let healStart = obs.events.first { $0.kind == .healStarted && $0.atMs >= injectedAt }?.atMs
+        let during = p.rounds.filter { $0.accepted.count > 1 && $0.atMs >= injectedAt && $0.atMs < (healStart ?? Int.max) }
+        var notes = ["\(p.rounds.count) probe rounds; \(during.count) with two or more members acknowledging writes before the heal"]
+        if let f = during.first, let l = during.last {
+            notes.append("first seen +\(DurationText.human(ms: f.atMs - injectedAt)) after the injection ("
+                + f.accepted.sorted().joined(separator: ", ") + "), last +\(DurationText.human(ms: l.atMs - injectedAt))")
+        }
+        let items = during.map { "+\(DurationText.human(ms: $0.atMs)): " + $0.accepted.sorted().joined(separator: ", ") }
+        guard !during.isEmpty else {
+            return Verdict(id: id, title: title, result: Assertions.aborted(obs) ?? .failed(measured: nil, target: target,
+                why: "the scenario provokes a split brain, but no probe round saw two members accepting writes during the fault"),
+                notes: notes + p.notes)
+        }
+        guard let healed = obs.healFinishedAtMs else {
+            return Verdict(id: id, title: title, result: Assertions.aborted(obs) ?? .failed(measured: nil, target: target,
+                why: "the heal did not finish, so the split brain was never shown to end"), notes: notes + p.notes, items: items)
+        }
+        let after = p.rounds.filter { $0.atMs >= healed }
+        let bad = after.filter { $0.accepted.count > 1 }
+        notes.append("\(after.count) probe round(s) after the heal, \(bad.count) with two or more writers")
+        if after.isEmpty { notes.append("no probe round after the heal: the end of the split brain rests on the settle checks") }
+        return Verdict(id: id, title: title,
+                       result: .judge(.count(bad.count), atMost: target,
+                                      why: "\(bad.count) round(s) after the heal still had two members acknowledging writes"),
+                       notes: notes + p.notes, items: items + bad.map { "after heal +\(DurationText.human(ms: $0.atMs)): " + $0.accepted.sorted().joined(separator: ", ") })
     }
 
     /// With the DCS out of quorum, the primary must stop accepting writes before the fault is healed

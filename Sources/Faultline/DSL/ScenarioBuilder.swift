@@ -5,6 +5,7 @@ public enum ScenarioElement: Sendable, Equatable {
     case workloads([Workload])
     case steadyState(Duration)
     case step(Step)
+    case splitBrain(SplitBrainExpectation)
 }
 
 /// Anything that may appear in a scenario body.
@@ -34,6 +35,7 @@ extension Scenario {
             case .workloads(let w): workloads += w
             case .steadyState(let d): steadyState = d
             case .step(let s): steps.append(s)
+            case .splitBrain(let e): splitBrain = e
             }
         }
     }
@@ -97,4 +99,12 @@ public struct Expect: ScenarioComponent {
         self.within = within
     }
     public var elements: [ScenarioElement] { [.step(.expect(condition, within: within))] }
+}
+
+/// The fault provokes a split brain on purpose: the run passes its split-brain check only if the direct
+/// probes saw two members acknowledging writes during the fault, and none after the heal. Without it,
+/// two members accepting writes fails the run.
+public struct ExpectSplitBrain: ScenarioComponent {
+    public init() {}
+    public var elements: [ScenarioElement] { [.splitBrain(.provoked)] }
 }

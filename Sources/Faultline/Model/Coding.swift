@@ -201,7 +201,7 @@ extension Targets {
 
 extension Scenario {
     enum CodingKeys: String, CodingKey {
-        case name, summary, tags, targets, workloads, steadyStateMs, steps
+        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain
     }
 
     public init(from decoder: any Decoder) throws {
@@ -214,6 +214,8 @@ extension Scenario {
             workloads: try c.decode([Workload].self, forKey: .workloads),
             steadyState: .milliseconds(try c.decode(Int.self, forKey: .steadyStateMs)),
             steps: try c.decode([Step].self, forKey: .steps))
+        // Absent: forbidden (reports from before the expectation existed, and every ordinary scenario).
+        splitBrain = try c.decodeIfPresent(SplitBrainExpectation.self, forKey: .splitBrain) ?? .forbidden
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -225,5 +227,6 @@ extension Scenario {
         try c.encode(workloads, forKey: .workloads)
         try c.encode(steadyState.milliseconds, forKey: .steadyStateMs)
         try c.encode(steps, forKey: .steps)
+        if splitBrain != .forbidden { try c.encode(splitBrain, forKey: .splitBrain) }
     }
 }

@@ -24,5 +24,6 @@ public struct FaultKindInfo: Sendable, Equatable {
         .init(kind: "idle-in-transaction", example: .idleInTransaction(.primary), injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name"),
         .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses, then take every slot that frees up (or until PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
         .init(kind: "break-archiving", example: .breakArchiving(.primary), injects: "iptables DROP of the S3 port 8333 on eth0 in the node's namespace, then pg_switch_wal()", heals: "delete exactly those rules (the archiver retries the segments left in pg_wal)"),
+        .init(kind: "rogue-promote", example: .roguePromote(.asyncReplica), injects: "PATCH /config {\"pause\": true} (maintenance mode), then select pg_promote() on the replica", heals: "CHECKPOINT the rogue, PATCH /config {\"pause\": false}: Patroni demotes and pg_rewinds it; POST /reinitialize if it does not stream"),
     ]
 }

@@ -73,6 +73,7 @@ extension FaultSpec {
             if f.pooler == true { return .exhaustConnections(.pooler) }
             guard let t else { throw f.bad(decoder) }
             return .exhaustConnections(.postgres(t))
+        case ("rogue-promote", .some(let t)): return .roguePromote(t)
         default: throw f.bad(decoder)
         }
     }
@@ -83,7 +84,7 @@ extension FaultSpec {
         case .killNode, .killPostgres, .switchover:
             preconditionFailure("encoded in Coding.swift")
         case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t),
-             .breakArchiving(let t):
+             .breakArchiving(let t), .roguePromote(let t):
             f.target = t
         case .partition(let t, let p, let s): f.target = t; f.peers = p; f.services = s
         case .packetLoss(let t, let p), .fillDisk(let t, let p): f.target = t; f.percent = p
@@ -124,6 +125,7 @@ extension FaultAction {
         case ("break-archiving", .some(let m)):
             guard let filter = f.filter else { throw f.bad(decoder) }
             return .breakArchiving(member: m, filter: filter)
+        case ("rogue-promote", .some(let m)): return .roguePromote(member: m)
         default: throw f.bad(decoder)
         }
     }
@@ -141,6 +143,7 @@ extension FaultAction {
         case .stopDCS(let ms): f = FaultFields("stop-dcs"); f.nodes = ms
         case .holdSessions(let m, let h): f = FaultFields("hold-sessions"); f.member = m; f.hold = h
         case .breakArchiving(let m, let filter): f = FaultFields("break-archiving"); f.member = m; f.filter = filter
+        case .roguePromote(let m): f = FaultFields("rogue-promote"); f.member = m
         }
         try f.encode(to: encoder)
     }
@@ -167,6 +170,7 @@ extension Reversal {
         case ("end-sessions", .some(let m)):
             guard let h = f.hold else { throw f.bad(decoder) }
             return .endSessions(member: m, hold: h)
+        case ("rejoin-rogue", .some(let m)): return .rejoinRogue(member: m)
         default: throw f.bad(decoder)
         }
     }
@@ -183,6 +187,7 @@ extension Reversal {
         case .resumeReplay(let m): f = FaultFields("resume-replay"); f.member = m
         case .startDCS(let ms): f = FaultFields("start-dcs"); f.nodes = ms
         case .endSessions(let m, let h): f = FaultFields("end-sessions"); f.member = m; f.hold = h
+        case .rejoinRogue(let m): f = FaultFields("rejoin-rogue"); f.member = m
         }
         try f.encode(to: encoder)
     }

@@ -44,6 +44,12 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     /// WAL segment so the archiver has one to push at once. PostgreSQL keeps the segments in pg_wal.
     case breakArchiving(RoleSelector)
 
+    // MARK: operator error
+
+    /// Pause cluster management (Patroni maintenance mode), then promote the replica by hand
+    /// (`pg_promote()`): two members run as primary, only one holds the leader lock.
+    case roguePromote(RoleSelector)
+
     /// Partition the node from the other members' PostgreSQL and Patroni API (etcd stays reachable).
     public static func partitionFromReplicas(_ s: RoleSelector) -> FaultSpec {
         .partition(s, from: .otherMembers, services: [.postgres, .patroni])
@@ -73,6 +79,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .idleInTransaction(let s): "idle-in-transaction session holding a lock on \(s)"
         case .exhaustConnections(let t): "hold every connection of \(t)"
         case .breakArchiving(let s): "break WAL archiving on \(s) (object store unreachable)"
+        case .roguePromote(let s): "pause Patroni (maintenance mode) and promote \(s) by hand"
         }
     }
 
@@ -96,6 +103,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .idleInTransaction: "idle-in-transaction"
         case .exhaustConnections: "exhaust-connections"
         case .breakArchiving: "break-archiving"
+        case .roguePromote: "rogue-promote"
         }
     }
 
@@ -176,6 +184,10 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
             let m = try member(s)
             let f = PacketFilter(peers: [.anyHost], services: [.objectStore])
             return ResolvedFault(action: .breakArchiving(member: m, filter: f), reversal: .restorePackets(member: m, filter: f))
+        case .roguePromote(let s):
+            let m = try s.resolve(in: topology)
+            guard m.role.isReplica else { throw .notAReplica(s, topology.summary) }
+            return ResolvedFault(action: .roguePromote(member: m.name), reversal: .rejoinRogue(member: m.name))
         }
     }
 }
@@ -357,6 +369,8 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
     case holdSessions(member: String, hold: SessionHold)
     /// Drop packets on the member (as `dropPackets`), then `pg_switch_wal()` there.
     case breakArchiving(member: String, filter: PacketFilter)
+    /// Turn Patroni's maintenance mode on, then `pg_promote()` on the member (a replica).
+    case roguePromote(member: String)
 
     public var description: String {
         switch self {
@@ -371,6 +385,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .stopDCS(let ms): "stop etcd on \(ms.joined(separator: ", "))"
         case .holdSessions(let m, let h): "hold \(h.rawValue) sessions on \(m)"
         case .breakArchiving(let m, let f): "drop \(f) on \(m), then pg_switch_wal()"
+        case .roguePromote(let m): "maintenance mode on, then pg_promote() on \(m)"
         }
     }
 
@@ -380,7 +395,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .killNode(let m), .killPostgres(let m): [m]
         case .switchover(let f, let t): [f] + (t.map { [$0] } ?? [])
         case .dropPackets(let m, _), .shapeLink(let m, _), .stopProcess(let m, _), .fillDisk(let m, _),
-             .pauseReplay(let m), .holdSessions(let m, _), .breakArchiving(let m, _): [m]
+             .pauseReplay(let m), .holdSessions(let m, _), .breakArchiving(let m, _), .roguePromote(let m): [m]
         case .stopDCS(let ms): ms
         }
     }
@@ -408,6 +423,10 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
     case startDCS(members: [String])
     /// Terminate the held sessions (and close the harness's ends).
     case endSessions(member: String, hold: SessionHold)
+    /// Maintenance mode off and the member back as a streaming replica: CHECKPOINT it if it runs as a
+    /// primary (so pg_rewind sees its new timeline), let Patroni demote and rewind it, reinitialize it
+    /// if it does not stream. Idempotent: a member already streaming is left alone.
+    case rejoinRogue(member: String)
 
     public var description: String {
         switch self {
@@ -421,6 +440,7 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
         case .resumeReplay(let m): "pg_wal_replay_resume() on \(m)"
         case .startDCS(let ms): "start etcd on \(ms.joined(separator: ", "))"
         case .endSessions(let m, let h): "end the \(h.rawValue) sessions on \(m)"
+        case .rejoinRogue(let m): "maintenance mode off; \(m) back as a replica (checkpoint, demote, pg_rewind; reinitialize if needed)"
         }
     }
 }

@@ -41,6 +41,9 @@ extension Scenario {
         if let p = targets.p99During { t += ", p99 during fault <= \(DurationText.format(p))" }
         if let p = targets.p99After { t += ", p99 after heal <= \(DurationText.format(p))" }
         lines.append(t)
+        if splitBrain == .provoked {
+            lines.append("split brain provoked on purpose: the direct probes must see two members accepting writes during the fault, none after the heal")
+        }
         return lines
     }
 }

@@ -26,6 +26,15 @@ public enum Step: Codable, Sendable, Equatable {
     case expect(Condition, within: Duration?)
 }
 
+/// What the run's split-brain check expects of the direct write probes.
+public enum SplitBrainExpectation: String, Codable, Sendable, Equatable {
+    /// Never two members acknowledging direct writes in one probe round (every scenario but a few).
+    case forbidden
+    /// The fault provokes a split brain on purpose (operator error): the probes must see two members
+    /// acknowledging writes while the fault is in effect, and never after the heal finished.
+    case provoked
+}
+
 /// A scenario: a plain Sendable value, usually built with the DSL (see docs/scenarios.md).
 public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     public var name: String
@@ -36,11 +45,14 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     /// How long the load runs on a healthy cluster before the first step.
     public var steadyState: Duration
     public var steps: [Step]
+    /// `.provoked` (DSL: `ExpectSplitBrain()`) inverts the split-brain check for this scenario only.
+    public var splitBrain: SplitBrainExpectation = .forbidden
 
     public var id: String { name }
 
     public init(name: String, summary: String = "", tags: [Tag] = [], targets: Targets = Targets(),
-                workloads: [Workload] = [], steadyState: Duration = .seconds(10), steps: [Step] = []) {
+                workloads: [Workload] = [], steadyState: Duration = .seconds(10), steps: [Step] = [],
+                splitBrain: SplitBrainExpectation = .forbidden) {
         self.name = name
         self.summary = summary
         self.tags = tags
@@ -48,6 +60,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         self.workloads = workloads
         self.steadyState = steadyState
         self.steps = steps
+        self.splitBrain = splitBrain
     }
 
     /// The timeout a step really gets (an `expect` without one gets the settle target).

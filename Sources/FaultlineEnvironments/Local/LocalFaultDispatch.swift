@@ -30,6 +30,9 @@ extension LocalRunnerEnvironment {
             let seg = try local.switchWal(m)
             probes.note("break-archiving \(m): object store port dropped, pg_switch_wal() closed \(seg); archiver: "
                         + ((try? local.archiverStatus(m).summary) ?? "?"))
+        case .roguePromote(let m):
+            try await local.roguePromote(m)  // ManagementFaults.swift
+            probes.note("rogue-promote \(m): maintenance mode on, pg_promote() returned true")
         }
     }
 
@@ -54,6 +57,8 @@ extension LocalRunnerEnvironment {
             try await local.startEtcdIfDown(ms)
         case .endSessions(let m, let hold):
             try local.endSessions(m, hold, registry: sessions)
+        case .rejoinRogue(let m):
+            probes.note("rejoin \(m): " + (try await local.rejoinRogue(m)))
         }
     }
 

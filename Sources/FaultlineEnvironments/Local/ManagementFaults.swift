@@ -1,0 +1,106 @@
+import Faultline
+import Foundation
+
+/// Operator-error faults of the local environment: Patroni's maintenance mode (`pause`) and a replica
+/// promoted by hand while it is on, which makes two members run as primary (a hand-made split brain).
+extension LocalEnvironment {
+    /// Sends `PATCH /config` with `body` to the first member whose REST API accepts it.
+    func patchClusterConfig(_ body: String) throws {
+        var tried: [String] = []
+        for n in config.nodeNames {
+            let url = config.restURL(n) + "/config"
+            runner.commandLog?.append("PATCH \(url) \(body)")
+            guard let r = try? HTTP.request("PATCH", url, body: body, timeout: .seconds(3)) else {
+                tried.append("\(n): no answer"); continue
+            }
+            if r.status == 200 { return }
+            tried.append("\(n): HTTP \(r.status)")
+        }
+        throw EnvironmentError.unhealthy("PATCH /config \(body) refused by every member (\(tried.joined(separator: ", ")))")
+    }
+
+    /// Whether the cluster is in maintenance mode, from the first member that answers `GET /config`; nil if none does.
+    public func maintenanceMode() -> Bool? {
+        for n in config.nodeNames {
+            guard let r = try? HTTP.get(config.restURL(n) + "/config", timeout: .seconds(1)), r.status == 200,
+                  let obj = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any] else { continue }
+            return (obj["pause"] as? Bool) ?? false
+        }
+        return nil
+    }
+
+    /// Whether `node`'s own Patroni reports maintenance mode (`GET /patroni` has `"pause": true`).
+    func patroniPaused(_ node: String) -> Bool {
+        guard let r = try? HTTP.get(config.restURL(node) + "/patroni", timeout: .seconds(1)), r.status == 200,
+              let obj = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any] else { return false }
+        return (obj["pause"] as? Bool) ?? false
+    }
+
+    /// Maintenance mode on, then, once `node`'s Patroni has seen it (else Patroni would demote the node
+    /// at once), `select pg_promote()` on `node`: it runs as a primary without the leader lock.
+    public func roguePromote(_ node: String) async throws {
+        try patchClusterConfig(#"{"pause": true}"#)
+        let deadline = ContinuousClock.now + .seconds(15)
+        while !patroniPaused(node) {
+            guard ContinuousClock.now < deadline else {
+                throw EnvironmentError.unhealthy("\(node)'s Patroni did not report maintenance mode within 15 s; not promoting")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let c = try superuser(node)
+        defer { c.close() }
+        runner.commandLog?.append("psql \(node): select pg_promote()  # by hand, Patroni paused")
+        let r = try c.exec("select pg_promote(true, 30)", timeout: .seconds(35))
+        guard r.scalar == "t" else { throw EnvironmentError.unhealthy("pg_promote() on \(node) returned \(r.scalar ?? "nothing")") }
+    }
+
+    /// Whether `node` streams from the leader on the leader's timeline, per Patroni.
+    func streamsFromLeader(_ node: String) async -> Bool {
+        let members = await status(withReplication: false).members
+        guard let leader = members.first(where: \.isLeader), let m = members.first(where: { $0.name == node }) else { return false }
+        return ClusterStatus.isStreaming(m, among: members) && m.timeline != nil && m.timeline == leader.timeline
+    }
+
+    /// Undoes `roguePromote`; idempotent, for any state the fault left (also after a crash of faultline).
+    /// 1. If `node` runs as a primary, CHECKPOINT it: right after a promotion its control file still names
+    ///    the old timeline, and Patroni's pg_rewind then reports "same timeline" and leaves a replica that
+    ///    can never stream ("highest timeline N of the primary is behind recovery timeline N+1").
+    /// 2. Maintenance mode off: Patroni demotes the node (no leader lock) and pg_rewinds it.
+    /// 3. If it does not stream from the leader within 45 s, `POST /reinitialize` (a fresh base backup).
+    /// Returns a one-line account of what it took.
+    @discardableResult
+    public func rejoinRogue(_ node: String) async throws -> String {
+        var steps: [String] = []
+        if let c = try? superuser(node) {
+            if (try? c.exec("select pg_is_in_recovery()", timeout: .seconds(5)).scalar) == "f" {
+                runner.commandLog?.append("psql \(node): checkpoint  # before handing the rogue primary back to Patroni")
+                if (try? c.exec("checkpoint", timeout: .seconds(30))) != nil { steps.append("checkpoint") }
+            }
+            c.close()
+        }
+        try patchClusterConfig(#"{"pause": false}"#)
+        steps.append("maintenance mode off")
+        let start = ContinuousClock.now
+        func waitStreaming(_ limit: Duration) async throws -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline {
+                if await streamsFromLeader(node) { return true }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return false
+        }
+        if try await waitStreaming(.seconds(45)) {
+            steps.append("\(node) streaming after \(DurationText.human(ms: (ContinuousClock.now - start).milliseconds))")
+            return steps.joined(separator: "; ")
+        }
+        let url = config.restURL(node) + "/reinitialize"
+        runner.commandLog?.append("POST \(url) {\"force\": true}  # \(node) did not stream after the rejoin")
+        let r = try? HTTP.request("POST", url, body: #"{"force": true}"#, timeout: .seconds(10))
+        steps.append("not streaming after 45 s: reinitialize (HTTP \(r.map { String($0.status) } ?? "no answer"))")
+        guard try await waitStreaming(.seconds(90)) else {
+            throw EnvironmentError.unhealthy("\(node) is not streaming from the leader after the rejoin (\(steps.joined(separator: "; ")))")
+        }
+        steps.append("\(node) streaming after \(DurationText.human(ms: (ContinuousClock.now - start).milliseconds))")
+        return steps.joined(separator: "; ")
+    }
+}
