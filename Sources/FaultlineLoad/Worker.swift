@@ -229,11 +229,16 @@ final class Worker: @unchecked Sendable {
         if let c = conn, c.isOpen { return true }
         conn = nil
         if now < nextConnectNs { return false }
+        return connect(logging: "load worker reconnected")
+    }
+
+    /// One connection attempt: on success resets the failure count and the backoff; on failure records the
+    /// classified outcome and arms the backoff.
+    private func connect(logging message: Logger.Message) -> Bool {
         do {
             conn = try PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
             if connectFailures > 0 {
-                shared.logger.info("load worker reconnected", metadata: [
-                    "worker": "\(label)", "failed_attempts": "\(connectFailures)"])
+                shared.logger.info(message, metadata: ["worker": "\(label)", "failed_attempts": "\(connectFailures)"])
             }
             connectFailures = 0
             backoff.succeed()
@@ -249,20 +254,7 @@ final class Worker: @unchecked Sendable {
     /// request tries again). On failure records the classified outcome and returns false.
     private func connectForRequest() -> Bool {
         conn = nil
-        do {
-            conn = try PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
-            if connectFailures > 0 {
-                shared.logger.info("load worker connects again", metadata: [
-                    "worker": "\(label)", "failed_attempts": "\(connectFailures)"])
-            }
-            connectFailures = 0
-            backoff.succeed()
-            nextConnectNs = .min
-            return true
-        } catch {
-            connectFailed(error)
-            return false
-        }
+        return connect(logging: "load worker connects again")
     }
 
     /// Per-transaction clients close their connection after every request, like `pgbench -C`.

@@ -120,13 +120,13 @@ extension LocalEnvironment {
         for d in [config.archiveDir, tls, "\(config.archiveDir)/data"] {
             try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        try archivingChmod(config.archiveDir, 0o711)  // postgres reads the CA certificate below it
-        try archivingChmod(tls, 0o711)
+        try chmod(config.archiveDir, 0o711)  // postgres reads the CA certificate below it
+        try chmod(tls, 0o711)
         for n in config.nodeNames {
             for d in ["", "/log", "/lock", "/spool"] {
                 let p = config.pgbackrestDir(n) + d
                 try fm.createDirectory(atPath: p, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                try archivingChown(p, "postgres")
+                try chown(p, "postgres")
             }
         }
         let ip = config.clientIP
@@ -139,9 +139,9 @@ extension LocalEnvironment {
         try await runner.run([ssl, "x509", "-req", "-in", "\(tls)/s3.csr", "-CA", "\(tls)/ca.crt", "-CAkey", "\(tls)/ca.key",
                              "-CAcreateserial", "-out", "\(tls)/s3.crt", "-days", "7", "-extfile", "\(tls)/s3.ext"])
         for f in ["ca.key", "ca.srl", "s3.csr", "s3.ext"] { try? fm.removeItem(atPath: "\(tls)/\(f)") }
-        try archivingChmod("\(tls)/ca.crt", 0o644)
-        try archivingChmod("\(tls)/s3.crt", 0o644)
-        try archivingChmod("\(tls)/s3.key", 0o600)
+        try chmod("\(tls)/ca.crt", 0o644)
+        try chmod("\(tls)/s3.crt", 0o644)
+        try chmod("\(tls)/s3.key", 0o600)
         let ids = "\(config.archiveDir)/s3-identities.json"
         guard fm.createFile(atPath: ids, contents: Data(ArchivingConfig.identities(accessKey: secrets.s3AccessKey, secretKey: secrets.s3SecretKey).utf8),
                             attributes: [.posixPermissions: 0o600]) else { throw EnvironmentError.badConfig("cannot write \(ids)") }
@@ -246,14 +246,4 @@ extension LocalEnvironment {
                               waiting: Int(row[6] ?? "") ?? 0, failing: row[7] == "t")
     }
 
-    private func archivingChown(_ path: String, _ user: String) throws {
-        guard let pw = getpwnam(user) else { throw EnvironmentError.requirementMissing("system user \(user)") }
-        guard Glibc.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
-            throw EnvironmentError.badConfig("cannot chown \(path) to \(user)")
-        }
-    }
-
-    private func archivingChmod(_ path: String, _ mode: mode_t) throws {
-        guard Glibc.chmod(path, mode) == 0 else { throw EnvironmentError.badConfig("cannot chmod \(path)") }
-    }
 }

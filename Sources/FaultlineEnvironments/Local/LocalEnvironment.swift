@@ -574,14 +574,15 @@ public struct LocalEnvironment: Sendable {
         try chown(path, owner)
     }
 
-    private func chown(_ path: String, _ user: String) throws {
+    /// Gives `path` to `user` (a system user such as postgres).
+    func chown(_ path: String, _ user: String) throws {
         guard let pw = getpwnam(user) else { throw EnvironmentError.requirementMissing("system user \(user)") }
         guard Glibc.chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) == 0 else {
             throw EnvironmentError.badConfig("cannot chown \(path) to \(user)")
         }
     }
 
-    private func chmod(_ path: String, _ mode: mode_t) throws {
+    func chmod(_ path: String, _ mode: mode_t) throws {
         guard Glibc.chmod(path, mode) == 0 else { throw EnvironmentError.badConfig("cannot chmod \(path)") }
     }
 }
