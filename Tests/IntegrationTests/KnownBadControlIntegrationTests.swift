@@ -21,5 +21,19 @@ extension Integration {
             #expect(after.name != old, "the old primary \(old) took the leader key back")
             #expect(try f.verdict("settle-cluster-healthy", v).result.status == .passed)
         }
+
+        /// The other end of the window: healed the moment the new primary is seen.
+        @Test func isolatePrimaryQuickHealPassesOnTheReferencePatroni() async throws {
+            let f = FaultIntegrationTests()
+            let (obs, v, _) = try await f.run("isolate-primary-quick-heal")
+            #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
+            #expect(try f.verdict("await-new-primary", v).result.status == .passed)
+            let lost = try f.verdict("lost-writes", v)
+            #expect(lost.result == .passed(measured: .count(0), target: .count(0)), "\(lost.items.prefix(5))")
+            #expect(try f.verdict("split-brain", v).result.status == .passed)
+            let old = try #require(obs.primaryAtInjection)
+            #expect(obs.topologyAfter?.primary.map { $0.name != old } == true, "the old primary \(old) took the leader key back")
+            #expect(try f.verdict("settle-cluster-healthy", v).result.status == .passed)
+        }
     }
 }
