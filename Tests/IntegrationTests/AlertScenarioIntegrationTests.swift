@@ -149,6 +149,10 @@ extension Integration {
                         (try? HTTP.get(env.config.restURL(rogue) + "/patroni", timeout: .seconds(1)))?.body.contains(#""pause": true"#) == true
                     }
                     let c = try PGConnection(fx.direct(rogue, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(2))
+                    // As the fault does: keep the rogue's timeline out of the shared WAL archive (rejoinRogue resets it).
+                    _ = try c.exec("alter system set archive_command = '/bin/true'", timeout: .seconds(5))
+                    _ = try c.exec("select pg_reload_conf()", timeout: .seconds(5))
+                    try await Task.sleep(for: .milliseconds(500))
                     #expect(try c.exec("select pg_promote(true, 30)", timeout: .seconds(35)).scalar == "t")
                     c.close()
                     if attempt == 2 { try await fx.stopPostgres(node: rogue) }  // immediate stop: a crashed rogue

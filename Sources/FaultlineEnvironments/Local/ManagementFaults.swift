@@ -38,6 +38,13 @@ extension LocalEnvironment {
 
     /// Maintenance mode on, then, once `node`'s Patroni has seen it (else Patroni would demote the node
     /// at once), `select pg_promote()` on `node`: it runs as a primary without the leader lock.
+    ///
+    /// The node's `archive_command` is set to `/bin/true` first (ALTER SYSTEM, reload): a rogue primary
+    /// archives its new timeline's history file into the shared archive, and from then on every replica
+    /// built or rebuilt with `recovery_target_timeline = latest` refuses to start ("requested timeline 3 is
+    /// not a child of this server's history"), so one run of this fault would break the environment for
+    /// good. The rogue's WAL is thrown away instead. (Cutting its network path to the store instead made
+    /// the promotion itself wait on `restore_command` past `pg_promote`'s 30 s.) `rejoinRogue` resets it.
     public func roguePromote(_ node: String) async throws {
         try patchClusterConfig(#"{"pause": true}"#)
         let deadline = ContinuousClock.now + .seconds(15)
@@ -49,9 +56,28 @@ extension LocalEnvironment {
         }
         let c = try superuser(node)
         defer { c.close() }
+        runner.commandLog?.append("psql \(node): alter system set archive_command = '/bin/true'; select pg_reload_conf()  # keep the rogue's timeline out of the archive")
+        _ = try c.exec("alter system set archive_command = '/bin/true'", timeout: .seconds(5))
+        _ = try c.exec("select pg_reload_conf()", timeout: .seconds(5))
+        let applyBy = ContinuousClock.now + .seconds(5)
+        while try c.exec("show archive_command", timeout: .seconds(5)).scalar != "/bin/true" {
+            guard ContinuousClock.now < applyBy else {
+                throw EnvironmentError.unhealthy("\(node) did not take archive_command /bin/true within 5 s; not promoting")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         runner.commandLog?.append("psql \(node): select pg_promote()  # by hand, Patroni paused")
         let r = try c.exec("select pg_promote(true, 30)", timeout: .seconds(35))
         guard r.scalar == "t" else { throw EnvironmentError.unhealthy("pg_promote() on \(node) returned \(r.scalar ?? "nothing")") }
+    }
+
+    /// Undoes `roguePromote`'s `archive_command` override on `node` (harmless when there is none).
+    func resetRogueArchiveCommand(_ node: String) throws {
+        let c = try superuser(node)
+        defer { c.close() }
+        runner.commandLog?.append("psql \(node): alter system reset archive_command; select pg_reload_conf()")
+        _ = try c.exec("alter system reset archive_command", timeout: .seconds(5))
+        _ = try c.exec("select pg_reload_conf()", timeout: .seconds(5))
     }
 
     /// Whether `node` streams from the leader on the leader's timeline, per Patroni.
@@ -67,6 +93,7 @@ extension LocalEnvironment {
     ///    can never stream ("highest timeline N of the primary is behind recovery timeline N+1").
     /// 2. Maintenance mode off: Patroni demotes the node (no leader lock) and pg_rewinds it.
     /// 3. If it does not stream from the leader within 45 s, `POST /reinitialize` (a fresh base backup).
+    /// 4. Reset `roguePromote`'s `archive_command` override (pg_rewind or the rebuild usually took it already).
     /// Returns a one-line account of what it took.
     @discardableResult
     public func rejoinRogue(_ node: String) async throws -> String {
@@ -91,6 +118,8 @@ extension LocalEnvironment {
         }
         if try await waitStreaming(.seconds(45)) {
             steps.append("\(node) streaming after \(DurationText.human(ms: (ContinuousClock.now - start).milliseconds))")
+            try resetRogueArchiveCommand(node)
+            steps.append("archive_command reset")
             return steps.joined(separator: "; ")
         }
         let url = config.restURL(node) + "/reinitialize"
@@ -101,6 +130,8 @@ extension LocalEnvironment {
             throw EnvironmentError.unhealthy("\(node) is not streaming from the leader after the rejoin (\(steps.joined(separator: "; ")))")
         }
         steps.append("\(node) streaming after \(DurationText.human(ms: (ContinuousClock.now - start).milliseconds))")
+        try resetRogueArchiveCommand(node)
+        steps.append("archive_command reset")
         return steps.joined(separator: "; ")
     }
 }

@@ -211,7 +211,10 @@ extension LocalEnvironment {
                    argv: ["/usr/bin/prometheus", "--config.file=\(config.observabilityDir)/prometheus.yml",
                           "--storage.tsdb.path=\(config.stateDir)/prometheus-data",
                           "--web.listen-address=\(config.clientIP):\(ObservabilityPorts.prometheus)",
-                          "--storage.tsdb.retention.time=2d", "--web.enable-lifecycle"])
+                          "--storage.tsdb.retention.time=2d", "--web.enable-lifecycle",
+                          // Re-send firing alerts every 2 s instead of every minute: an alert Alertmanager
+                          // missed (restarted, not yet listening) would otherwise stay unseen for up to 1 m.
+                          "--rules.alert.resend-delay=2s"])
     }
 
     var alertmanagerSpec: DaemonSpec {

@@ -1,4 +1,6 @@
 import FaultlineEnvironments
+import FaultlineReports
+import FaultlineWiring
 import Foundation
 import Logging
 import Testing
@@ -49,8 +51,26 @@ struct ClusterFixture: Sendable {
     /// A healthy environment: the existing one healed, or a new one brought up.
     static func ensureUp() async throws -> ClusterFixture {
         if let env = LocalEnvironment.existing(stateDir: config.stateDir, logger: logger) {
-            try await env.heal(timeout: .seconds(90))
-            return ClusterFixture(env: env)
+            do {
+                // Faults a failed test left in the ledger are undone first, as `faultline heal` does.
+                let ledger = JSONFileFaultLedger(url: faultLedgerURL(stateDir: config.stateDir))
+                let left = try await ledger.entries()
+                if !left.isEmpty {
+                    logger.warning("undoing \(left.count) fault(s) an earlier test left in the fault ledger")
+                    let runnerEnv = LocalRunnerEnvironment(env)
+                    for e in left { try await runnerEnv.revert(e.reversal) }
+                    for e in left { try await ledger.remove(id: e.id) }
+                }
+                try await env.heal(timeout: .seconds(90))
+                return ClusterFixture(env: env)
+            } catch {
+                // A test that failed may leave a cluster heal cannot mend; the next tests get a new one
+                // instead of failing on the same wreck (the failed test has already said what broke).
+                logger.warning("environment did not heal (\(error)); rebuilding it for the next tests")
+                try await env.down()
+                // A fault ledger the wreck left behind is moot once every process and rule is gone.
+                try? FileManager.default.removeItem(atPath: config.stateDir + "/fault-ledger.json")
+            }
         }
         let env = LocalEnvironment(config: config, logger: logger)
         _ = try await env.up()
