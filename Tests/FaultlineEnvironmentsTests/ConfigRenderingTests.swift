@@ -67,6 +67,14 @@ import Testing
         #expect(throws: EnvironmentError.badConfig("DCS endpoints 'nearest' must be all or local (--dcs-endpoints)")) { try bad.validate() }
     }
 
+    @Test func seaweedFSGetsAnOwnTmpSoItsUnixSocketsDoNotMeetAnotherEnvironments() {
+        let env = environment { $0.stateDir = "/var/lib/faultline/x2" }
+        let argv = env.seaweedSpec.argv
+        #expect(Array(argv.prefix(4)) == ["/usr/bin/unshare", "--mount", "--propagation", "private"])
+        #expect(argv.contains("/var/lib/faultline/x2/archive/tmp"))
+        #expect(argv.contains("server"), "the weed command follows")
+    }
+
     @Test func dcsApiAndSubnetAreConfigurable() throws {
         let env = environment { $0.dcsAPI = "etcd"; $0.subnet = "192.168.57.0/24"; $0.ttl = 30 }
         let text = try env.template("patroni.yml").render(env.values(node: "n1", secrets: secrets))

@@ -117,7 +117,7 @@ extension LocalEnvironment {
     func prepareArchiving(secrets: SecretSet) async throws {
         let fm = FileManager.default
         let tls = config.archiveTLSDir
-        for d in [config.archiveDir, tls, "\(config.archiveDir)/data"] {
+        for d in [config.archiveDir, tls, "\(config.archiveDir)/data", "\(config.archiveDir)/tmp"] {
             try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         try chmod(config.archiveDir, 0o711)  // postgres reads the CA certificate below it
@@ -151,24 +151,39 @@ extension LocalEnvironment {
     var seaweedSpec: DaemonSpec {
         let tls = config.archiveTLSDir
         return DaemonSpec(name: "seaweedfs", netns: config.clientNetns,
-                          argv: ArchivingConfig.weedArgv(weed: config.weed, dataDir: "\(config.archiveDir)/data", ip: config.clientIP,
-                                                         cert: "\(tls)/s3.crt", key: "\(tls)/s3.key",
-                                                         identities: "\(config.archiveDir)/s3-identities.json"))
+                          argv: withPrivateTmp(ArchivingConfig.weedArgv(weed: config.weed, dataDir: "\(config.archiveDir)/data", ip: config.clientIP,
+                                                                        cert: "\(tls)/s3.crt", key: "\(tls)/s3.key",
+                                                                        identities: "\(config.archiveDir)/s3-identities.json")))
+    }
+
+    /// This environment's own /tmp for SeaweedFS (`<archive>/tmp`, bind-mounted in a private mount namespace).
+    var seaweedTmp: String { "\(config.archiveDir)/tmp" }
+
+    /// `argv` run with `seaweedTmp` as its /tmp. SeaweedFS puts unix sockets at fixed paths such as
+    /// `/tmp/seaweedfs-master-grpc-19333.sock` and prefers them to TCP; the filesystem is shared across
+    /// network namespaces, so a second environment's SeaweedFS (or `weed shell`) would otherwise talk to
+    /// the first one's. `unshare` and `sh` exec, so the pid stays the program's.
+    func withPrivateTmp(_ argv: [String]) -> [String] {
+        ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+         #"mount --bind "$0" /tmp && exec "$@""#, seaweedTmp] + argv
     }
 
     func startSeaweed() async throws { try await daemons.start(seaweedSpec) }
 
     /// Creates the bucket through `weed shell` once SeaweedFS' master answers.
     func createBucket(timeout: Duration) async throws {
-        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)", config.weed, "shell",
-                    "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"]
+        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)"]
+            + withPrivateTmp([config.weed, "shell", "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"])
         var last = ""
         do {
             try await poll(timeout: timeout, what: "the S3 bucket") { () -> Void? in
                 try ensureRunning([seaweedSpec])
                 // `weed shell` waits long for a master that is not up yet: ask the master first.
                 let master = "http://\(config.clientIP):\(ArchivingConfig.masterPort)/cluster/status"
-                guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else { return nil }
+                guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else {
+                    last = "the master at \(master) did not answer"
+                    return nil
+                }
                 let r = try await runner.run(argv, check: false, timeout: .seconds(10), stdin: "s3.bucket.create -name \(ArchivingConfig.bucket)\n")
                 last = CommandRunner.lastLine(r.stdout + r.stderr)
                 let out = r.stdout + r.stderr
@@ -194,6 +209,14 @@ extension LocalEnvironment {
         var last = ""
         do {
             try await poll(timeout: timeout, what: "pgBackRest stanza-create") { () -> Void? in
+                // Only once the repository answers a plain listing: a stanza-create cut off half-way (archive.info
+                // written, backup.info not) leaves a repository every later attempt calls corrupt (seen in 2 of
+                // 9 bring-ups right after SeaweedFS started).
+                let ls = try await pgbackrest(leader, ["repo-ls"], check: false, timeout: .seconds(10))
+                guard ls.succeeded else {
+                    last = CommandRunner.lastLine(ls.stderr + ls.stdout)
+                    return nil
+                }
                 let r = try await pgbackrest(leader, ["stanza-create"], check: false, timeout: .seconds(30))
                 last = CommandRunner.lastLine(r.stderr + r.stdout)
                 return r.succeeded ? () : nil

@@ -74,7 +74,7 @@ public struct LocalEnvironment: Sendable {
             for n in config.nodeNames { try await startPatroni(n) }
             try await startHAProxy()
             // The bucket is created while Patroni bootstraps.
-            async let bucket: Void = createBucket(timeout: .seconds(30))
+            async let bucket: Void = createBucket(timeout: .seconds(60))
             try await poll(timeout: timeout, what: "a leader") { () -> Void? in
                 try ensureRunning(config.nodeNames.map(patroniSpec))
                 return await self.status(withReplication: false).leader?.state == "running" ? () : nil
