@@ -80,11 +80,16 @@ extension LocalEnvironment {
         _ = try c.exec("select pg_reload_conf()", timeout: .seconds(5))
     }
 
-    /// Whether `node` streams from the leader on the leader's timeline, per Patroni.
+    /// Whether `node` streams from the leader on the leader's timeline, per Patroni and per PostgreSQL on the node.
     func streamsFromLeader(_ node: String) async -> Bool {
         let members = await status(withReplication: false).members
         guard let leader = members.first(where: \.isLeader), let m = members.first(where: { $0.name == node }) else { return false }
-        return ClusterStatus.isStreaming(m, among: members) && m.timeline != nil && m.timeline == leader.timeline
+        guard ClusterStatus.isStreaming(m, among: members) && m.timeline != nil && m.timeline == leader.timeline else { return false }
+        // Patroni's view can lag the node (its member key from before the resume): ask PostgreSQL itself.
+        guard let c = try? superuser(node) else { return false }
+        defer { c.close() }
+        let q = "select pg_is_in_recovery() and exists (select 1 from pg_stat_wal_receiver where status = 'streaming')"
+        return (try? c.exec(q, timeout: .seconds(3)).scalar) == "t"
     }
 
     /// Undoes `roguePromote`; idempotent, for any state the fault left (also after a crash of faultline).
