@@ -73,6 +73,10 @@ import Testing
         #expect(Array(argv.prefix(4)) == ["/usr/bin/unshare", "--mount", "--propagation", "private"])
         #expect(argv.contains("/var/lib/faultline/x2/archive/tmp"))
         #expect(argv.contains("server"), "the weed command follows")
+        // Started from its own directory: a checkout under /tmp is hidden once /tmp is covered.
+        let weed = URL(fileURLWithPath: env.config.weed)
+        #expect(argv.contains(weed.deletingLastPathComponent().path) && argv.contains(weed.lastPathComponent))
+        #expect(!argv.contains(env.config.weed))
     }
 
     @Test func dcsApiAndSubnetAreConfigurable() throws {

@@ -162,10 +162,14 @@ extension LocalEnvironment {
     /// `argv` run with `seaweedTmp` as its /tmp. SeaweedFS puts unix sockets at fixed paths such as
     /// `/tmp/seaweedfs-master-grpc-19333.sock` and prefers them to TCP; the filesystem is shared across
     /// network namespaces, so a second environment's SeaweedFS (or `weed shell`) would otherwise talk to
-    /// the first one's. `unshare` and `sh` exec, so the pid stays the program's.
+    /// the first one's. The program is started from its own directory (`cd` first, then `./name`), so a
+    /// checkout under /tmp stays reachable once /tmp is covered. `unshare` and `sh` exec: the pid stays
+    /// the program's.
     func withPrivateTmp(_ argv: [String]) -> [String] {
-        ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-         #"mount --bind "$0" /tmp && exec "$@""#, seaweedTmp] + argv
+        let program = URL(fileURLWithPath: argv[0])
+        return ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                #"cd "$1" && mount --bind "$0" /tmp && shift && exec ./"$@""#,
+                seaweedTmp, program.deletingLastPathComponent().path, program.lastPathComponent] + argv.dropFirst()
     }
 
     func startSeaweed() async throws { try await daemons.start(seaweedSpec) }
