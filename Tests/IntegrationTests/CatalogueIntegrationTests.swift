@@ -188,7 +188,9 @@ extension Integration {
             let inj = try #require(r.obs.injectedAtMs), healed = try #require(r.obs.healFinishedAtMs)
             let before = r.worstWriteP99Ms(0..<inj), during = r.worstWriteP99Ms(inj..<healed)
             print("bandwidth-replica: worst write p99 per 100 ms window: before \(before) ms, during \(during) ms")
-            #expect(during > max(4 * before, 1_000), "write p99 during the fault \(during) ms, before \(before) ms")
+            // How much depends on the WAL volume against 256 kbit/s: 2–4.6 s in most runs, 212 ms (26× the 8 ms
+            // before) in one CI run. The test asserts the slowdown, not its size.
+            #expect(during > max(4 * before, 100), "write p99 during the fault \(during) ms, before \(before) ms")
             try expectWritesBackAfterHeal(r)
         }
 
