@@ -46,7 +46,7 @@ let package = Package(
 
         // Where a run meets the real environment and load generator: shared by the CLI and the integration tests.
         .target(name: "FaultlineWiring", dependencies: [
-            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "Scenarios",
+            "Faultline", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "Scenarios",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -1,13 +1,13 @@
 import Faultline
 import FaultlineEnvironments
 import FaultlineLoad
+import FaultlineReports
 import Foundation
 import Logging
 import Scenarios
 
-// WIRING: the one place `faultline run` and `faultline heal` meet the real environment and load generator.
-// A module of its own so the integration tests run scenarios through this same wiring (the environment
-// drivers cannot see FaultlineLoad).
+// WIRING: the one place a run meets a real environment driver and the load generator. The CLI (`run`,
+// `heal`, `env`, `load`) and every integration test go through it.
 
 /// Catalogue scenario `name` with its `--set` overrides applied, or a one-line `InputError`.
 public func resolveScenario(name: String, overrides: [String]) throws(InputError) -> Scenario {
@@ -16,60 +16,106 @@ public func resolveScenario(name: String, overrides: [String]) throws(InputError
     return s
 }
 
-/// Where an environment keeps its state (and the fault ledger).
-public func stateDirectory(for name: String) -> String {
-    ProcessInfo.processInfo.environment["FAULTLINE_STATE_DIR"] ?? LocalConfig().stateDir
+/// The driver called `name` (a one-line `InputError` naming the known ones otherwise), with the checkout
+/// found as `FaultlineHome` finds it and the state directory `stateDir` (nil: `FAULTLINE_STATE_DIR`, else the driver's default).
+public func environmentDriver(_ name: String, stateDir: String? = nil, logger: Logger) throws(InputError) -> any EnvironmentDriver {
+    try Drivers.make(name, DriverContext(home: (try? FaultlineHome.locate()) ?? "", stateDir: stateDir, logger: logger))
 }
 
-/// The persisted fault ledger of environment `name`: it lives with the environment's state, so
-/// `faultline heal` finds it from any working directory, and `env down` removes it with the rest.
-public func faultLedgerURL(for name: String) -> URL {
-    faultLedgerURL(stateDir: stateDirectory(for: name))
-}
+/// One run of one scenario, from its resolved input to its written report: the one run path.
+///
+/// `prepare` resolves the scenario and its `--set` overrides and finds the driver, touching nothing;
+/// `run` brings the environment up if asked, builds the load driver and the persisted fault ledger,
+/// runs the runner, judges the observations once and writes the reports.
+public struct RunSession: Sendable {
+    public let scenario: Scenario
+    public let overrides: [String]
+    public let driver: any EnvironmentDriver
+    public let runId: String
+    /// Where `<run-id>/` goes; nil: no report files (the report is still returned).
+    public let reportsRoot: URL?
+    public let logger: Logger
 
-/// The fault ledger file of the environment whose state is in `stateDir`.
-public func faultLedgerURL(stateDir: String) -> URL {
-    URL(fileURLWithPath: stateDir).appendingPathComponent("fault-ledger.json")
-}
-
-/// The environment driver called `name`, brought up first when `bringUp` is set and it is not up.
-public func makeEnvironment(name: String, logger: Logger, bringUp: Bool = false) async throws -> any Environment {
-    guard name == "local" else { throw WiringError("environment '\(name)' is not available; use --environment local") }
-    let stateDir = stateDirectory(for: name)
-    if let env = LocalEnvironment.existing(stateDir: stateDir, logger: logger) { return LocalRunnerEnvironment(env) }
-    guard bringUp else { throw EnvironmentError.notUp(name) }
-    var cfg = LocalConfig()
-    cfg.home = try FaultlineHome.locate()
-    cfg.patroni = "\(cfg.home)/.venv/bin/patroni"
-    cfg.stateDir = stateDir
-    // A second environment (FAULTLINE_STATE_DIR set) must not come up on the default subnet and names.
-    let vars = ProcessInfo.processInfo.environment
-    if let subnet = vars["FAULTLINE_SUBNET"] { cfg.subnet = subnet }
-    if let prefix = vars["FAULTLINE_NAME_PREFIX"] { cfg.namePrefix = prefix }
-    FileHandle.standardError.write(Data("faultline: the local environment is not up; bringing it up…\n".utf8))
-    let report = try await LocalEnvironment(config: cfg, logger: logger).up()
-    let elapsed = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
-    FileHandle.standardError.write(Data(String(format: "faultline: local environment healthy after %.1f s\n", elapsed).utf8))
-    return LocalRunnerEnvironment(LocalEnvironment(config: cfg, logger: logger))
-}
-
-/// The load generator for `scenario`'s workloads against the environment, adapted to `LoadDriver`
-/// (FaultlineLoad's `LoadGeneratorDriver`). The runner stops it by cancelling the task that called `run`.
-public func makeLoadDriver(for scenario: Scenario, environment: any Environment, logger: Logger) throws -> any LoadDriver {
-    guard let local = environment as? LocalRunnerEnvironment else {
-        throw WiringError("no load endpoints known for this environment (Sources/FaultlineWiring/Wiring.swift)")
+    /// Everything a run needs, resolved before anything is touched; bad input is a one-line `InputError`.
+    public static func prepare(scenario name: String, overrides: [String] = [], environment: String = "local",
+                               stateDir: String? = nil, reports: URL?, runId: String? = nil,
+                               logger: Logger) throws(InputError) -> RunSession {
+        let scenario = try resolveScenario(name: name, overrides: overrides)
+        let driver = try environmentDriver(environment, stateDir: stateDir, logger: logger)
+        return RunSession(scenario: scenario, overrides: overrides, driver: driver,
+                          runId: runId ?? Self.runId(scenario: scenario.name, at: Date()), reportsRoot: reports, logger: logger)
     }
-    let cfg = local.local.config
-    // While it runs, the load serves /metrics on the host side of the bridge, where the environment's
-    // Prometheus scrapes it (job "load").
-    let metrics = cfg.observabilityEnabled ? cfg.loadMetricsAddress : nil
-    return LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: logger,
-                               tune: { $0.metricsListen = metrics })
+
+    /// What a run gave.
+    public struct Outcome: Sendable {
+        public var report: RunReport
+        /// The report directory, when reports were written.
+        public var reportDir: URL?
+        /// Why the reports could not be written (the run itself still counts).
+        public var reportError: String?
+        public var exitCode: Int32 { reportError == nil ? report.exitCode : ExitStatus.harnessError.rawValue }
+    }
+
+    /// Runs the scenario. Throws before the run only (environment not up and `bringUp` false, bring-up failed,
+    /// no endpoints); from then on every failure is in the report. `stop` is Ctrl-C: the run heals and stops.
+    public func run(bringUp: Bool = false, stop: StopRequest = StopRequest(),
+                    onProgress: @escaping @Sendable (RunProgress) -> Void = { _ in }) async throws -> Outcome {
+        if !(try await driver.isUp()) {
+            guard bringUp else { throw EnvironmentError.notUp(driver.name) }
+            FileHandle.standardError.write(Data("faultline: the \(driver.name) environment is not up; bringing it up…\n".utf8))
+            let up = try await driver.up(UpSettings())
+            FileHandle.standardError.write(Data(String(format: "faultline: \(driver.name) environment healthy after %.1f s\n",
+                                                       Double(up.elapsed.milliseconds) / 1_000).utf8))
+        }
+        let env = try driver.runnerEnvironment()
+        let endpoints = try driver.endpoints()
+        let metrics = endpoints.loadMetricsListen
+        let load = LoadGeneratorDriver(endpoints: .init(writes: endpoints.readWrite, reads: endpoints.readOnly), logger: logger,
+                                       tune: { $0.metricsListen = metrics })
+        let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
+        let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
+                            logger: logger, stop: stop, onProgress: onProgress)
+        let started = Date()
+        let observations = await runner.run(scenario)
+        let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: driver.name,
+                               startedAt: Self.iso8601(started), durationMs: Int(Date().timeIntervalSince(started) * 1_000),
+                               observations: observations, judgement: Judgement(scenario, observations))
+        var outcome = Outcome(report: report)
+        if let root = reportsRoot {
+            do {
+                outcome.reportDir = try ReportWriter.write(report, commands: await env.commandLog(), under: root)
+            } catch {
+                outcome.reportError = "cannot write reports under \(root.path): \(describe(error))"
+            }
+        }
+        return outcome
+    }
+
+    /// `<scenario>-<yyyyMMdd-HHmmss>Z`, UTC.
+    public static func runId(scenario: String, at date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "\(scenario)-\(f.string(from: date))Z"
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
 }
 
-public struct WiringError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ d: String) { description = d }
+/// The one heal, for a driver: every fault left in its persisted ledger undone newest first, then the full
+/// heal (`LedgerHeal`); throws when the heal failed (the entries then stay), with the topology after it otherwise.
+public func healEnvironment(_ driver: any EnvironmentDriver, log: (String) -> Void = { _ in }) async throws
+    -> (report: LedgerHeal.Report, topology: Topology) {
+    let env = try driver.runnerEnvironment()
+    let report = await LedgerHeal.run(ledger: JSONFileFaultLedger(url: driver.faultLedgerURL), environment: env, log: log)
+    for n in report.notes { log(n) }
+    if let f = report.failure { throw EnvironmentError.unhealthy("heal failed: \(f)") }
+    return (report, try await env.topology())
 }
 
 /// The Faultline checkout (where `environments/local` is): `FAULTLINE_HOME`, else found upwards from the

@@ -15,8 +15,8 @@ struct EnvCommand: AsyncParsableCommand {
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the environment and wait until it is healthy.")
         @OptionGroup var common: EnvOptions
-        @Option(help: "Bridge subnet, a private IPv4 /24.") var subnet: String = LocalConfig().subnet
-        @Option(help: "Prefix of the namespaces and links, so a second environment can run beside the first.") var namePrefix: String = LocalConfig().namePrefix
+        @Option(help: "Bridge subnet, a private IPv4 /24 (default: FAULTLINE_SUBNET, else \(LocalConfig().subnet)).") var subnet: String?
+        @Option(help: "Prefix of the namespaces and links, so a second environment can run beside the first (default: FAULTLINE_NAME_PREFIX, else \(LocalConfig().namePrefix)).") var namePrefix: String?
         @Option(help: "Size of each node's PGDATA filesystem, MiB.") var dataSize: Int = LocalConfig().dataSizeMiB
         @Option(help: "Patroni to run: 'venv' (4.1.x, default), 'debian' (3.0.2, known-bad control) or a path.") var patroni: String = "venv"
         @Option(help: "Patroni DCS API: etcd3 (v3) or etcd (v2).") var dcs: String = LocalConfig().dcsAPI
@@ -29,27 +29,21 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = common.logger()
-            var cfg = LocalConfig()
-            cfg.home = try common.home()
-            cfg.stateDir = common.stateDir
-            cfg.subnet = subnet
-            cfg.namePrefix = namePrefix
-            cfg.dataSizeMiB = dataSize
-            cfg.dcsAPI = dcs
-            cfg.dcsEndpoints = dcsEndpoints
-            cfg.ttl = ttl
-            cfg.loopWait = loopWait
-            cfg.retryTimeout = retryTimeout
-            cfg.observability = alerts
-            switch patroni {
-            case "venv": cfg.patroni = "\(cfg.home)/.venv/bin/patroni"
-            case "debian": cfg.patroni = "/usr/bin/patroni"
-            default: cfg.patroni = patroni
-            }
+            var settings = UpSettings()
+            settings.subnet = subnet
+            settings.namePrefix = namePrefix
+            settings.dataSizeMiB = dataSize
+            settings.patroni = patroni
+            settings.dcsAPI = dcs
+            settings.dcsEndpoints = dcsEndpoints
+            settings.ttl = ttl
+            settings.loopWait = loopWait
+            settings.retryTimeout = retryTimeout
+            settings.alerts = alerts
             try await common.guarded {
-                let env = LocalEnvironment(config: cfg, logger: logger)
-                if !json { print("bringing up the local environment (\(cfg.nodeCount) nodes, subnet \(cfg.subnet))…") }
-                let report = try await env.up()
+                let driver = try common.driver()
+                if !json { print("bringing up the \(driver.name) environment…") }
+                let report = try await driver.up(settings)
                 if json {
                     try printJSON(report.status)
                 } else {
@@ -68,8 +62,7 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await common.guarded {
-                let env = try common.existing()
-                let s = await env.status(withMemory: true)
+                let s = try await common.driver().status(withMemory: true)
                 if json { try printJSON(s) } else { print(s.table()) }
                 if !s.healthy { throw ExitCode(3) }
             }
@@ -82,28 +75,28 @@ struct EnvCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await common.guarded {
-                var cfg = LocalEnvironment.existing(stateDir: common.stateDir, logger: common.logger())?.config ?? LocalConfig()
-                cfg.stateDir = common.stateDir
-                let env = LocalEnvironment(config: cfg, logger: common.logger())
-                try await env.down()
-                let left = try await env.leftovers()
+                let driver = try common.driver()
+                let left = try await driver.down()
                 guard left.isEmpty else {
                     throw EnvironmentError.unhealthy("left behind: \(left.joined(separator: ", "))")
                 }
-                print("local environment removed; nothing left behind")
+                print("\(driver.name) environment removed; nothing left behind")
             }
         }
     }
 
     struct Heal: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Return a damaged environment to healthy without losing data.")
+        static let configuration = CommandConfiguration(
+            abstract: "Return a damaged environment to healthy without losing data.",
+            discussion: "The same heal as `faultline heal`: the faults left in the fault ledger undone newest first, then every process started, every FAULTLINE rule, qdisc and ballast removed, Patroni's maintenance mode off, and a real commit through the read-write endpoint (under strict sync it needs a sync standby).")
         @OptionGroup var common: EnvOptions
 
         func run() async throws {
             try await common.guarded {
-                let env = try common.existing()
-                let s = try await env.heal()
-                print(s.table())
+                let driver = try common.driver()
+                let log = common.verbose
+                _ = try await healEnvironment(driver) { if log { print($0) } }
+                print(try await driver.status(withMemory: false).table())
             }
         }
     }
@@ -111,15 +104,9 @@ struct EnvCommand: AsyncParsableCommand {
 
 /// Options every `env` subcommand takes.
 struct EnvOptions: ParsableArguments {
-    @Option(name: .customLong("env"), help: "Environment: local (compose and kubernetes are not built yet).") var environment: String = "local"
-    @Option(help: "State directory of the environment.") var stateDir: String = ProcessInfo.processInfo.environment["FAULTLINE_STATE_DIR"] ?? LocalConfig().stateDir
+    @OptionGroup var env: EnvironmentOption
+    @Option(help: "State directory of the environment (default: FAULTLINE_STATE_DIR, else the driver's own).") var stateDir: String?
     @Flag(name: .shortAndLong, help: "Log every command run.") var verbose = false
-
-    func validate() throws {
-        guard environment == "local" else {
-            throw ValidationError("unknown environment '\(environment)'; only 'local' is available (--env local)")
-        }
-    }
 
     func logger() -> Logger {
         var l = Logger(label: "faultline") { StreamLogHandler.standardError(label: $0) }
@@ -127,14 +114,7 @@ struct EnvOptions: ParsableArguments {
         return l
     }
 
-    func existing() throws -> LocalEnvironment {
-        guard let env = LocalEnvironment.existing(stateDir: stateDir, logger: logger()) else { throw EnvironmentError.notUp("local") }
-        return env
-    }
-
-    /// The repository root: $FAULTLINE_HOME, else the nearest folder above the executable or the
-    /// working directory that holds `environments/local`.
-    func home() throws -> String { try FaultlineHome.locate() }
+    func driver() throws -> any EnvironmentDriver { try env.driver(stateDir: stateDir, logger: logger()) }
 
     /// Runs `body`, turning environment errors into a one-line message and their exit code.
     func guarded(_ body: () async throws -> Void) async throws {

@@ -12,11 +12,10 @@ struct HealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heal",
         abstract: "Undo every fault left in the fault ledger (after a crash of faultline) and heal the environment.",
-        discussion: "Exit codes: 0 healed; 3 the environment could not be healed; 6 the environment is not up."
+        discussion: "Undoes the ledger's faults newest first, then the full heal (as `faultline env heal`): every process running, every FAULTLINE rule, qdisc and ballast gone, maintenance mode off, and a real commit through the read-write endpoint. Exit codes: 0 healed; 2 unknown environment; 3 the environment could not be healed; 6 the environment is not up."
     )
 
-    @Option(help: ArgumentHelp("Environment driver.", valueName: "name"))
-    var environment = "local"
+    @OptionGroup var env: EnvironmentOption
 
     @Flag(name: .shortAndLong, help: "Log every command run.") var verbose = false
 
@@ -24,20 +23,15 @@ struct HealCommand: AsyncParsableCommand {
         var logger = Logger(label: "faultline.heal") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .debug : .warning
         do {
-            let env = try await makeEnvironment(name: environment, logger: logger)
-            let ledger = JSONFileFaultLedger(url: faultLedgerURL(for: environment))
-            let entries = try await ledger.entries()
-            for e in entries {
-                print("undoing: \(e.action) -> \(e.reversal)")
-                try await env.revert(e.reversal)
-            }
-            try await env.heal()
-            for e in entries { try await ledger.remove(id: e.id) }
-            let topo = try await env.topology()
-            print("healed (\(entries.count) fault\(entries.count == 1 ? "" : "s") undone): \(topo.summary)")
+            let driver = try env.driver(logger: logger)
+            let (report, topology) = try await healEnvironment(driver) { print($0) }
+            let n = report.undone.count
+            print("healed (\(n) fault\(n == 1 ? "" : "s") undone): \(topology.summary)")
         } catch let e as EnvironmentError {
             FileHandle.standardError.write(Data("faultline: \(e.description)\n".utf8))
             throw ExitCode(e.exitCode)
+        } catch let e as ValidationError {
+            throw e
         } catch {
             FileHandle.standardError.write(Data("faultline: heal failed: \(describe(error))\n".utf8))
             throw ExitCode(ExitStatus.harnessError.rawValue)

@@ -32,12 +32,14 @@ struct LoadCommand: AsyncParsableCommand {
         """
     )
 
-    /// The running local environment's config (its subnet and passfile), else the defaults.
-    static var localConfig: LocalConfig {
-        LocalEnvironment.existing(stateDir: stateDirectory(for: "local"), logger: Logger(label: "faultline.load"))?.config ?? LocalConfig()
+    @OptionGroup var env: EnvironmentOption
+
+    /// The chosen environment's endpoints when it is up, else the local environment's defaults.
+    var defaultEndpoints: Endpoints {
+        if let e = try? env.driver(logger: Logger(label: "faultline.load")).endpoints() { return e }
+        let c = LocalConfig()
+        return Endpoints(readWrite: c.readWrite, readOnly: c.readOnly, pooler: c.pooler)
     }
-    static var defaultWrite: String { localConfig.readWrite }
-    static var defaultRead: String { localConfig.readOnly }
 
     @Option(name: .customLong("workload"), help: ArgumentHelp(
         "Workload to run; repeat for several: ledger, reads, tpcb, custom. (default: ledger)", valueName: "kind"))
@@ -248,8 +250,9 @@ struct LoadCommand: AsyncParsableCommand {
         for (k, c) in perKind where c != nil && !kinds.contains(k) {
             throw InputError(message: "--\(k.rawValue)-conninfo given but the \(k.rawValue) workload is not selected; add --workload \(k.rawValue)")
         }
+        let defaults = defaultEndpoints
         let wcs = kinds.map { k in
-            let c = (perKind[k] ?? nil) ?? conninfo ?? (k == .reads ? Self.defaultRead : Self.defaultWrite)
+            let c = (perKind[k] ?? nil) ?? conninfo ?? (k == .reads ? defaults.readOnly : defaults.readWrite)
             return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil, connect: connectPolicy)
         }
         var config = LoadConfig(workloads: wcs, runID: runID)

@@ -45,8 +45,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan and exit; touches nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Environment driver.", valueName: "name"))
-    var environment = "local"
+    @OptionGroup var env: EnvironmentOption
 
     @Option(help: ArgumentHelp("Directory for reports (default: reports/ of the Faultline checkout).", valueName: "dir"))
     var reports = (try? FaultlineHome.locate()).map { "\($0)/reports" } ?? "reports"
@@ -56,82 +55,62 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Bad input: one line, exit 2, nothing touched.
-        let scenario: Scenario
-        let level: Logger.Level
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error")
+        }
+        var logger = Logger(label: "faultline.run") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        let session: RunSession
         do {
-            scenario = try Self.resolve(name: name, overrides: overrides)
-            guard let l = Logger.Level(rawValue: logLevel) else { throw InputError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error") }
-            level = l
+            session = try RunSession.prepare(scenario: name, overrides: overrides, environment: env.environment,
+                                             reports: URL(fileURLWithPath: reports, isDirectory: true), logger: logger)
         } catch {
             printError("faultline: \(error)")
             throw ExitCode(ExitStatus.badInput.rawValue)
         }
-
         if dryRun {
-            FileDescriptorWriter.write(scenario.dryRunText(overrides: overrides, environment: environment), fd: 1)
+            FileDescriptorWriter.write(session.scenario.dryRunText(overrides: overrides, environment: env.environment), fd: 1)
             return
         }
 
-        var logger = Logger(label: "faultline.run") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
-        let env: any Environment, load: any LoadDriver
-        do {
-            env = try await makeEnvironment(name: environment, logger: logger, bringUp: true)
-            load = try makeLoadDriver(for: scenario, environment: env, logger: logger)
-        } catch let e as EnvironmentError {
-            printError("faultline: \(e.description)")
-            throw ExitCode(e.exitCode)
-        } catch {
-            printError("faultline: \(describe(error))")
-            throw ExitCode(ExitStatus.harnessError.rawValue)
-        }
-
-        let started = Date()
-        let runId = Self.runId(scenario: scenario.name, at: started)
-        let root = URL(fileURLWithPath: reports, isDirectory: true)
-        let ledger = JSONFileFaultLedger(url: faultLedgerURL(for: environment))
         let progress = ProgressLine(isTerminal: isatty(2) == 1)
-        let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
-                            logger: logger, onProgress: { progress.show($0) })
-        printError("faultline: run \(runId): \(scenario.name) on \(environment) (Ctrl-C heals and stops)")
-
-        // Ctrl-C cancels the run; the runner heals and stops the load on the way out.
-        let observations: Observations = await withTaskGroup(of: Observations?.self) { group in
-            group.addTask { await runner.run(scenario) }
+        let stop = StopRequest()
+        printError("faultline: run \(session.runId): \(session.scenario.name) on \(env.environment) (Ctrl-C heals and stops)")
+        // Ctrl-C asks the run to stop; the runner heals and stops the load on the way out.
+        let result: Result<RunSession.Outcome, any Error> = await withTaskGroup(of: Result<RunSession.Outcome, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await session.run(bringUp: true, stop: stop, onProgress: { progress.show($0) })) }
+                catch { return .failure(error) }
+            }
             group.addTask {
                 await Interrupt.next()
                 return nil
             }
-            var result: Observations?
+            var result: Result<RunSession.Outcome, any Error>?
             while let next = await group.next() {
-                if let o = next { result = o; group.cancelAll() } else if result == nil {
+                if let r = next { result = r; group.cancelAll() } else if result == nil {
                     progress.finish()
                     printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
-                    group.cancelAll()
+                    stop.request()
                 }
             }
-            return result ?? Observations(harnessErrors: ["the run ended without observations"], cancelled: true)
+            return result ?? .failure(WiringError("the run ended without a result"))
         }
         progress.finish()
-
-        let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: environment,
-                               startedAt: Self.iso8601(started), durationMs: Int(Date().timeIntervalSince(started) * 1_000),
-                               observations: observations)
-        do {
-            let dir = try ReportWriter.write(report, commands: await env.commandLog(), under: root)
-            print(Self.summary(report))
-            print("reports: \(dir.path)")
-        } catch {
-            print(Self.summary(report))
-            printError("faultline: cannot write reports under \(root.path): \(describe(error))")
+        let outcome: RunSession.Outcome
+        switch result {
+        case .success(let o): outcome = o
+        case .failure(let e as EnvironmentError):
+            printError("faultline: \(e.description)")
+            throw ExitCode(e.exitCode)
+        case .failure(let e):
+            printError("faultline: \(describe(e))")
             throw ExitCode(ExitStatus.harnessError.rawValue)
         }
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
-    }
-
-    /// The scenario with `--set` applied, or a one-line `InputError`.
-    static func resolve(name: String, overrides: [String]) throws(InputError) -> Scenario {
-        try resolveScenario(name: name, overrides: overrides)
+        print(Self.summary(outcome.report))
+        if let dir = outcome.reportDir { print("reports: \(dir.path)") }
+        if let e = outcome.reportError { printError("faultline: \(e)") }
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }
 
     /// One line a verdict, then the outcome.
@@ -148,20 +127,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         return out
     }
+}
 
-    static func runId(scenario: String, at date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        return "\(scenario)-\(f.string(from: date))Z"
-    }
-
-    static func iso8601(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
-    }
+struct WiringError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
 }
 
 /// The live status line on standard error: rewritten in place on a terminal, one line per phase otherwise.

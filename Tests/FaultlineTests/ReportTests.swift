@@ -11,7 +11,7 @@ import Scenarios
 struct ReportTests {
     func report(_ obs: Observations = Fixture.outage20s(), scenario: Scenario = killPrimary) -> RunReport {
         RunReport(runId: "kill-primary-20261125-131400", scenario: scenario, overrides: ["rto=30s"], environment: "local",
-                  startedAt: "2026-11-25T13:14:00Z", durationMs: 95_250, observations: obs)
+                  startedAt: "2026-11-25T13:14:00Z", durationMs: 95_250, observations: obs, judgement: Judgement(scenario, obs))
     }
 
     @Test func jsonRoundTrips() throws {
@@ -89,7 +89,7 @@ struct ReportTests {
         obs.readBack = ReadBack(checked: 10, missing: [obs.load.acked[3].id])
         let md = Render.markdown(report(obs))
         #expect(md.hasPrefix("# kill-primary: TARGET-FAILED (exit 1)"))
-        #expect(md.contains("| RTO (client view) | ✅ passed | 20.0 s | ≤ 30.0 s |"))
+        #expect(md.contains("| RTO (client view, from the injection) | ✅ passed | 20.0 s | ≤ 30.0 s |"))
         #expect(md.contains("| Lost acknowledged writes | ❌ failed | 1 | ≤ 0 |"))
         #expect(md.contains("lost: 1 (`\(obs.load.acked[3].id)`)"))
         #expect(md.contains("| 10.4 s | +400 ms | leader-lost | n1 |"))
@@ -170,9 +170,9 @@ struct SecretErrorTests {
     @Test func aRunWhoseEveryVerdictWasSkippedIsReportedSkippedNotPassed() {
         let skipped = Verdict(id: "fault", title: "Fault", result: .skipped(reason: "unsupported by this kernel"))
         let passed = Verdict(id: "rto", title: "RTO", result: .passed(measured: .ms(1_000), target: .ms(30_000)))
-        #expect(RunReport.status(of: [skipped, skipped]) == "skipped")
+        #expect(Judgement.status(of: [skipped, skipped]) == "skipped")
         #expect(ExitStatus.of([skipped, skipped]) == .passed, "nothing failed: exit 0")
-        #expect(RunReport.status(of: [skipped, passed]) == "passed")
-        #expect(RunReport.status(of: []) == ExitStatus.harnessError.name)
+        #expect(Judgement.status(of: [skipped, passed]) == "passed")
+        #expect(Judgement.status(of: []) == ExitStatus.harnessError.name)
     }
 }

@@ -21,21 +21,7 @@ extension Integration {
 
         func run(_ name: String) async throws -> (RunReport, ClusterFixture) {
             let fx = try await ClusterFixture.ensureUp()
-            let cfg = fx.env.config
-            let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(Self.overrides))
-            #expect(scenario.problems().isEmpty)
-            let env = LocalRunnerEnvironment(fx.env)
-            let load = LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: ClusterFixture.logger)
-            let ledger = JSONFileFaultLedger(url: ScenarioIntegrationTests.ledgerURL(cfg))
-            let runId = "\(name)-it-\(UInt32.random(in: 0...UInt32.max))"
-            let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
-                                logger: ClusterFixture.logger)
-            let observations = await runner.run(scenario)
-            let report = RunReport(runId: runId, scenario: scenario, overrides: Self.overrides, environment: "local",
-                                   startedAt: "2026-01-01T00:00:00Z", durationMs: 0, observations: observations)
-            print("\(name): \(report.status); " + report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }
-                .joined(separator: ", "))
-            return (report, fx)
+            return (try await fx.run(name, overrides: Self.overrides, tag: "it").report, fx)
         }
 
         func verdict(_ id: String, _ r: RunReport) throws -> Verdict {

@@ -25,21 +25,12 @@ extension Integration {
         func run(_ name: String) async throws -> Run {
             let fx = try await ClusterFixture.ensureUp()
             let cfg = fx.env.config
-            let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(Self.fast))
-            #expect(scenario.problems().isEmpty)
-            let env = LocalRunnerEnvironment(fx.env)
-            let load = LoadGeneratorDriver(endpoints: .init(writes: cfg.readWrite, reads: cfg.readOnly), logger: ClusterFixture.logger)
-            let ledger = MemoryLedger()
-            let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(),
-                                runId: "\(name)-gap-\(UInt32.random(in: 0...UInt32.max))", logger: ClusterFixture.logger)
-            let obs = await runner.run(scenario)
-            let verdicts = Assertions.evaluate(scenario, obs)
-            print("\(name): " + verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }
-                .joined(separator: ", "))
+            let report = try await fx.run(name, overrides: Self.fast, tag: "gap").report
+            let obs = report.observations
             #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
-            #expect(try await ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
+            #expect(try await fx.ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
             for n in cfg.nodeNames { #expect(try await fx.env.faultRules(n).isEmpty, "FAULTLINE rules left on \(n)") }
-            return Run(scenario: scenario, obs: obs, verdicts: verdicts, fixture: fx)
+            return Run(scenario: report.scenario, obs: obs, verdicts: report.verdicts, fixture: fx)
         }
 
         func verdict(_ id: String, _ r: Run) throws -> Verdict {

@@ -48,31 +48,16 @@ extension Integration {
                  watch: (@Sendable (ClusterFixture) async -> Void)? = nil) async throws -> Run {
             let fx = try await ClusterFixture.ensureUp()
             let overrides = Self.fast + extra
-            let scenario = try resolveScenario(name: name, overrides: overrides)
-            let env = LocalRunnerEnvironment(fx.env)
-            let load = try makeLoadDriver(for: scenario, environment: env, logger: ClusterFixture.logger)
-            let ledger = JSONFileFaultLedger(url: faultLedgerURL(stateDir: fx.env.config.stateDir))
-            #expect(try await ledger.entries().isEmpty, "a clean fault ledger before the run")
-            let runId = "\(name)-cit-\(UInt32.random(in: 0...UInt32.max))"
-            let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
-                                logger: ClusterFixture.logger)
-            let watcher = watch.map { w in Task { await w(fx) } }
-            let started = ContinuousClock.now
-            let observations = await runner.run(scenario)
-            let elapsed = started.duration(to: .now)
-            watcher?.cancel()
-            await watcher?.value
-            let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: "local",
-                                   startedAt: "2026-01-01T00:00:00Z", durationMs: elapsed.milliseconds, observations: observations)
-            print("\(name) (\(overrides.joined(separator: " "))): \(report.status) in \(elapsed); "
-                  + report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }.joined(separator: ", "))
-            if let dir = ProcessInfo.processInfo.environment["FAULTLINE_TEST_REPORTS"] {
-                let at = try ReportWriter.write(report, commands: await env.commandLog(), under: URL(fileURLWithPath: dir))
-                print("\(name): reports \(at.path)")
+            // The watcher runs beside the scenario as a child task, cancelled when the run ends.
+            let outcome = try await withThrowingTaskGroup(of: RunSession.Outcome?.self) { group in
+                if let watch { group.addTask { await watch(fx); return nil } }
+                let o = try await fx.run(name, overrides: overrides, tag: "cit")
+                group.cancelAll()
+                return o
             }
-            #expect(try await ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
+            #expect(try await fx.ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
             try await expectNothingLeft(fx)
-            return Run(scenario: scenario, report: report, fixture: fx)
+            return Run(scenario: outcome.report.scenario, report: outcome.report, fixture: fx)
         }
 
         /// The fault is gone without the wholesale heal: no FAULTLINE chain or hook, no qdisc of ours on either
@@ -264,7 +249,7 @@ extension Integration {
             let status = await fx.env.status(withReplication: false)
             let replicas = status.members.filter { !$0.isLeader }.map(\.name)
             #expect(replicas.count == 2)
-            let ledgerURL = faultLedgerURL(stateDir: fx.env.config.stateDir)
+            let ledgerURL = ClusterFixture.driver.faultLedgerURL
             let watch = ReplayWatch()
             // Every 200 ms (bounded: 2 min): is the fault in the ledger, and is any replica's replay paused?
             let r = try await run("pause-replay", ["hold=8s"]) { fx in

@@ -16,18 +16,10 @@ extension Integration {
 
         func run(_ name: String) async throws -> (Observations, [Verdict], ClusterFixture) {
             let fx = try await ClusterFixture.ensureUp()
-            let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(Self.fast))
-            let env = LocalRunnerEnvironment(fx.env)
-            let load = try makeLoadDriver(for: scenario, environment: env, logger: ClusterFixture.logger)
-            let ledger = MemoryLedger()
-            let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(),
-                                runId: "\(name)-fit-\(UInt32.random(in: 0...UInt32.max))", logger: ClusterFixture.logger)
-            let obs = await runner.run(scenario)
-            let verdicts = Assertions.evaluate(scenario, obs)
-            print("\(name): " + verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }.joined(separator: ", "))
-            #expect(try await ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
+            let report = try await fx.run(name, overrides: Self.fast, tag: "fit").report
+            #expect(try await fx.ledger.entries().isEmpty, "every fault reverted and its ledger entry cleared")
             try await expectNothingLeft(fx)
-            return (obs, verdicts, fx)
+            return (report.observations, report.verdicts, fx)
         }
 
         func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict {
@@ -145,12 +137,4 @@ extension Integration {
             }
         }
     }
-}
-
-/// A fault ledger in memory (the tests check it is empty at the end).
-actor MemoryLedger: FaultLedgerStore {
-    var list: [FaultLedgerEntry] = []
-    func record(_ entry: FaultLedgerEntry) async throws { list.append(entry) }
-    func remove(id: String) async throws { list.removeAll { $0.id == id } }
-    func entries() async throws -> [FaultLedgerEntry] { list }
 }

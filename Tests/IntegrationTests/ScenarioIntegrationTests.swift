@@ -31,34 +31,18 @@ extension Integration {
             var fixture: ClusterFixture
         }
 
-        /// One run of `name` as `faultline run` does it, reports written under a fresh temporary directory.
+        /// One run of `name` as `faultline run` does it (`RunSession`), reports written under a fresh temporary directory.
         func run(_ name: String, _ overrides: [String] = ciOverrides) async throws -> Outcome {
             let fx = try await ClusterFixture.ensureUp()
-            let cfg = fx.env.config
-            let scenario = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
-            #expect(scenario.problems().isEmpty)
-            let env = LocalRunnerEnvironment(fx.env)
-            let load = try makeLoadDriver(for: scenario, environment: env, logger: ClusterFixture.logger)
-            let ledger = JSONFileFaultLedger(url: Self.ledgerURL(cfg))
-            let runId = "\(name)-it-\(UInt32.random(in: 0...UInt32.max))"
-            let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
-                                logger: ClusterFixture.logger)
-            let started = ContinuousClock.now
-            let observations = await runner.run(scenario)
-            let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: "local",
-                                   startedAt: "2026-01-01T00:00:00Z", durationMs: started.duration(to: .now).milliseconds,
-                                   observations: observations)
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-it-\(runId)")
-            let dir = try ReportWriter.write(report, commands: await env.commandLog(), under: root)
-            print("\(name): \(report.status); " + report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }
-                .joined(separator: ", ") + "; reports \(dir.path)")
-            return Outcome(report: report, dir: dir, fixture: fx)
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-it-\(name)-\(UInt32.random(in: 0...UInt32.max))")
+            let o = try await fx.run(name, overrides: overrides, tag: "it", reports: root)
+            return Outcome(report: o.report, dir: try #require(o.reportDir), fixture: fx)
         }
 
         static func isAlertVerdict(_ v: Verdict) -> Bool { v.id.contains("alert-") }
 
         static func ledgerURL(_ cfg: LocalConfig) -> URL {
-            faultLedgerURL(stateDir: cfg.stateDir)
+            URL(fileURLWithPath: cfg.stateDir).appendingPathComponent("fault-ledger.json")
         }
 
         func verdict(_ id: String, _ r: RunReport) throws -> Verdict {

@@ -1,10 +1,15 @@
 /// The checks of a run: pure functions from a scenario and its observations to verdicts.
 public enum Assertions {
-    /// Every verdict for this run, in report order: harness, RTO, lost writes, conditions, error budgets, latency.
+    /// Every verdict for this run, in report order (see `Judgement`, which also keeps the recovery analysis).
     public static func evaluate(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
+        Judgement(scenario, obs).verdicts
+    }
+
+    /// Every verdict for this run, in report order: harness, RTO, lost writes, conditions, error budgets, latency.
+    /// `recovery` is the run's one `RecoveryAnalysis` (it is computed once, by `Judgement`).
+    static func verdicts(_ scenario: Scenario, _ obs: Observations, recovery: RecoveryAnalysis?) -> [Verdict] {
         var out: [Verdict] = []
         if let h = harness(obs) { out.append(h) }
-        let recovery = RecoveryAnalysis.analyze(obs, sustain: scenario.targets.sustain)
         out.append(rto(scenario, obs, recovery))
         out.append(lostWrites(scenario, obs))
         out += conditions(scenario, obs)
@@ -25,7 +30,7 @@ public enum Assertions {
 
     /// RTO from the client's view, with detection / promotion / routing in the notes.
     public static func rto(_ scenario: Scenario, _ obs: Observations, _ recovery: RecoveryAnalysis?) -> Verdict {
-        let title = "RTO (client view)"
+        let title = "RTO (client view, from the injection)"
         guard scenario.hasWrites else { return Verdict(id: "rto", title: title, result: .skipped(reason: "no write workload")) }
         guard let r = recovery else {
             return Verdict(id: "rto", title: title, result: aborted(obs) ?? .error("no fault was injected"))
@@ -84,22 +89,20 @@ public enum Assertions {
                        notes: notes, items: lost.map(\.id))
     }
 
-    /// One verdict per `Await` / `Expect` step.
+    /// One verdict per `Await` / `Expect` step. Its measured time counts from the end of the step before it (its
+    /// `within` does too), and the title says which instant that is; a note gives the instant on the run's time axis.
     public static func conditions(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
         var out: [Verdict] = []
-        var healed = false
         for (index, step) in scenario.steps.enumerated() {
+            guard let prefix = scenario.conditionLabel(at: index) else { continue }
             let condition: Condition
             switch step {
-            case .heal: healed = true; continue
-            case .inject: healed = false; continue
-            case .hold: continue
             case .await(let c, _), .expect(let c, _): condition = c
+            case .inject, .heal, .hold: continue
             }
-            let prefix = healed ? "settle" : (step.isAwait ? "await" : "expect")
             let base = "\(prefix)-\(condition.slug)"
             let id = out.contains { $0.id == base } ? "\(base)-\(index + 1)" : base
-            let title = "\(prefix.capitalizedFirst): \(condition)"
+            let title = "\(prefix.capitalizedFirst) (from \(scenario.countsFrom(step: index))): \(condition)"
             guard let r = obs.conditions.first(where: { $0.step == index }) else {
                 out.append(Verdict(id: id, title: title, result: aborted(obs) ?? .error("step \(index + 1) was never run")))
                 continue
@@ -110,7 +113,15 @@ public enum Assertions {
                 .failed(measured: nil, target: .ms(r.withinMs),
                         why: "not met within \(DurationText.human(ms: r.withinMs)); last seen: \(r.lastSeen)")
             }
-            out.append(Verdict(id: id, title: title, result: result))
+            var notes = ["counted from \(scenario.countsFrom(step: index)), at +\(DurationText.human(ms: r.startedAtMs)) after load start"]
+            if let met = r.metAtMs {
+                var at = "met at +\(DurationText.human(ms: met)) after load start"
+                if let inj = obs.events.last(where: { $0.kind == .faultInjected && $0.atMs <= met }) {
+                    at += ", \(DurationText.human(ms: met - inj.atMs)) after the injection"
+                }
+                notes.append(at)
+            }
+            out.append(Verdict(id: id, title: title, result: result, notes: notes))
         }
         return out
     }
@@ -213,10 +224,6 @@ public enum Assertions {
         if !obs.harnessErrors.isEmpty { return .skipped(reason: "not measured: the run stopped on a harness error") }
         return nil
     }
-}
-
-extension Step {
-    var isAwait: Bool { if case .await = self { true } else { false } }
 }
 
 extension String {

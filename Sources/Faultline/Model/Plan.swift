@@ -8,18 +8,20 @@ extension Scenario {
         add("load on: " + workloads.map(\.description).joined(separator: ", "))
         add("hold steady state for \(DurationText.format(steadyState))")
         var healed = false
-        for step in steps {
+        for (i, step) in steps.enumerated() {
+            let label = conditionLabel(at: i) ?? ""
+            let from = countsFrom(step: i)
             switch step {
             case .inject(let f):
                 add("inject: \(f) (selector resolved at injection; reversal written to the fault ledger first)")
                 healed = false
-            case .await(let c, let w): add("await \(c) within \(DurationText.format(w))")
+            case .await(let c, let w): add("\(label) \(c) within \(DurationText.format(w)) of \(from)")
             case .hold(let d): add("hold the fault for \(DurationText.format(d)), watching (direct write probes on every member)")
             case .heal:
                 add("heal: undo this run's faults newest first, then a full heal")
                 healed = true
             case .expect(let c, let w):
-                add("\(healed ? "settle" : "expect"): \(c) within \(DurationText.format(w ?? targets.settle))")
+                add("\(label): \(c) within \(DurationText.format(w ?? targets.settle)) of \(from)")
             }
         }
         if !healed { add("heal: undo this run's faults (implicit)") }

@@ -18,8 +18,9 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var recovery: RecoveryAnalysis?
     public var observations: Observations
 
+    /// The report of a judged run. The verdicts come from `judgement`; the report computes nothing.
     public init(runId: String, scenario: Scenario, overrides: [String] = [], environment: String, startedAt: String,
-                durationMs: Int, observations: Observations) {
+                durationMs: Int, observations: Observations, judgement: Judgement) {
         self.schemaVersion = Self.currentSchemaVersion
         self.runId = runId
         self.scenario = scenario
@@ -28,19 +29,10 @@ public struct RunReport: Codable, Sendable, Equatable {
         self.startedAt = startedAt
         self.durationMs = durationMs
         self.observations = observations
-        self.verdicts = Assertions.evaluate(scenario, observations)
-        self.recovery = RecoveryAnalysis.analyze(observations, sustain: scenario.targets.sustain)
-        let exit = ExitStatus.of(verdicts)
-        self.exitCode = exit.rawValue
-        self.status = Self.status(of: verdicts)
-    }
-
-    /// The run's one-word status: the exit status's name, except that a run whose every verdict was
-    /// skipped (a fault this kernel cannot inject) is "skipped", never "passed". Its exit code stays 0:
-    /// nothing failed.
-    public static func status(of verdicts: [Verdict]) -> String {
-        if !verdicts.isEmpty, verdicts.allSatisfy({ $0.result.status == .skipped }) { return "skipped" }
-        return ExitStatus.of(verdicts).name
+        self.verdicts = judgement.verdicts
+        self.recovery = judgement.recovery
+        self.exitCode = judgement.exitStatus.rawValue
+        self.status = judgement.status
     }
 
     public var exitStatus: ExitStatus { ExitStatus(rawValue: exitCode) ?? .harnessError }

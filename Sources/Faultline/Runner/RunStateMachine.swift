@@ -119,19 +119,19 @@ public struct RunStateMachine: Sendable, Equatable {
         }
         let i = nextStep
         nextStep += 1
+        let waiting: RunPhase = scenario.stepStages[i] == .settle ? .settle : .await
         switch scenario.steps[i] {
         case .hold(let d):
-            return emit(.holdSteadyState(d), healedSinceInject ? .settle : .await)
+            return emit(.holdSteadyState(d), waiting)
         case .inject(let f):
             healOwed = true
             injected = true
             healedSinceInject = false
             return emit(.inject(step: i, f), .inject)
         case .await(let c, let w):
-            return emit(.await(step: i, c, within: w), healedSinceInject ? .settle : .await)
+            return emit(.await(step: i, c, within: w), waiting)
         case .expect(let c, _):
-            return emit(.await(step: i, c, within: scenario.effectiveWithin(scenario.steps[i]) ?? scenario.targets.settle),
-                        healedSinceInject ? .settle : .await)
+            return emit(.await(step: i, c, within: scenario.effectiveWithin(scenario.steps[i]) ?? scenario.targets.settle), waiting)
         case .heal:
             return emit(.heal(step: i), .heal)
         }

@@ -18,10 +18,13 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public var readBackPatience: Duration = .seconds(60)
     public var logger: Logger
     public var onProgress: @Sendable (RunProgress) -> Void
+    /// Ctrl-C: stop the steps, heal and stop the load (see `StopRequest`).
+    public var stop: StopRequest
 
     public init(environment: any Environment, load: any LoadDriver, ledger: any FaultLedgerStore, clock: C,
-                runId: String, pollInterval: Duration = .milliseconds(200), logger: Logger,
+                runId: String, pollInterval: Duration = .milliseconds(200), logger: Logger, stop: StopRequest = StopRequest(),
                 onProgress: @escaping @Sendable (RunProgress) -> Void = { _ in }) {
+        self.stop = stop
         self.environment = environment
         self.load = load
         self.ledger = ledger
@@ -44,7 +47,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         await withTaskGroup(of: LoadOutcome.self) { group in
             while action != .finish {
                 var event = await perform(action, scenario, &rec, phase: machine.phase, group: &group)
-                if Task.isCancelled, event == .completed { event = .cancelled }
+                if stopping, event == .completed { event = .cancelled }
                 switch event {
                 case .completed: break
                 case .failed(let m):
@@ -67,6 +70,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         onProgress(RunProgress(phase: .done, elapsedMs: rec.ms(clock.now)))
         return rec.observations()
     }
+
+    /// Ctrl-C (a stop request) or a cancelled task: the run goes to its cleanup.
+    private var stopping: Bool { Task.isCancelled || stop.isRequested }
 
     // MARK: - Actions
 
@@ -123,17 +129,12 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             return .completed
         case .heal(let step):
             rec.add(.healStarted, at: clock.now, detail: step == nil ? "cleanup" : nil)
-            let report: HealReport
-            if step == nil {
-                // On the way out (failure, Ctrl-C): heal even though this task may be cancelled.
-                let me = self
-                report = await Task { await me.healOnce() }.value
-            } else {
-                report = await healOnce()
-            }
+            // On the way out (failure, Ctrl-C) as in a Heal() step. Ctrl-C is a stop request, not a cancellation,
+            // so the heal runs to its end; a task cancelled outright may cut it short (the ledger keeps the rest).
+            let report = await healOnce()
             if let f = report.failure {
                 rec.add(.healFailed, at: clock.now, detail: f)
-                return Task.isCancelled && step != nil ? .cancelled : .failed("heal failed: \(f)")
+                return stopping && step != nil ? .cancelled : .failed("heal failed: \(f)")
             }
             rec.add(.healFinished, at: clock.now, detail: report.notes.isEmpty ? nil : report.notes.joined(separator: "; "))
             return .completed
@@ -193,6 +194,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 let error = "\(last) (\(attempts) attempt\(attempts == 1 ? "" : "s") over \(DurationText.human(ms: readBackPatience.milliseconds)))"
                 return .done(ReadBack(checked: 0, missing: [], error: error, attempts: attempts), try? await environment.topology())
             }
+            if stopping { return .cancelled }
             logger.info("read-back attempt \(attempts) not usable, retrying: \(last)")
             do { try await clock.sleep(for: .seconds(1)) } catch { return .cancelled }
         }
@@ -249,7 +251,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         rec.add(.faultInjected, at: clock.now, member: resolved.action.members.first, detail: resolved.action.description)
         logger.notice("inject: \(resolved.action)")
         do {
-            try await environment.apply(resolved.action)
+            try await applyUnlessStopped(resolved.action)
         } catch is CancellationError {
             return .cancelled
         } catch let u as FaultUnsupported {
@@ -264,42 +266,30 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         return .completed
     }
 
-    struct HealReport: Sendable {
-        var failure: String?
-        var notes: [String] = []
+    /// Applies the action, racing it against a stop request: a stop cancels a hanging apply (it throws
+    /// `CancellationError`), and nothing else.
+    private func applyUnlessStopped(_ action: FaultAction) async throws {
+        let environment = self.environment, stop = self.stop
+        let result = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do { try await environment.apply(action); return .success(()) } catch { return .failure(error) }
+            }
+            group.addTask { await stop.wait(); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch result {
+        case .success?: return
+        case .failure(let e)?: throw e
+        case nil: throw CancellationError()
+        }
     }
 
-    /// Reverts this run's ledger entries newest first, heals fully, then clears the entries.
-    /// A failed revert is noted and the full heal still runs; the entries stay when the heal fails.
-    private func healOnce() async -> HealReport {
-        var report = HealReport()
-        var entries: [FaultLedgerEntry] = []
-        do {
-            entries = try await ledger.entries().filter { $0.runId == runId }
-        } catch {
-            report.notes.append("fault ledger unreadable: \(describe(error))")
-        }
-        for e in entries.reversed() where e.reversal != .nothingToUndo {
-            do {
-                logger.info("revert: \(e.reversal)")
-                try await environment.revert(e.reversal)
-            } catch {
-                report.notes.append("revert \(e.reversal) failed: \(describe(error))")
-            }
-        }
-        do {
-            logger.info("heal")
-            try await environment.heal()
-        } catch {
-            report.failure = describe(error)
-            return report
-        }
-        for e in entries {
-            do { try await ledger.remove(id: e.id) } catch {
-                report.notes.append("fault ledger entry \(e.id) not removed: \(describe(error))")
-            }
-        }
-        return report
+    /// Reverts this run's ledger entries newest first and heals fully (`LedgerHeal`, the one heal).
+    private func healOnce() async -> LedgerHeal.Report {
+        let logger = self.logger
+        return await LedgerHeal.run(ledger: ledger, environment: environment, runId: runId) { logger.info("\($0)") }
     }
 
     enum PollResult {
@@ -312,7 +302,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     /// and reports progress on every poll. `check` nil: just watch until the deadline.
     private func poll(until deadline: C.Instant, _ phase: RunPhase, _ rec: inout Recorder, check: Condition?) async -> PollResult {
         while true {
-            if Task.isCancelled { return .cancelled }
+            if stopping { return .cancelled }
             let at = clock.now
             if let check, check.readsAlerts {
                 do {

@@ -1,3 +1,4 @@
+import Faultline
 import FaultlineEnvironments
 import FaultlineReports
 import FaultlineWiring
@@ -48,40 +49,61 @@ struct ClusterFixture: Sendable {
         return c
     }
 
-    /// A healthy environment: the existing one healed, or a new one brought up.
+    /// The local driver over the tests' state directory, as `faultline --environment local` makes it.
+    static var driver: LocalDriver {
+        LocalDriver(DriverContext(home: home, stateDir: config.stateDir, logger: logger))
+    }
+
+    /// The environment's persisted fault ledger (the real file ledger: a crashed test's faults stay in it for
+    /// the next `ensureUp` to undo).
+    var ledger: JSONFileFaultLedger { JSONFileFaultLedger(url: Self.driver.faultLedgerURL) }
+
+    /// A healthy environment: the existing one healed (the one heal: ledger faults undone newest first, then the
+    /// full heal, as `faultline heal` does), or a new one brought up.
     static func ensureUp() async throws -> ClusterFixture {
-        if let env = LocalEnvironment.existing(stateDir: config.stateDir, logger: logger) {
+        let driver = Self.driver
+        if let env = driver.existing() {
             do {
-                // Faults a failed test left in the ledger are undone first, as `faultline heal` does.
-                let ledger = JSONFileFaultLedger(url: faultLedgerURL(stateDir: config.stateDir))
-                let left = try await ledger.entries()
-                if !left.isEmpty {
-                    logger.warning("undoing \(left.count) fault(s) an earlier test left in the fault ledger")
-                    let runnerEnv = LocalRunnerEnvironment(env)
-                    for e in left { try await runnerEnv.revert(e.reversal) }
-                    for e in left { try await ledger.remove(id: e.id) }
-                }
-                try await env.heal(timeout: .seconds(90))
+                _ = try await healEnvironment(driver) { logger.warning("fixture heal: \($0)") }
                 return ClusterFixture(env: env)
             } catch {
                 // A test that failed may leave a cluster heal cannot mend; the next tests get a new one
                 // instead of failing on the same wreck (the failed test has already said what broke).
                 logger.warning("environment did not heal (\(error)); rebuilding it for the next tests")
-                try await env.down()
+                _ = try await driver.down()
                 // A fault ledger the wreck left behind is moot once every process and rule is gone.
-                try? FileManager.default.removeItem(atPath: config.stateDir + "/fault-ledger.json")
+                try? FileManager.default.removeItem(at: driver.faultLedgerURL)
             }
         }
-        let env = LocalEnvironment(config: config, logger: logger)
         do {
-            _ = try await env.up()
+            _ = try await driver.up(UpSettings())
         } catch {
             // A known bring-up flake, open: pgBackRest's stanza-create sometimes calls the new repository
             // corrupt (about 1 bring-up in 5 on this machine). `up` tears itself down on failure; one more try.
             logger.warning("env up failed (\(error)); trying once more")
-            _ = try await env.up()
+            _ = try await driver.up(UpSettings())
         }
+        guard let env = driver.existing() else { throw EnvironmentError.notUp("local") }
         return ClusterFixture(env: env)
+    }
+
+    /// One run of catalogue scenario `name` through the one run path (`RunSession`, as `faultline run`), on this
+    /// environment, with the real fault ledger. Reports go under `reports` when given, else under
+    /// `FAULTLINE_TEST_REPORTS` when that is set.
+    func run(_ name: String, overrides: [String], tag: String, reports: URL? = nil) async throws -> RunSession.Outcome {
+        #expect(try await ledger.entries().isEmpty, "a clean fault ledger before the run")
+        let root = reports ?? ProcessInfo.processInfo.environment["FAULTLINE_TEST_REPORTS"].map { URL(fileURLWithPath: $0) }
+        let session = try RunSession.prepare(scenario: name, overrides: overrides, environment: "local",
+                                             stateDir: env.config.stateDir, reports: root,
+                                             runId: "\(name)-\(tag)-\(UInt32.random(in: 0...UInt32.max))", logger: Self.logger)
+        let started = ContinuousClock.now
+        let outcome = try await session.run()
+        let r = outcome.report
+        print("\(name) (\(overrides.joined(separator: " "))): \(r.status) in \(started.duration(to: .now)); "
+              + r.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }.joined(separator: ", ")
+              + (outcome.reportDir.map { "; reports \($0.path)" } ?? ""))
+        #expect(outcome.reportError == nil, "\(outcome.reportError ?? "")")
+        return outcome
     }
 
     /// The current primary's node name.
