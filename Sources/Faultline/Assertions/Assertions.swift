@@ -11,6 +11,7 @@ public enum Assertions {
         out += phaseChecks(scenario, obs, recovery)
         out += WritePhases.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
+        out += OperationChecks.evaluate(scenario, obs)
         return FaultChecks.applyingUnsupported(out, obs)
     }
 
@@ -28,7 +29,7 @@ public enum Assertions {
         let title = "RTO (client view)"
         guard scenario.hasWrites else { return Verdict(id: "rto", title: title, result: .skipped(reason: "no write workload")) }
         guard let r = recovery else {
-            return Verdict(id: "rto", title: title, result: aborted(obs) ?? .error("no fault was injected"))
+            return Verdict(id: "rto", title: title, result: aborted(obs) ?? (scenario.injectedFaults.isEmpty ? .skipped(reason: "the scenario injects no fault") : .error("no fault was injected")))
         }
         var notes: [String] = []
         func note(_ label: String, _ ms: Int?) {
@@ -93,7 +94,7 @@ public enum Assertions {
             switch step {
             case .heal: healed = true; continue
             case .inject: healed = false; continue
-            case .hold: continue
+            case .hold, .operation: continue
             case .await(let c, _), .expect(let c, _): condition = c
             }
             let prefix = healed ? "settle" : (step.isAwait ? "await" : "expect")

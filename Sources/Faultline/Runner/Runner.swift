@@ -56,7 +56,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     if !rec.cancelled { rec.add(.cancelled, at: clock.now) }
                     rec.cancelled = true
                 case .unsupported(let m):
-                    logger.warning("fault unsupported here: \(m); verdicts will be skipped")
+                    logger.warning("unsupported here: \(m); verdicts will be skipped")
+                case .stepFailed(let m):
+                    logger.error("\(m); skipping the remaining steps, healing")
                 }
                 action = machine.handle(event)
                 logger.debug("next: \(action)")
@@ -102,6 +104,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             }
         case .inject(let step, let spec):
             return await inject(step, spec, scenario, &rec)
+        case .operate(let step, let operation):
+            return await operate(step, operation, &rec)
         case .await(let step, let condition, let within):
             let start = clock.now
             rec.lastAlerts = nil
@@ -264,6 +268,48 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         return .completed
     }
 
+    /// Records a mark, or hands the operation to the environment and journals its start, end and outcome.
+    private func operate(_ step: Int, _ op: OperationSpec, _ rec: inout Recorder) async -> RunStateMachine.Event {
+        let start = clock.now
+        if case .mark(let name) = op {
+            rec.add(.mark, at: start, detail: name)
+            rec.operations.append(OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: rec.ms(start),
+                                                  status: .succeeded))
+            logger.notice("mark '\(name)'")
+            return .completed
+        }
+        rec.add(.operationStarted, at: start, detail: op.description)
+        logger.notice("operation: \(op)")
+        var r = OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: nil, status: .succeeded)
+        defer { rec.operations.append(r) }
+        do {
+            let outcome = try await environment.perform(op)
+            let end = clock.now
+            r.endedAtMs = rec.ms(end)
+            r.outcome = outcome
+            rec.add(.operationFinished, at: end, detail: outcome.detail.isEmpty ? op.description : "\(op): \(outcome.detail)")
+            logger.notice("\(op) done after \(DurationText.human(ms: r.elapsedMs ?? 0))")
+            return .completed
+        } catch is CancellationError {
+            r.status = .cancelled
+            return .cancelled
+        } catch let u as OperationUnsupported {
+            r.endedAtMs = rec.ms(clock.now)
+            r.status = .unsupported
+            r.error = u.reason
+            rec.add(.operationUnsupported, at: clock.now, detail: "\(op): \(u.reason)")
+            rec.unsupported.append("\(op): \(u.reason)")
+            return .unsupported(u.reason)
+        } catch {
+            let why = describe(error)
+            r.endedAtMs = rec.ms(clock.now)
+            r.status = .failed
+            r.error = why
+            rec.add(.operationFailed, at: clock.now, detail: "\(op): \(why)")
+            return .stepFailed("\(op) failed: \(why)")
+        }
+    }
+
     struct HealReport: Sendable {
         var failure: String?
         var notes: [String] = []
@@ -371,6 +417,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var lastAlerts: String?
         var probes: ProbeReport?
         var unsupported: [String] = []
+        var operations: [OperationResult] = []
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -433,6 +480,12 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             // The environment's probe times are ms since the first fault; the fault went in at firstInjection.
             o.probes = probes.map { $0.shifted(by: (firstInjection.map { ms($0) } ?? shift) - shift) }
             o.unsupported = unsupported.isEmpty ? nil : unsupported
+            o.operations = operations.isEmpty ? nil : operations.map { r -> OperationResult in
+                var r = r
+                r.startedAtMs -= shift
+                r.endedAtMs = r.endedAtMs.map { $0 - shift }
+                return r
+            }
             return o
         }
     }
