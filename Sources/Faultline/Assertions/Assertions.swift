@@ -102,7 +102,8 @@ public enum Assertions {
             let id = out.contains { $0.id == base } ? "\(base)-\(index + 1)" : base
             let title = "\(prefix.capitalizedFirst): \(condition)"
             guard let r = obs.conditions.first(where: { $0.step == index }) else {
-                out.append(Verdict(id: id, title: title, result: aborted(obs) ?? .error("step \(index + 1) was never run")))
+                out.append(Verdict(id: id, title: title, result: aborted(obs) ?? OperationChecks.skippedAfterFailure(index, obs)
+                                   ?? .error("step \(index + 1) was never run")))
                 continue
             }
             let result: VerdictResult = if let e = r.elapsedMs {

@@ -56,10 +56,14 @@ public enum OperationChecks {
         if let why = obs.unsupported, !why.isEmpty {
             return .skipped(reason: "not run: unsupported by this environment: " + why.joined(separator: "; "))
         }
-        if let f = obs.operations?.first(where: { $0.status == .failed && $0.step < step }) {
-            return .skipped(reason: "not run: step \(f.step + 1) (\(f.operation)) failed, the remaining steps were skipped")
-        }
-        return .error("step \(step + 1) was never run")
+        return skippedAfterFailure(step, obs) ?? .error("step \(step + 1) was never run")
+    }
+
+    /// Skipped, when an operation before `step` failed and the runner skipped the remaining steps (that
+    /// operation's own verdict fails); nil otherwise. For any step's verdict.
+    public static func skippedAfterFailure(_ step: Int, _ obs: Observations) -> VerdictResult? {
+        guard let f = obs.operations?.first(where: { $0.status == .failed && $0.step < step }) else { return nil }
+        return .skipped(reason: "not run: step \(f.step + 1) (\(f.operation)) failed, the remaining steps were skipped")
     }
 
     static func failedWhy(_ r: OperationResult) -> String {
