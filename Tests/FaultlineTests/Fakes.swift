@@ -51,12 +51,16 @@ actor FakeCluster: Environment {
     /// Set by `takeBack()`: the old primary n1 took the leader key back on a new timeline (Patroni 3.0.2's bug).
     var takenBack = false
     let applyStarted: AsyncStream<Void>.Continuation
+    /// How `perform` behaves, by operation slug (`backup`, `restore`, ...); an operation not listed is unsupported.
+    let operations: [String: FakeOperation]
 
-    init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation) {
+    init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation,
+         operations: [String: FakeOperation] = [:]) {
         self.clock = clock
         self.journal = journal
         self.mode = mode
         self.applyStarted = applyStarted
+        self.operations = operations
     }
 
     func takeBack() { takenBack = true }
@@ -129,6 +133,34 @@ actor FakeCluster: Environment {
     }
 
     func commandLog() async -> [String] { journal.all }
+
+    /// Spends the scripted virtual time, then answers as scripted. `.hangs` signals `applyStarted` first.
+    func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
+        journal.add("perform \(operation)")
+        switch operations[operation.slug] {
+        case nil: throw OperationUnsupported("the fake cluster has no \(operation.slug)")
+        case .takes(let d, let outcome):
+            clock.advance(by: d)
+            return outcome
+        case .fails(let d, let message):
+            clock.advance(by: d)
+            throw FakeError(message)
+        case .hangs:
+            applyStarted.yield()
+            try await Task.sleep(for: .seconds(3_600))  // ends only by cancellation
+            return OperationOutcome()
+        }
+    }
+}
+
+/// What the fake cluster does when asked to perform an operation.
+enum FakeOperation: Sendable {
+    /// Takes this long on the virtual clock, then succeeds.
+    case takes(Duration, OperationOutcome = OperationOutcome())
+    /// Takes this long, then throws.
+    case fails(after: Duration, String)
+    /// Never returns until cancelled.
+    case hangs
 }
 
 struct FakeError: Error, CustomStringConvertible {

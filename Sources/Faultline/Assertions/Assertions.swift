@@ -16,6 +16,7 @@ public enum Assertions {
         out += phaseChecks(scenario, obs, recovery)
         out += WritePhases.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
+        out += OperationChecks.evaluate(scenario, obs)
         return FaultChecks.applyingUnsupported(out, obs)
     }
 
@@ -33,7 +34,7 @@ public enum Assertions {
         let title = "RTO (client view, from the injection)"
         guard scenario.hasWrites else { return Verdict(id: "rto", title: title, result: .skipped(reason: "no write workload")) }
         guard let r = recovery else {
-            return Verdict(id: "rto", title: title, result: aborted(obs) ?? .error("no fault was injected"))
+            return Verdict(id: "rto", title: title, result: aborted(obs) ?? (scenario.injectedFaults.isEmpty ? .skipped(reason: "the scenario injects no fault") : .error("no fault was injected")))
         }
         var notes: [String] = []
         func note(_ label: String, _ ms: Int?) {
@@ -98,13 +99,14 @@ public enum Assertions {
             let condition: Condition
             switch step {
             case .await(let c, _), .expect(let c, _): condition = c
-            case .inject, .heal, .hold: continue
+            case .inject, .heal, .hold, .operation: continue
             }
             let base = "\(prefix)-\(condition.slug)"
             let id = out.contains { $0.id == base } ? "\(base)-\(index + 1)" : base
             let title = "\(prefix.capitalizedFirst) (from \(scenario.countsFrom(step: index))): \(condition)"
             guard let r = obs.conditions.first(where: { $0.step == index }) else {
-                out.append(Verdict(id: id, title: title, result: aborted(obs) ?? .error("step \(index + 1) was never run")))
+                out.append(Verdict(id: id, title: title, result: aborted(obs) ?? OperationChecks.skippedAfterFailure(index, obs)
+                                   ?? .error("step \(index + 1) was never run")))
                 continue
             }
             let result: VerdictResult = if let e = r.elapsedMs {

@@ -1,5 +1,6 @@
 /// One line of a scenario body. Each DSL component (`Targets`, `Load`, `SteadyState`, `Inject`, `Await`,
-/// `Heal`, `Expect`) turns into elements.
+/// `Heal`, `Expect`, and the operations `Mark`, `Backup`, `Destroy`, `Restore`, `Migrate`, `SwitchWorkload`,
+/// `Operate`) turns into elements.
 public enum ScenarioElement: Sendable, Equatable {
     case targets(Targets)
     case workloads([Workload])
@@ -107,4 +108,88 @@ public struct Expect: ScenarioComponent {
 public struct ExpectSplitBrain: ScenarioComponent {
     public init() {}
     public var elements: [ScenarioElement] { [.splitBrain(.provoked)] }
+}
+
+// MARK: - Operations: steps that are not faults and have no reversal
+
+/// Any operation, with an optional bound on how long it may take: `Operate(.migrate(revision: "42"), within: .seconds(60))`.
+/// The named components below read better; they all build `Step.operation`.
+public struct Operate: ScenarioComponent {
+    public var operation: OperationSpec
+    public var within: Duration?
+    public init(_ operation: OperationSpec, within: Duration? = nil) {
+        self.operation = operation
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(operation, within: within))] }
+}
+
+/// Names this instant, for a later `Restore(to:)` or check: `Mark("target")`. Recorded by the runner; takes no time.
+public struct Mark: ScenarioComponent {
+    public var name: String
+    public init(_ name: String) { self.name = name }
+    public var elements: [ScenarioElement] { [.step(.operation(.mark(name), within: nil))] }
+}
+
+/// Takes a backup: `Backup(.full, within: .minutes(10))` (`repo` nil: the environment's default).
+public struct Backup: ScenarioComponent {
+    public var type: BackupType
+    public var repo: String?
+    public var within: Duration?
+    public init(_ type: BackupType = .full, repo: String? = nil, within: Duration? = nil) {
+        self.type = type
+        self.repo = repo
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.backup(type, repo: repo), within: within))] }
+}
+
+/// Destroys the cluster: `Destroy()`.
+public struct Destroy: ScenarioComponent {
+    public var within: Duration?
+    public init(within: Duration? = nil) { self.within = within }
+    public var elements: [ScenarioElement] { [.step(.operation(.destroy, within: within))] }
+}
+
+/// Restores from the archive to a mark, or to its end: `Restore(to: "target", within: .minutes(30))`.
+public struct Restore: ScenarioComponent {
+    public var target: String?
+    public var repo: String?
+    public var within: Duration?
+    public init(to target: String? = nil, repo: String? = nil, within: Duration? = nil) {
+        self.target = target
+        self.repo = repo
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.restore(to: target, repo: repo), within: within))] }
+}
+
+/// Runs the schema migration to a revision: `Migrate(to: "0042", within: .seconds(60))`.
+public struct Migrate: ScenarioComponent {
+    public var revision: String
+    public var within: Duration?
+    public init(to revision: String, within: Duration? = nil) {
+        self.revision = revision
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.migrate(revision: revision), within: within))] }
+}
+
+/// Switches the application workload to a version, for a share of the clients (nil: all):
+/// `SwitchWorkload(to: "v2", share: 0.1)`.
+public struct SwitchWorkload: ScenarioComponent {
+    public var version: String
+    public var share: Double?
+    public var within: Duration?
+    public init(to version: String, share: Double? = nil, within: Duration? = nil) {
+        self.version = version
+        self.share = share
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.switchWorkload(version: version, share: share), within: within))] }
+}
+
+extension Duration {
+    /// `.minutes(30)`: operations are measured in minutes more often than faults.
+    public static func minutes(_ m: Int) -> Duration { .seconds(m * 60) }
 }

@@ -138,6 +138,9 @@ extension Step {
     public init(from decoder: any Decoder) throws {
         let f = try FlatForm(from: decoder)
         switch (f.kind, f.fault, f.condition, f.withinMs) {
+        case ("operate", _, _, _):  // Operations.swift
+            let o = try OperationStepFields(from: decoder)
+            self = .operation(o.operation, within: o.withinMs.map { .milliseconds($0) })
         case ("inject", .some(let x), _, _): self = .inject(x)
         case ("await", _, .some(let c), .some(let w)): self = .await(c, within: .milliseconds(w))
         case ("heal", _, _, _): self = .heal
@@ -155,6 +158,7 @@ extension Step {
         case .heal: f = FlatForm("heal")
         case .hold(let d): f = FlatForm("hold"); f.withinMs = d.milliseconds
         case .expect(let c, let w): f = FlatForm("expect"); f.condition = c; f.withinMs = w?.milliseconds
+        case .operation(let o, let w): return try OperationStepFields(operation: o, withinMs: w?.milliseconds).encode(to: encoder)
         }
         try f.encode(to: encoder)
     }

@@ -22,9 +22,16 @@ extension Scenario {
                 healed = true
             case .expect(let c, let w):
                 add("\(label): \(c) within \(DurationText.format(w ?? targets.settle)) of \(from)")
+            case .operation(.mark(let n), _): add("mark: name this instant '\(n)'")
+            case .operation(let op, let w):
+                add("operate: \(op)" + (w.map { " within \(DurationText.format($0))" } ?? "")
+                    + " (no reversal; if it fails, the remaining steps are skipped and the run heals)")
             }
         }
-        if !healed { add("heal: undo this run's faults (implicit)") }
+        if !healed {
+            add(injectedFaults.isEmpty ? "heal: only if an operation fails or is interrupted (nothing injected)"
+                : "heal: undo this run's faults (implicit)")
+        }
         let observe = targets.observeAfterHeal
         if observe > .zero {
             let why = targets.errorBudgetAfter != nil || targets.p99After != nil

@@ -24,6 +24,10 @@ public enum Step: Codable, Sendable, Equatable {
     case heal
     /// Like `await`; `within` nil means the scenario's settle target.
     case expect(Condition, within: Duration?)
+    /// Performs an operation (backup, mark, restore, ...): no fault, no reversal. `within` bounds how long it may
+    /// take (its own verdict); nil: no duration verdict, but a failure still fails one. A failed operation skips the
+    /// remaining steps; the run heals and stops the load.
+    case operation(OperationSpec, within: Duration?)
 }
 
 /// What the run's split-brain check expects of the direct write probes.
@@ -68,6 +72,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         switch step {
         case .await(_, let within): within
         case .expect(_, let within): within ?? targets.settle
+        case .operation(_, let within): within
         case .inject, .heal, .hold: nil
         }
     }
@@ -95,18 +100,25 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         if workloads.isEmpty { out.append("no load: add Load(...)") }
         if Set(workloads.map(\.name)).count != workloads.count { out.append("a workload appears twice") }
         if workloads.contains(where: { $0.rate <= 0 }) { out.append("workload rates must be positive") }
-        if !steps.contains(where: { if case .inject = $0 { true } else { false } }) { out.append("no Inject(...)") }
-        var injected = false
+        // A scenario of operations alone (a backup and restore drill) is fine; one with neither tests nothing.
+        if !steps.contains(where: { if case .inject = $0 { true } else if case .operation = $0 { true } else { false } }) {
+            out.append("no Inject(...)")
+        }
+        var started = false  // an Inject or an operation came before
+        var marks: Set<String> = []
         for step in steps {
             switch step {
-            case .inject: injected = true
+            case .inject: started = true
             case .await(_, let w), .expect(_, .some(let w)):
-                if !injected { out.append("\(step) comes before any Inject") }
+                if !started { out.append("\(step) comes before any Inject or operation") }
                 if w <= .zero { out.append("a timeout must be positive") }
             case .hold(let d):
-                if !injected { out.append("\(step) comes before any Inject") }
+                if !started { out.append("\(step) comes before any Inject or operation") }
                 if d <= .zero { out.append("a hold must be positive") }
-            case .heal, .expect: if !injected { out.append("\(step) comes before any Inject") }
+            case .heal, .expect: if !started { out.append("\(step) comes before any Inject or operation") }
+            case .operation(let op, let w):
+                started = true
+                out += Self.problems(of: op, within: w, marksSoFar: &marks)
             }
         }
         if (targets.rto.map { $0 <= .zero } ?? false) || targets.settle <= .zero || targets.sustain <= .zero {
@@ -116,6 +128,30 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         if targets.observeAfterHeal < .zero { out.append("observeAfterHeal must be 0 or more") }
         if let b = targets.writesBackAfterHeal, b <= .zero { out.append("writesBackAfterHeal must be positive") }
         if case .continued(let d) = targets.writesDuringFault, d <= .zero { out.append("a writes-during-fault stall bound must be positive") }
+        return out
+    }
+}
+
+extension Scenario {
+    /// What is wrong with one operation step; records a mark's name in `marks`.
+    /// A restore may only name a mark written before it: the instant must exist when the restore runs.
+    static func problems(of op: OperationSpec, within: Duration?, marksSoFar marks: inout Set<String>) -> [String] {
+        var out: [String] = []
+        if let w = within, w <= .zero { out.append("a timeout must be positive") }
+        switch op {
+        case .mark(let name):
+            if name.isEmpty || name.contains(where: \.isWhitespace) { out.append("mark name '\(name)' must be non-empty, without spaces") }
+            if !marks.insert(name).inserted { out.append("Mark(\"\(name)\") appears twice") }
+            if within != nil { out.append("a Mark takes no time: it cannot have a within bound") }
+        case .restore(.some(let target), _):
+            if !marks.contains(target) { out.append("restore to '\(target)': no Mark(\"\(target)\") before it") }
+        case .migrate(let rev):
+            if rev.isEmpty { out.append("a migration needs a revision") }
+        case .switchWorkload(let v, let share):
+            if v.isEmpty { out.append("a workload switch needs a version") }
+            if let s = share, !(s > 0 && s <= 1) { out.append("a workload switch's share must be in (0, 1]") }
+        case .backup, .destroy, .restore: break
+        }
         return out
     }
 }

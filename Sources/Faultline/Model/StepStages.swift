@@ -39,6 +39,8 @@ extension Scenario {
         case .heal: return "the heal's end"
         case .hold: return "the hold's end"
         case .await, .expect: return "the previous check"
+        case .operation(.mark(let name), _): return "the mark '\(name)'"
+        case .operation(let op, _): return "the end of \(op.slug)"
         }
     }
 }

@@ -24,6 +24,16 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case healFailed = "heal-failed"
         case harnessError = "harness-error"
         case cancelled
+        /// A `Mark("name")`: the named instant (detail: the name).
+        case mark
+        /// An operation was handed to the environment (detail: the operation).
+        case operationStarted = "operation-started"
+        /// The environment returned from the operation (detail: the operation and its outcome).
+        case operationFinished = "operation-finished"
+        /// The operation threw (detail: the operation and the error): its verdict fails, the remaining steps are skipped.
+        case operationFailed = "operation-failed"
+        /// The environment cannot perform the operation here: verdicts are skipped.
+        case operationUnsupported = "operation-unsupported"
     }
 
     public var atMs: Int
@@ -61,6 +71,44 @@ public struct ConditionResult: Codable, Sendable, Equatable {
     }
 
     public var elapsedMs: Int? { metAtMs.map { $0 - startedAtMs } }
+}
+
+/// How one operation step went (a `Mark` included: it starts and ends at its instant).
+public struct OperationResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case succeeded
+        /// The environment threw: the operation's verdict fails.
+        case failed
+        /// The environment cannot perform it here: every verdict is skipped.
+        case unsupported
+        /// Ctrl-C arrived while it ran.
+        case cancelled
+    }
+
+    /// Index of the step in `Scenario.steps`.
+    public var step: Int
+    public var operation: OperationSpec
+    public var startedAtMs: Int
+    /// When the environment returned or threw; nil when cancelled.
+    public var endedAtMs: Int?
+    public var status: Status
+    /// What the environment reported; nil unless it succeeded.
+    public var outcome: OperationOutcome?
+    /// Why it failed or is unsupported.
+    public var error: String?
+
+    public init(step: Int, operation: OperationSpec, startedAtMs: Int, endedAtMs: Int?, status: Status,
+                outcome: OperationOutcome? = nil, error: String? = nil) {
+        self.step = step
+        self.operation = operation
+        self.startedAtMs = startedAtMs
+        self.endedAtMs = endedAtMs
+        self.status = status
+        self.outcome = outcome
+        self.error = error
+    }
+
+    public var elapsedMs: Int? { endedAtMs.map { $0 - startedAtMs } }
 }
 
 /// The read-back of acknowledged writes after recovery.
@@ -102,6 +150,8 @@ public struct Observations: Codable, Sendable, Equatable {
     public var probes: ProbeReport?
     /// Faults the environment could not inject on this machine, with why; every verdict is then skipped.
     public var unsupported: [String]?
+    /// Every operation step that ran (marks included), in order; nil when there was none.
+    public var operations: [OperationResult]?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,
@@ -124,6 +174,11 @@ public struct Observations: Codable, Sendable, Equatable {
 
     /// When the first fault was injected.
     public var injectedAtMs: Int? { first(.faultInjected)?.atMs }
+    /// When `Mark(name)` was recorded, ms since load start; nil when no such mark ran.
+    public func mark(_ name: String) -> Int? {
+        operations?.first { $0.operation == .mark(name) }?.startedAtMs
+    }
+
     /// When the last heal finished.
     public var healFinishedAtMs: Int? { events.last { $0.kind == .healFinished }?.atMs }
 

@@ -29,6 +29,19 @@ public protocol Environment: Sendable {
     /// The alerts firing (or pending) right now, for `Condition.alertFiring`/`.alertResolved`. Polled
     /// about every 200 ms while such a condition is awaited; throw when the alerting cannot be read.
     func activeAlerts() async throws -> [ActiveAlert]
+
+    /// Performs an operation step (backup, destroy, restore, migrate, workload switch; never `.mark`, which the
+    /// runner records itself) and returns once it is done. Throw `OperationUnsupported` when this environment
+    /// cannot do it at all (the default): the run's verdicts are then skipped. Any other error fails the
+    /// operation's verdict and skips the remaining steps; the run heals and stops the load.
+    func perform(_ operation: OperationSpec) async throws -> OperationOutcome
+}
+
+extension Environment {
+    /// No driver performs operations yet: every one is unsupported.
+    public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
+        throw OperationUnsupported("this environment cannot \(operation.slug) (operations are not implemented here)")
+    }
 }
 
 extension Environment {

@@ -3,6 +3,8 @@ public enum RunPhase: String, Codable, Sendable {
     case preflight
     case steadyState = "steady-state"
     case inject
+    /// An operation step (backup, mark, restore, ...).
+    case operate
     case await
     case heal
     case settle
@@ -17,7 +19,8 @@ public enum RunPhase: String, Codable, Sendable {
 
 /// The control flow of one run, as a value: it says what to do next; the async `Runner` does it and
 /// reports back. It guarantees that once a fault may have been injected a heal follows on every path,
-/// and that once the load started it is stopped.
+/// and that once the load started it is stopped. Operations owe no heal (no reversal), unless one did not
+/// complete: a failed or interrupted operation may leave the cluster half-changed, so the run heals.
 public struct RunStateMachine: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         /// Check the cluster has the shape and the fault ledger is empty.
@@ -25,6 +28,8 @@ public struct RunStateMachine: Sendable, Equatable {
         case startLoad([Workload])
         case holdSteadyState(Duration)
         case inject(step: Int, FaultSpec)
+        /// Perform (or, for a mark, record) an operation step.
+        case operate(step: Int, OperationSpec)
         /// Wait for a condition (phase `.await` or `.settle`).
         case await(step: Int, Condition, within: Duration)
         /// Undo the run's faults and heal; `step` nil for the cleanup heal.
@@ -45,6 +50,9 @@ public struct RunStateMachine: Sendable, Equatable {
         case cancelled
         /// The environment cannot inject the fault on this machine: heal, stop, verdicts skipped (not an error).
         case unsupported(String)
+        /// The step ran and failed in a way that judges the system, not the harness (an operation threw): its
+        /// verdict fails, the remaining steps are skipped, the run heals, stops the load and reads writes back.
+        case stepFailed(String)
     }
 
     public enum Abort: Sendable, Equatable {
@@ -59,6 +67,8 @@ public struct RunStateMachine: Sendable, Equatable {
     /// A fault may be in effect: a heal is owed.
     public private(set) var healOwed = false
     public private(set) var abort: Abort?
+    /// Why the remaining steps were skipped after a step failed (`Event.stepFailed`); nil when none was.
+    public private(set) var stepFailure: String?
     private var nextStep = 0
     private var healedSinceInject = false
     private var observed = false
@@ -82,6 +92,19 @@ public struct RunStateMachine: Sendable, Equatable {
             return scenario.steadyState > .zero ? emit(.holdSteadyState(scenario.steadyState), .steadyState) : nextAction()
         case .holdSteadyState, .inject, .await:
             return event == .completed ? nextAction() : abortPath(event)
+        case .operate:
+            switch event {
+            case .completed: return nextAction()
+            case .unsupported: return abortPath(event)  // nothing was done: no heal owed for it
+            case .stepFailed(let m):
+                stepFailure = m
+                healOwed = true
+                nextStep = scenario.steps.count
+                return nextAction()
+            case .failed, .cancelled:
+                healOwed = true
+                return abortPath(event)
+            }
         case .heal(let step):
             switch event {
             case .completed:
@@ -96,7 +119,7 @@ public struct RunStateMachine: Sendable, Equatable {
                 record(event)
                 healOwed = false  // tried once on the way out; the ledger keeps the rest for `faultline heal`
                 return wrapUp()
-            case .failed, .cancelled, .unsupported:
+            case .failed, .cancelled, .unsupported, .stepFailed:
                 return abortPath(event)
             }
         case .observe:
@@ -134,6 +157,8 @@ public struct RunStateMachine: Sendable, Equatable {
             return emit(.await(step: i, c, within: scenario.effectiveWithin(scenario.steps[i]) ?? scenario.targets.settle), waiting)
         case .heal:
             return emit(.heal(step: i), .heal)
+        case .operation(let op, _):
+            return emit(.operate(step: i, op), .operate)
         }
     }
 
@@ -145,7 +170,7 @@ public struct RunStateMachine: Sendable, Equatable {
     /// After the last step of a run that went to plan and healed: the observation window, once, if any.
     private mutating func observeOrWrapUp() -> Action {
         let window = scenario.targets.observeAfterHeal
-        if abort == nil, loadRunning, injected, healedSinceInject, !observed, window > .zero {
+        if abort == nil, stepFailure == nil, loadRunning, injected, healedSinceInject, !observed, window > .zero {
             observed = true
             return emit(.observe(window), .observe)
         }
@@ -164,6 +189,7 @@ public struct RunStateMachine: Sendable, Equatable {
         case .failed(let m): abort = .failed(m)
         case .cancelled: abort = .cancelled
         case .unsupported(let m): abort = .unsupported(m)
+        case .stepFailed: break  // not an abort: the run goes on to heal and verify
         }
     }
 

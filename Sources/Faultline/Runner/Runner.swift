@@ -59,7 +59,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     if !rec.cancelled { rec.add(.cancelled, at: clock.now) }
                     rec.cancelled = true
                 case .unsupported(let m):
-                    logger.warning("fault unsupported here: \(m); verdicts will be skipped")
+                    logger.warning("unsupported here: \(m); verdicts will be skipped")
+                case .stepFailed(let m):
+                    logger.error("\(m); skipping the remaining steps, healing")
                 }
                 action = machine.handle(event)
                 logger.debug("next: \(action)")
@@ -108,6 +110,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             }
         case .inject(let step, let spec):
             return await inject(step, spec, scenario, &rec)
+        case .operate(let step, let operation):
+            return await operate(step, operation, &rec)
         case .await(let step, let condition, let within):
             let start = clock.now
             rec.lastAlerts = nil
@@ -251,7 +255,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         rec.add(.faultInjected, at: clock.now, member: resolved.action.members.first, detail: resolved.action.description)
         logger.notice("inject: \(resolved.action)")
         do {
-            try await applyUnlessStopped(resolved.action)
+            let environment = self.environment, action = resolved.action
+            try await unlessStopped { try await environment.apply(action) }
         } catch is CancellationError {
             return .cancelled
         } catch let u as FaultUnsupported {
@@ -266,13 +271,13 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         return .completed
     }
 
-    /// Applies the action, racing it against a stop request: a stop cancels a hanging apply (it throws
-    /// `CancellationError`), and nothing else.
-    private func applyUnlessStopped(_ action: FaultAction) async throws {
-        let environment = self.environment, stop = self.stop
-        let result = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+    /// Runs `body` (a fault's apply, an operation), racing it against a stop request: a stop cancels a
+    /// hanging `body` (it throws `CancellationError`), and nothing else.
+    private func unlessStopped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let stop = self.stop
+        let result = await withTaskGroup(of: Result<T, any Error>?.self) { group in
             group.addTask {
-                do { try await environment.apply(action); return .success(()) } catch { return .failure(error) }
+                do { return .success(try await body()) } catch { return .failure(error) }
             }
             group.addTask { await stop.wait(); return nil }
             let first = await group.next() ?? nil
@@ -280,9 +285,52 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             return first
         }
         switch result {
-        case .success?: return
+        case .success(let v)?: return v
         case .failure(let e)?: throw e
         case nil: throw CancellationError()
+        }
+    }
+
+    /// Records a mark, or hands the operation to the environment and journals its start, end and outcome.
+    private func operate(_ step: Int, _ op: OperationSpec, _ rec: inout Recorder) async -> RunStateMachine.Event {
+        let start = clock.now
+        if case .mark(let name) = op {
+            rec.add(.mark, at: start, detail: name)
+            rec.operations.append(OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: rec.ms(start),
+                                                  status: .succeeded))
+            logger.notice("mark '\(name)'")
+            return .completed
+        }
+        rec.add(.operationStarted, at: start, detail: op.description)
+        logger.notice("operation: \(op)")
+        var r = OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: nil, status: .succeeded)
+        defer { rec.operations.append(r) }
+        do {
+            let environment = self.environment
+            let outcome = try await unlessStopped { try await environment.perform(op) }
+            let end = clock.now
+            r.endedAtMs = rec.ms(end)
+            r.outcome = outcome
+            rec.add(.operationFinished, at: end, detail: outcome.detail.isEmpty ? op.description : "\(op): \(outcome.detail)")
+            logger.notice("\(op) done after \(DurationText.human(ms: r.elapsedMs ?? 0))")
+            return .completed
+        } catch is CancellationError {
+            r.status = .cancelled
+            return .cancelled
+        } catch let u as OperationUnsupported {
+            r.endedAtMs = rec.ms(clock.now)
+            r.status = .unsupported
+            r.error = u.reason
+            rec.add(.operationUnsupported, at: clock.now, detail: "\(op): \(u.reason)")
+            rec.unsupported.append("\(op): \(u.reason)")
+            return .unsupported(u.reason)
+        } catch {
+            let why = describe(error)
+            r.endedAtMs = rec.ms(clock.now)
+            r.status = .failed
+            r.error = why
+            rec.add(.operationFailed, at: clock.now, detail: "\(op): \(why)")
+            return .stepFailed("\(op) failed: \(why)")
         }
     }
 
@@ -361,6 +409,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var lastAlerts: String?
         var probes: ProbeReport?
         var unsupported: [String] = []
+        var operations: [OperationResult] = []
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -423,6 +472,12 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             // The environment's probe times are ms since the first fault; the fault went in at firstInjection.
             o.probes = probes.map { $0.shifted(by: (firstInjection.map { ms($0) } ?? shift) - shift) }
             o.unsupported = unsupported.isEmpty ? nil : unsupported
+            o.operations = operations.isEmpty ? nil : operations.map { r -> OperationResult in
+                var r = r
+                r.startedAtMs -= shift
+                r.endedAtMs = r.endedAtMs.map { $0 - shift }
+                return r
+            }
             return o
         }
     }

@@ -1,0 +1,127 @@
+/// What kind of backup `OperationSpec.backup` takes (pgBackRest's types).
+public enum BackupType: String, Codable, Sendable, Hashable {
+    case full
+    case diff
+    case incr
+}
+
+/// An operation: a step of an experiment that is not a fault and has no reversal (docs/scenarios.md,
+/// "Operations"). Named `OperationSpec` like `FaultSpec` (and so as not to clash with Foundation's `Operation`).
+/// The runner records `.mark` itself; every other case is handed to `Environment.perform`.
+public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
+    /// Names this instant (a restore target, a reference for later checks). The environment is not called.
+    case mark(String)
+    /// Takes a backup of the cluster into `repo` (nil: the environment's default repository).
+    case backup(BackupType, repo: String?)
+    /// Destroys the cluster: the start of a disaster-recovery drill.
+    case destroy
+    /// Restores the cluster from the archive: to the instant of the mark named `to` (point in time),
+    /// nil: to the end of the archive. `repo` nil: the environment's default repository.
+    case restore(to: String?, repo: String?)
+    /// Runs the schema migration to `revision`.
+    case migrate(revision: String)
+    /// Switches the application workload to `version`; `share` (0 < share ≤ 1) of the clients, nil: all of them.
+    case switchWorkload(version: String, share: Double?)
+
+    /// Stable kebab-case name, for JSON and verdict ids.
+    public var slug: String {
+        switch self {
+        case .mark: "mark"
+        case .backup: "backup"
+        case .destroy: "destroy"
+        case .restore: "restore"
+        case .migrate: "migrate"
+        case .switchWorkload: "switch-workload"
+        }
+    }
+
+    public var description: String {
+        func repo(_ r: String?) -> String { r.map { " (repo \($0))" } ?? "" }
+        switch self {
+        case .mark(let n): return "mark '\(n)'"
+        case .backup(let t, let r): return "\(t.rawValue) backup\(repo(r))"
+        case .destroy: return "destroy the cluster"
+        case .restore(let to, let r): return "restore to " + (to.map { "mark '\($0)'" } ?? "the end of the archive") + repo(r)
+        case .migrate(let rev): return "migrate to revision \(rev)"
+        case .switchWorkload(let v, let share):
+            return "switch the workload to version \(v)" + (share.map { " for \(percent($0)) of the clients" } ?? "")
+        }
+    }
+
+    /// The mark a restore targets, if any.
+    public var restoreTarget: String? { if case .restore(let to, _) = self { to } else { nil } }
+}
+
+/// What an environment reports of an operation it performed.
+public struct OperationOutcome: Codable, Sendable, Equatable {
+    /// One short line for the timeline ("backup 20240101-120000F, 42 MiB").
+    public var detail: String
+    /// Facts later checks may read (a backup label, the point restored to), by name.
+    public var facts: [String: String]
+
+    public init(_ detail: String = "", facts: [String: String] = [:]) {
+        self.detail = detail
+        self.facts = facts
+    }
+}
+
+/// Thrown by `Environment.perform` when this environment cannot do the operation at all (the default):
+/// the run's verdicts are then skipped with the reason, never passed.
+public struct OperationUnsupported: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+// MARK: - Coding
+
+/// Flat JSON for an operation, in Coding.swift's style: {"kind": "restore", "to": "target"}.
+struct OperationFields: Codable {
+    var kind: String
+    var name: String?
+    var type: BackupType?
+    var repo: String?
+    var to: String?
+    var revision: String?
+    var version: String?
+    var share: Double?
+
+    init(_ kind: String) { self.kind = kind }
+}
+
+extension OperationSpec: Codable {
+    public init(from decoder: any Decoder) throws {
+        let f = try OperationFields(from: decoder)
+        switch (f.kind, f.name, f.type, f.revision, f.version) {
+        case ("mark", .some(let n), _, _, _): self = .mark(n)
+        case ("backup", _, .some(let t), _, _): self = .backup(t, repo: f.repo)
+        case ("destroy", _, _, _, _): self = .destroy
+        case ("restore", _, _, _, _): self = .restore(to: f.to, repo: f.repo)
+        case ("migrate", _, _, .some(let r), _): self = .migrate(revision: r)
+        case ("switch-workload", _, _, _, .some(let v)): self = .switchWorkload(version: v, share: f.share)
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "unexpected kind or fields for operation '\(f.kind)'"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var f = OperationFields(slug)
+        switch self {
+        case .mark(let n): f.name = n
+        case .backup(let t, let r): f.type = t; f.repo = r
+        case .destroy: break
+        case .restore(let to, let r): f.to = to; f.repo = r
+        case .migrate(let rev): f.revision = rev
+        case .switchWorkload(let v, let s): f.version = v; f.share = s
+        }
+        try f.encode(to: encoder)
+    }
+}
+
+/// The JSON of `Step.operation`: {"kind": "operate", "operation": {...}, "withinMs": 1800000}.
+struct OperationStepFields: Codable {
+    var kind = "operate"
+    var operation: OperationSpec
+    var withinMs: Int?
+}
