@@ -80,14 +80,12 @@ import Testing
     @Test func actionsKeepTheirJSONForm() throws { try roundTrip(Self.actions) }
     @Test func reversalsKeepTheirJSONForm() throws { try roundTrip(Self.reversals) }
 
-#if NEWKIND
     @Test func everyFaultKindHasAJSONCase() {
         let kinds = Set(Self.specs.map(\.0.kind))
         #expect(kinds == Set(FaultKind.allCases))
         for (spec, json) in Self.specs { #expect(json.contains(#""kind":"\#(spec.kind.rawValue)""#)) }
     }
 
-#endif
     @Test func missingFieldsAndUnknownKindsAreDecodingErrors() {
         for json in [#"{"kind":"kill-node"}"#, #"{"kind":"packet-loss","target":"primary"}"#, #"{"kind":"no-such-fault","target":"primary"}"#,
                      #"{"kind":"exhaust-connections"}"#, #"{"target":"primary"}"#] {

@@ -46,32 +46,6 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         })
     }
 
-    public func apply(_ action: FaultAction) async throws {
-        probes.start()
-        switch action {
-        case .killNode(let member):
-            try await local.killNode(member)
-        case .killPostgres(let member):
-            try local.signalPostgres(member, SIGKILL)
-        case .switchover(let from, let to):
-            try await local.switchover(from: from, to: to)
-        default:
-            try await applyFault(action)  // LocalFaultDispatch.swift
-        }
-    }
-
-    public func revert(_ reversal: Reversal) async throws {
-        switch reversal {
-        case .startNode(let member), .startPostgres(let member):
-            // Patroni starts (or has already restarted) PostgreSQL; starting Patroni is idempotent.
-            try await local.startPatroniIfDown(member)
-        case .nothingToUndo:
-            break
-        default:
-            try await revertFault(reversal)  // LocalFaultDispatch.swift
-        }
-    }
-
     public func probeReport() async -> ProbeReport? { probes.finish() }
 
     public func heal() async throws {
