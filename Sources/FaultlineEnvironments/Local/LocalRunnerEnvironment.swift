@@ -28,22 +28,9 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         Self.topology(from: await local.status(withReplication: false).members)
     }
 
-    /// Maps Patroni's view onto the runner's roles. Pure.
+    /// Maps Patroni's view onto the runner's roles (`ClusterStatus.topology(from:)`). Pure.
     public static func topology(from members: [MemberStatus]) -> Topology {
-        Topology(members: members.map { m in
-            let role: MemberRole
-            // Patroni 3.0.x reports a streaming replica as "running".
-            let state = ClusterStatus.isStreaming(m, among: members) ? "streaming" : m.state
-            switch (m.role, state) {
-            case ("down", _): role = .down
-            case ("leader", "running"), ("primary", "running"): role = .primary
-            case ("sync_standby", "streaming"): role = .syncStandby
-            case ("replica", "streaming"), ("quorum_standby", "streaming"): role = .asyncReplica
-            case (_, "stopped"), (_, "crashed"), (_, "unreachable"), (_, "absent"): role = .down
-            default: role = .unknown
-            }
-            return Member(name: m.name, role: role, timeline: m.timeline, lagBytes: m.lagBytes.map(Int64.init), host: m.host)
-        })
+        ClusterStatus.topology(from: members)
     }
 
     public func probeReport() async -> ProbeReport? { probes.finish() }
