@@ -1,5 +1,6 @@
 import ArgumentParser
 import Faultline
+import FaultlineEnvironments
 import Scenarios
 
 /// `faultline list`: the scenario catalogue with descriptions and tags.
@@ -30,12 +31,15 @@ struct ListCommand: AsyncParsableCommand {
         print(ListCommand.render(scenarios), terminator: "")
     }
 
-    /// The fault kinds: kind, example, how injected, how healed, which scenarios use it.
+    /// The fault kinds: kind, what it does, example, how the local environment injects and heals it,
+    /// which scenarios use it.
     static func renderFaults(_ scenarios: [Scenario]) -> String {
         var out = ""
         for k in FaultKindInfo.all {
             let users = scenarios.filter { $0.injectedFaults.contains { $0.kind == k.kind } }.map(\.name)
-            out += "\(k.kind)\n    e.g.      \(k.example)\n    injects:  \(k.injects)\n    heals:    \(k.heals)\n"
+            let local = LocalFaultCatalogue.entry(k.kind)
+            out += "\(k.kind.rawValue)\n    what:     \(k.summary)\n    e.g.      \(k.example)\n"
+            out += "    injects:  \(local.injects)\n    heals:    \(local.heals)\n"
             out += "    scenarios: " + (users.isEmpty ? "(none)" : users.joined(separator: ", ")) + "\n"
         }
         return out

@@ -63,7 +63,7 @@ import Testing
         let arch = try FaultSpec.breakArchiving(.primary).resolve(in: moved)
         #expect(arch.action == .breakArchiving(member: "n2", filter: store))
         #expect(arch.reversal == .restorePackets(member: "n2", filter: store))
-        #expect(FaultSpec.breakArchiving(.primary).kind == "break-archiving")
+        #expect(FaultSpec.breakArchiving(.primary).kind.rawValue == "break-archiving")
     }
 
     @Test func breakArchivingLedgerEntryHasAStableJSONForm() throws {

@@ -70,9 +70,9 @@ import Scenarios
         #expect(r.action == .roguePromote(member: "n3"))
         #expect(r.reversal == .rejoinRogue(member: "n3"))
         #expect(r.action.members == ["n3"])
-        #expect(FaultSpec.roguePromote(.asyncReplica).kind == "rogue-promote")
+        #expect(FaultSpec.roguePromote(.asyncReplica).kind.rawValue == "rogue-promote")
         #expect(throws: RoleSelector.ResolutionError.self) { try FaultSpec.roguePromote(.primary).resolve(in: topo) }
-        #expect(FaultKindInfo.all.contains { $0.kind == "rogue-promote" })
+        #expect(FaultKindInfo.all.contains { $0.kind.rawValue == "rogue-promote" })
     }
 
     @Test func roguePromoteRoundTripsThroughJSONAndTheLedger() throws {

@@ -1,13 +1,9 @@
 // Flat, readable JSON for the model's enums and durations (report.json is read by people and scripts):
 // enums become {"kind": "...", ...fields}, durations become whole milliseconds in "...Ms" fields.
+// Faults, actions and reversals have their own fields (FaultCoding.swift).
 
 struct FlatForm: Codable {
     var kind: String
-    var target: RoleSelector?
-    var candidate: RoleSelector?
-    var member: String?
-    var from: String?
-    var to: String?
     var members: Int?
     var sync: Int?
     var rate: Int?
@@ -21,75 +17,6 @@ struct FlatForm: Codable {
 
     func bad(_ decoder: any Decoder) -> DecodingError {
         .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unexpected kind or fields for '\(kind)'"))
-    }
-}
-
-extension FaultSpec {
-    public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
-        switch (f.kind, f.target) {
-        case ("kill-node", .some(let t)): self = .killNode(t)
-        case ("kill-postgres", .some(let t)): self = .killPostgres(t)
-        case ("switchover", _): self = .switchover(to: f.candidate)
-        default: self = try FaultSpec.decodeExtended(decoder)  // FaultCoding.swift
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var f: FlatForm
-        switch self {
-        case .killNode(let t): f = FlatForm("kill-node"); f.target = t
-        case .killPostgres(let t): f = FlatForm("kill-postgres"); f.target = t
-        case .switchover(let c): f = FlatForm("switchover"); f.candidate = c
-        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
-        }
-        try f.encode(to: encoder)
-    }
-}
-
-extension FaultAction {
-    public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
-        switch (f.kind, f.member, f.from) {
-        case ("kill-node", .some(let m), _): self = .killNode(member: m)
-        case ("kill-postgres", .some(let m), _): self = .killPostgres(member: m)
-        case ("switchover", _, .some(let from)): self = .switchover(from: from, to: f.to)
-        default: self = try FaultAction.decodeExtended(decoder)  // FaultCoding.swift
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var f: FlatForm
-        switch self {
-        case .killNode(let m): f = FlatForm("kill-node"); f.member = m
-        case .killPostgres(let m): f = FlatForm("kill-postgres"); f.member = m
-        case .switchover(let from, let to): f = FlatForm("switchover"); f.from = from; f.to = to
-        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
-        }
-        try f.encode(to: encoder)
-    }
-}
-
-extension Reversal {
-    public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
-        switch (f.kind, f.member) {
-        case ("start-node", .some(let m)): self = .startNode(member: m)
-        case ("start-postgres", .some(let m)): self = .startPostgres(member: m)
-        case ("nothing-to-undo", _): self = .nothingToUndo
-        default: self = try Reversal.decodeExtended(decoder)  // FaultCoding.swift
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var f: FlatForm
-        switch self {
-        case .startNode(let m): f = FlatForm("start-node"); f.member = m
-        case .startPostgres(let m): f = FlatForm("start-postgres"); f.member = m
-        case .nothingToUndo: f = FlatForm("nothing-to-undo")
-        default: return try encodeExtended(to: encoder)  // FaultCoding.swift
-        }
-        try f.encode(to: encoder)
     }
 }
 

@@ -5,7 +5,8 @@ public enum Condition: Codable, Sendable, Equatable, CustomStringConvertible {
     /// Since injection, the primary was seen gone (no single primary, or the old one not running as primary),
     /// and now there is a single primary again (the same member or another).
     case primaryRecovered
-    /// The topology has the shape: that many members, all running, one primary, `sync` sync standbys.
+    /// The topology has the shape: that many members, all running, one primary, at least `sync` sync
+    /// standbys, replicas on its timeline (`Topology.health(against:)`).
     case clusterHealthy(members: Int, sync: Int)
     /// The environment's alerting lists this alert (by `alertname`) as firing: Alertmanager's API, else
     /// Prometheus'. Suppressed (inhibited) counts as firing; pending does not. See `AlertName`.

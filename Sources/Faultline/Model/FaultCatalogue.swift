@@ -1,29 +1,42 @@
-/// The fault primitives, one entry a kind: how the local environment injects it and how its reversal
-/// undoes it. `faultline list --faults` prints this with the scenarios that use each kind.
+/// The fault primitives, one entry a kind, in environment-neutral terms: what the fault does to the
+/// cluster, with an example spec. How an environment injects and heals each kind is its own catalogue
+/// (the local one: `LocalFaultCatalogue`); `faultline list --faults` prints both.
 public struct FaultKindInfo: Sendable, Equatable {
-    public var kind: String
+    public var kind: FaultKind
     public var example: FaultSpec
-    public var injects: String
-    public var heals: String
+    /// One line: what the fault does, in terms of the cluster (no tool names).
+    public var summary: String
 
-    public static let all: [FaultKindInfo] = [
-        .init(kind: "kill-node", example: .killNode(.primary), injects: "SIGKILL Patroni and every PostgreSQL process of the node", heals: "start Patroni"),
-        .init(kind: "kill-postgres", example: .killPostgres(.primary), injects: "SIGKILL the postmaster", heals: "start Patroni if down (it restarts PostgreSQL)"),
-        .init(kind: "switchover", example: .switchover(to: .syncStandby), injects: "POST /switchover to Patroni", heals: "nothing to undo"),
-        .init(kind: "isolate", example: .isolate(.primary), injects: "iptables DROP on eth0 in the node's namespace (chain FAULTLINE); the harness's port-5432 probe exempt", heals: "delete exactly those rules; remove the chain when empty"),
-        .init(kind: "partition", example: .partitionFromReplicas(.primary), injects: "iptables DROP to/from the peers' addresses, on the services' ports only", heals: "delete exactly those rules"),
-        .init(kind: "partition-dcs", example: .partitionFromDCS(.primary), injects: "iptables DROP of etcd ports 2379/2380 on eth0 and loopback", heals: "delete exactly those rules"),
-        .init(kind: "packet-loss", example: .packetLoss(.primary, percent: 5), injects: "iptables -m statistic --mode random DROP on eth0", heals: "delete exactly those rules"),
-        .init(kind: "bandwidth", example: .bandwidth(.syncStandby, kbit: 256), injects: "tc tbf root qdisc on the node's eth0 and its bridge port", heals: "delete the root qdisc if still tbf"),
-        .init(kind: "latency", example: .latency(.primary, ms: 100), injects: "tc netem root qdisc; no sch_netem: skipped", heals: "delete the root qdisc if still netem"),
-        .init(kind: "pause", example: .pause(.primary, .postgres), injects: "SIGSTOP (PostgreSQL: postmaster and every backend; or Patroni, or etcd)", heals: "SIGCONT the same processes"),
-        .init(kind: "fill-disk", example: .fillDisk(.primary, percent: 100), injects: "ballast file faultline-ballast-<pct> on the data tmpfs up to the percentage (100: ENOSPC)", heals: "delete the ballast files"),
-        .init(kind: "pause-replay", example: .pauseReplay(.asyncReplica), injects: "select pg_wal_replay_pause() on the replica", heals: "select pg_wal_replay_resume() if still in recovery"),
-        .init(kind: "dcs-quorum-loss", example: .dcsQuorumLoss(stop: 2), injects: "stop etcd on that many members, replicas first", heals: "start etcd where it is down"),
-        .init(kind: "long-query", example: .longQuery(.primary), injects: "pg_sleep(3600) reading the ledger table, plus LOCK ... ACCESS EXCLUSIVE queued behind it", heals: "pg_terminate_backend by application_name"),
-        .init(kind: "idle-in-transaction", example: .idleInTransaction(.primary), injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name"),
-        .init(kind: "exhaust-connections", example: .exhaustConnections(.postgres(.primary)), injects: "open connections until PostgreSQL refuses, then take every slot that frees up (or until PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name"),
-        .init(kind: "break-archiving", example: .breakArchiving(.primary), injects: "iptables DROP of the S3 port 8333 on eth0 in the node's namespace, then pg_switch_wal()", heals: "delete exactly those rules (the archiver retries the segments left in pg_wal)"),
-        .init(kind: "rogue-promote", example: .roguePromote(.asyncReplica), injects: "PATCH /config {\"pause\": true} (maintenance mode), then select pg_promote() on the replica", heals: "CHECKPOINT the rogue, PATCH /config {\"pause\": false}: Patroni demotes and pg_rewinds it; POST /reinitialize if it does not stream"),
-    ]
+    /// Every kind, in `FaultKind.allCases` order.
+    public static let all: [FaultKindInfo] = FaultKind.allCases.map(info)
+
+    /// The entry for `kind` (exhaustive: a new kind does not compile without one).
+    public static func info(_ kind: FaultKind) -> FaultKindInfo {
+        switch kind {
+        case .killNode: .init(kind, .killNode(.primary), "crash the whole node: its Patroni and PostgreSQL")
+        case .killPostgres: .init(kind, .killPostgres(.primary), "crash PostgreSQL on the node; Patroni stays up")
+        case .switchover: .init(kind, .switchover(to: .syncStandby), "planned switchover away from the primary")
+        case .isolate: .init(kind, .isolate(.primary), "cut the node off from every peer: clients, members, DCS")
+        case .partition: .init(kind, .partitionFromReplicas(.primary), "cut the node off from some peers, on some services")
+        case .partitionFromDCS: .init(kind, .partitionFromDCS(.primary), "cut the node off from the DCS only")
+        case .packetLoss: .init(kind, .packetLoss(.primary, percent: 5), "lose a share of the node's packets")
+        case .bandwidth: .init(kind, .bandwidth(.syncStandby, kbit: 256), "limit the node's outgoing bandwidth")
+        case .latency: .init(kind, .latency(.primary, ms: 100), "delay every packet the node sends")
+        case .pause: .init(kind, .pause(.primary, .postgres), "freeze a process of the node (PostgreSQL, Patroni or etcd)")
+        case .fillDisk: .init(kind, .fillDisk(.primary, percent: 100), "fill the node's data volume")
+        case .pauseReplay: .init(kind, .pauseReplay(.asyncReplica), "pause WAL replay on a replica")
+        case .dcsQuorumLoss: .init(kind, .dcsQuorumLoss(stop: 2), "stop DCS members until it loses quorum")
+        case .longQuery: .init(kind, .longQuery(.primary), "a long query with a DDL lock queued behind it")
+        case .idleInTransaction: .init(kind, .idleInTransaction(.primary), "a session idle in a transaction holding a lock writers need")
+        case .exhaustConnections: .init(kind, .exhaustConnections(.postgres(.primary)), "hold every connection PostgreSQL or the pooler admits")
+        case .breakArchiving: .init(kind, .breakArchiving(.primary), "make the WAL archive unreachable from the node")
+        case .roguePromote: .init(kind, .roguePromote(.asyncReplica), "operator error: pause cluster management and promote a replica by hand")
+        }
+    }
+
+    public init(_ kind: FaultKind, _ example: FaultSpec, _ summary: String) {
+        self.kind = kind
+        self.example = example
+        self.summary = summary
+    }
 }

@@ -1,11 +1,15 @@
-// Flat JSON for the fault kinds added after the first three (kill-node, kill-postgres, switchover keep
-// their form in Coding.swift): {"kind": "isolate", "target": "primary"}, {"kind": "drop-packets",
-// "member": "n1", "filter": {...}}, ... Coding.swift hands every kind it does not know to these.
+// Flat JSON for faults, actions and reversals: {"kind": "isolate", "target": "primary"},
+// {"kind": "switchover", "from": "n1", "to": "n3"}, {"kind": "drop-packets", "member": "n1", "filter": {...}}, ...
+// One form per case; an unknown kind or a missing field is a DecodingError, never a trap.
 
+/// Every field a fault, action or reversal may carry; absent fields are left out of the JSON.
 struct FaultFields: Codable {
     var kind: String
     var target: RoleSelector?
+    var candidate: RoleSelector?
     var member: String?
+    var from: String?
+    var to: String?
     var nodes: [String]?
     var peers: PeerGroup?
     var services: [NetService]?
@@ -24,6 +28,12 @@ struct FaultFields: Codable {
         .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unexpected kind or fields for '\(kind)'"))
     }
 
+    /// `value`, or the DecodingError naming this kind when the field is absent.
+    func need<T>(_ value: T?, _ decoder: any Decoder) throws -> T {
+        guard let value else { throw bad(decoder) }
+        return value
+    }
+
     var shape: LinkShape? {
         if let k = kbit { return .rate(kbit: k) }
         if let d = delayMs { return .delay(ms: d) }
@@ -39,53 +49,39 @@ struct FaultFields: Codable {
 }
 
 extension FaultSpec {
-    static func decodeExtended(_ decoder: any Decoder) throws -> FaultSpec {
+    public init(from decoder: any Decoder) throws {
         let f = try FaultFields(from: decoder)
-        switch (f.kind, f.target) {
-        case ("isolate", .some(let t)): return .isolate(t)
-        case ("partition", .some(let t)):
-            guard let p = f.peers else { throw f.bad(decoder) }
-            return .partition(t, from: p, services: f.services ?? [])
-        case ("partition-dcs", .some(let t)): return .partitionFromDCS(t)
-        case ("packet-loss", .some(let t)):
-            guard let p = f.percent else { throw f.bad(decoder) }
-            return .packetLoss(t, percent: p)
-        case ("bandwidth", .some(let t)):
-            guard let k = f.kbit else { throw f.bad(decoder) }
-            return .bandwidth(t, kbit: k)
-        case ("latency", .some(let t)):
-            guard let d = f.delayMs else { throw f.bad(decoder) }
-            return .latency(t, ms: d)
-        case ("pause", .some(let t)):
-            guard let p = f.process else { throw f.bad(decoder) }
-            return .pause(t, p)
-        case ("fill-disk", .some(let t)):
-            guard let p = f.percent else { throw f.bad(decoder) }
-            return .fillDisk(t, percent: p)
-        case ("pause-replay", .some(let t)): return .pauseReplay(t)
-        case ("dcs-quorum-loss", _):
-            guard let n = f.stop else { throw f.bad(decoder) }
-            return .dcsQuorumLoss(stop: n)
-        case ("long-query", .some(let t)): return .longQuery(t)
-        case ("idle-in-transaction", .some(let t)): return .idleInTransaction(t)
-        case ("break-archiving", .some(let t)): return .breakArchiving(t)
-        case ("exhaust-connections", let t):
-            if f.pooler == true { return .exhaustConnections(.pooler) }
-            guard let t else { throw f.bad(decoder) }
-            return .exhaustConnections(.postgres(t))
-        case ("rogue-promote", .some(let t)): return .roguePromote(t)
-        default: throw f.bad(decoder)
+        guard let kind = FaultKind(rawValue: f.kind) else { throw f.bad(decoder) }
+        func target() throws -> RoleSelector { try f.need(f.target, decoder) }
+        switch kind {
+        case .killNode: self = .killNode(try target())
+        case .killPostgres: self = .killPostgres(try target())
+        case .switchover: self = .switchover(to: f.candidate)
+        case .isolate: self = .isolate(try target())
+        case .partition: self = .partition(try target(), from: try f.need(f.peers, decoder), services: f.services ?? [])
+        case .partitionFromDCS: self = .partitionFromDCS(try target())
+        case .packetLoss: self = .packetLoss(try target(), percent: try f.need(f.percent, decoder))
+        case .bandwidth: self = .bandwidth(try target(), kbit: try f.need(f.kbit, decoder))
+        case .latency: self = .latency(try target(), ms: try f.need(f.delayMs, decoder))
+        case .pause: self = .pause(try target(), try f.need(f.process, decoder))
+        case .fillDisk: self = .fillDisk(try target(), percent: try f.need(f.percent, decoder))
+        case .pauseReplay: self = .pauseReplay(try target())
+        case .dcsQuorumLoss: self = .dcsQuorumLoss(stop: try f.need(f.stop, decoder))
+        case .longQuery: self = .longQuery(try target())
+        case .idleInTransaction: self = .idleInTransaction(try target())
+        case .exhaustConnections: self = .exhaustConnections(f.pooler == true ? .pooler : .postgres(try target()))
+        case .breakArchiving: self = .breakArchiving(try target())
+        case .roguePromote: self = .roguePromote(try target())
         }
     }
 
-    func encodeExtended(to encoder: any Encoder) throws {
-        var f = FaultFields(kind)
+    public func encode(to encoder: any Encoder) throws {
+        var f = FaultFields(kind.rawValue)
         switch self {
-        case .killNode, .killPostgres, .switchover:
-            preconditionFailure("encoded in Coding.swift")
-        case .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t), .longQuery(let t), .idleInTransaction(let t),
-             .breakArchiving(let t), .roguePromote(let t):
+        case .killNode(let t), .killPostgres(let t), .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t),
+             .longQuery(let t), .idleInTransaction(let t), .breakArchiving(let t), .roguePromote(let t):
             f.target = t
+        case .switchover(let c): f.candidate = c
         case .partition(let t, let p, let s): f.target = t; f.peers = p; f.services = s
         case .packetLoss(let t, let p), .fillDisk(let t, let p): f.target = t; f.percent = p
         case .bandwidth(let t, let k): f.target = t; f.kbit = k
@@ -100,94 +96,96 @@ extension FaultSpec {
 }
 
 extension FaultAction {
-    static func decodeExtended(_ decoder: any Decoder) throws -> FaultAction {
+    /// The action's name in JSON.
+    enum Kind: String {
+        case killNode = "kill-node", killPostgres = "kill-postgres", switchover
+        case dropPackets = "drop-packets", shapeLink = "shape-link", stopProcess = "stop-process", fillDisk = "fill-disk"
+        case pauseReplay = "pause-replay", stopDCS = "stop-dcs", holdSessions = "hold-sessions"
+        case breakArchiving = "break-archiving", roguePromote = "rogue-promote"
+    }
+
+    public init(from decoder: any Decoder) throws {
         let f = try FaultFields(from: decoder)
-        switch (f.kind, f.member) {
-        case ("drop-packets", .some(let m)):
-            guard let filter = f.filter else { throw f.bad(decoder) }
-            return .dropPackets(member: m, filter: filter)
-        case ("shape-link", .some(let m)):
-            guard let s = f.shape else { throw f.bad(decoder) }
-            return .shapeLink(member: m, shape: s)
-        case ("stop-process", .some(let m)):
-            guard let p = f.process else { throw f.bad(decoder) }
-            return .stopProcess(member: m, process: p)
-        case ("fill-disk", .some(let m)):
-            guard let p = f.percent else { throw f.bad(decoder) }
-            return .fillDisk(member: m, percent: p)
-        case ("pause-replay", .some(let m)): return .pauseReplay(member: m)
-        case ("stop-dcs", _):
-            guard let ms = f.nodes else { throw f.bad(decoder) }
-            return .stopDCS(members: ms)
-        case ("hold-sessions", .some(let m)):
-            guard let h = f.hold else { throw f.bad(decoder) }
-            return .holdSessions(member: m, hold: h)
-        case ("break-archiving", .some(let m)):
-            guard let filter = f.filter else { throw f.bad(decoder) }
-            return .breakArchiving(member: m, filter: filter)
-        case ("rogue-promote", .some(let m)): return .roguePromote(member: m)
-        default: throw f.bad(decoder)
+        guard let kind = Kind(rawValue: f.kind) else { throw f.bad(decoder) }
+        func member() throws -> String { try f.need(f.member, decoder) }
+        switch kind {
+        case .killNode: self = .killNode(member: try member())
+        case .killPostgres: self = .killPostgres(member: try member())
+        case .switchover: self = .switchover(from: try f.need(f.from, decoder), to: f.to)
+        case .dropPackets: self = .dropPackets(member: try member(), filter: try f.need(f.filter, decoder))
+        case .shapeLink: self = .shapeLink(member: try member(), shape: try f.need(f.shape, decoder))
+        case .stopProcess: self = .stopProcess(member: try member(), process: try f.need(f.process, decoder))
+        case .fillDisk: self = .fillDisk(member: try member(), percent: try f.need(f.percent, decoder))
+        case .pauseReplay: self = .pauseReplay(member: try member())
+        case .stopDCS: self = .stopDCS(members: try f.need(f.nodes, decoder))
+        case .holdSessions: self = .holdSessions(member: try member(), hold: try f.need(f.hold, decoder))
+        case .breakArchiving: self = .breakArchiving(member: try member(), filter: try f.need(f.filter, decoder))
+        case .roguePromote: self = .roguePromote(member: try member())
         }
     }
 
-    func encodeExtended(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var f: FaultFields
         switch self {
-        case .killNode, .killPostgres, .switchover:
-            preconditionFailure("encoded in Coding.swift")
-        case .dropPackets(let m, let filter): f = FaultFields("drop-packets"); f.member = m; f.filter = filter
-        case .shapeLink(let m, let s): f = FaultFields("shape-link"); f.member = m; f.set(s)
-        case .stopProcess(let m, let p): f = FaultFields("stop-process"); f.member = m; f.process = p
-        case .fillDisk(let m, let p): f = FaultFields("fill-disk"); f.member = m; f.percent = p
-        case .pauseReplay(let m): f = FaultFields("pause-replay"); f.member = m
-        case .stopDCS(let ms): f = FaultFields("stop-dcs"); f.nodes = ms
-        case .holdSessions(let m, let h): f = FaultFields("hold-sessions"); f.member = m; f.hold = h
-        case .breakArchiving(let m, let filter): f = FaultFields("break-archiving"); f.member = m; f.filter = filter
-        case .roguePromote(let m): f = FaultFields("rogue-promote"); f.member = m
+        case .killNode(let m): f = FaultFields(Kind.killNode.rawValue); f.member = m
+        case .killPostgres(let m): f = FaultFields(Kind.killPostgres.rawValue); f.member = m
+        case .switchover(let from, let to): f = FaultFields(Kind.switchover.rawValue); f.from = from; f.to = to
+        case .dropPackets(let m, let filter): f = FaultFields(Kind.dropPackets.rawValue); f.member = m; f.filter = filter
+        case .shapeLink(let m, let s): f = FaultFields(Kind.shapeLink.rawValue); f.member = m; f.set(s)
+        case .stopProcess(let m, let p): f = FaultFields(Kind.stopProcess.rawValue); f.member = m; f.process = p
+        case .fillDisk(let m, let p): f = FaultFields(Kind.fillDisk.rawValue); f.member = m; f.percent = p
+        case .pauseReplay(let m): f = FaultFields(Kind.pauseReplay.rawValue); f.member = m
+        case .stopDCS(let ms): f = FaultFields(Kind.stopDCS.rawValue); f.nodes = ms
+        case .holdSessions(let m, let h): f = FaultFields(Kind.holdSessions.rawValue); f.member = m; f.hold = h
+        case .breakArchiving(let m, let filter): f = FaultFields(Kind.breakArchiving.rawValue); f.member = m; f.filter = filter
+        case .roguePromote(let m): f = FaultFields(Kind.roguePromote.rawValue); f.member = m
         }
         try f.encode(to: encoder)
     }
 }
 
 extension Reversal {
-    static func decodeExtended(_ decoder: any Decoder) throws -> Reversal {
+    /// The reversal's name in JSON.
+    enum Kind: String {
+        case startNode = "start-node", startPostgres = "start-postgres", nothingToUndo = "nothing-to-undo"
+        case restorePackets = "restore-packets", unshapeLink = "unshape-link", continueProcess = "continue-process"
+        case removeBallast = "remove-ballast", resumeReplay = "resume-replay", startDCS = "start-dcs"
+        case endSessions = "end-sessions", rejoinRogue = "rejoin-rogue"
+    }
+
+    public init(from decoder: any Decoder) throws {
         let f = try FaultFields(from: decoder)
-        switch (f.kind, f.member) {
-        case ("restore-packets", .some(let m)):
-            guard let filter = f.filter else { throw f.bad(decoder) }
-            return .restorePackets(member: m, filter: filter)
-        case ("unshape-link", .some(let m)):
-            guard let s = f.shape else { throw f.bad(decoder) }
-            return .unshapeLink(member: m, shape: s)
-        case ("continue-process", .some(let m)):
-            guard let p = f.process else { throw f.bad(decoder) }
-            return .continueProcess(member: m, process: p)
-        case ("remove-ballast", .some(let m)): return .removeBallast(member: m)
-        case ("resume-replay", .some(let m)): return .resumeReplay(member: m)
-        case ("start-dcs", _):
-            guard let ms = f.nodes else { throw f.bad(decoder) }
-            return .startDCS(members: ms)
-        case ("end-sessions", .some(let m)):
-            guard let h = f.hold else { throw f.bad(decoder) }
-            return .endSessions(member: m, hold: h)
-        case ("rejoin-rogue", .some(let m)): return .rejoinRogue(member: m)
-        default: throw f.bad(decoder)
+        guard let kind = Kind(rawValue: f.kind) else { throw f.bad(decoder) }
+        func member() throws -> String { try f.need(f.member, decoder) }
+        switch kind {
+        case .startNode: self = .startNode(member: try member())
+        case .startPostgres: self = .startPostgres(member: try member())
+        case .nothingToUndo: self = .nothingToUndo
+        case .restorePackets: self = .restorePackets(member: try member(), filter: try f.need(f.filter, decoder))
+        case .unshapeLink: self = .unshapeLink(member: try member(), shape: try f.need(f.shape, decoder))
+        case .continueProcess: self = .continueProcess(member: try member(), process: try f.need(f.process, decoder))
+        case .removeBallast: self = .removeBallast(member: try member())
+        case .resumeReplay: self = .resumeReplay(member: try member())
+        case .startDCS: self = .startDCS(members: try f.need(f.nodes, decoder))
+        case .endSessions: self = .endSessions(member: try member(), hold: try f.need(f.hold, decoder))
+        case .rejoinRogue: self = .rejoinRogue(member: try member())
         }
     }
 
-    func encodeExtended(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var f: FaultFields
         switch self {
-        case .startNode, .startPostgres, .nothingToUndo:
-            preconditionFailure("encoded in Coding.swift")
-        case .restorePackets(let m, let filter): f = FaultFields("restore-packets"); f.member = m; f.filter = filter
-        case .unshapeLink(let m, let s): f = FaultFields("unshape-link"); f.member = m; f.set(s)
-        case .continueProcess(let m, let p): f = FaultFields("continue-process"); f.member = m; f.process = p
-        case .removeBallast(let m): f = FaultFields("remove-ballast"); f.member = m
-        case .resumeReplay(let m): f = FaultFields("resume-replay"); f.member = m
-        case .startDCS(let ms): f = FaultFields("start-dcs"); f.nodes = ms
-        case .endSessions(let m, let h): f = FaultFields("end-sessions"); f.member = m; f.hold = h
-        case .rejoinRogue(let m): f = FaultFields("rejoin-rogue"); f.member = m
+        case .startNode(let m): f = FaultFields(Kind.startNode.rawValue); f.member = m
+        case .startPostgres(let m): f = FaultFields(Kind.startPostgres.rawValue); f.member = m
+        case .nothingToUndo: f = FaultFields(Kind.nothingToUndo.rawValue)
+        case .restorePackets(let m, let filter): f = FaultFields(Kind.restorePackets.rawValue); f.member = m; f.filter = filter
+        case .unshapeLink(let m, let s): f = FaultFields(Kind.unshapeLink.rawValue); f.member = m; f.set(s)
+        case .continueProcess(let m, let p): f = FaultFields(Kind.continueProcess.rawValue); f.member = m; f.process = p
+        case .removeBallast(let m): f = FaultFields(Kind.removeBallast.rawValue); f.member = m
+        case .resumeReplay(let m): f = FaultFields(Kind.resumeReplay.rawValue); f.member = m
+        case .startDCS(let ms): f = FaultFields(Kind.startDCS.rawValue); f.nodes = ms
+        case .endSessions(let m, let h): f = FaultFields(Kind.endSessions.rawValue); f.member = m; f.hold = h
+        case .rejoinRogue(let m): f = FaultFields(Kind.rejoinRogue.rawValue); f.member = m
         }
         try f.encode(to: encoder)
     }

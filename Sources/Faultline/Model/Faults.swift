@@ -83,27 +83,27 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A stable short name of the fault kind ("isolate", "fill-disk", ...), as used in JSON.
-    public var kind: String {
+    /// The fault's kind; its raw value is the kind's name in JSON ("isolate", "fill-disk", ...).
+    public var kind: FaultKind {
         switch self {
-        case .killNode: "kill-node"
-        case .killPostgres: "kill-postgres"
-        case .switchover: "switchover"
-        case .isolate: "isolate"
-        case .partition: "partition"
-        case .partitionFromDCS: "partition-dcs"
-        case .packetLoss: "packet-loss"
-        case .bandwidth: "bandwidth"
-        case .latency: "latency"
-        case .pause: "pause"
-        case .fillDisk: "fill-disk"
-        case .pauseReplay: "pause-replay"
-        case .dcsQuorumLoss: "dcs-quorum-loss"
-        case .longQuery: "long-query"
-        case .idleInTransaction: "idle-in-transaction"
-        case .exhaustConnections: "exhaust-connections"
-        case .breakArchiving: "break-archiving"
-        case .roguePromote: "rogue-promote"
+        case .killNode: .killNode
+        case .killPostgres: .killPostgres
+        case .switchover: .switchover
+        case .isolate: .isolate
+        case .partition: .partition
+        case .partitionFromDCS: .partitionFromDCS
+        case .packetLoss: .packetLoss
+        case .bandwidth: .bandwidth
+        case .latency: .latency
+        case .pause: .pause
+        case .fillDisk: .fillDisk
+        case .pauseReplay: .pauseReplay
+        case .dcsQuorumLoss: .dcsQuorumLoss
+        case .longQuery: .longQuery
+        case .idleInTransaction: .idleInTransaction
+        case .exhaustConnections: .exhaustConnections
+        case .breakArchiving: .breakArchiving
+        case .roguePromote: .roguePromote
         }
     }
 

@@ -64,18 +64,53 @@ public struct Topology: Codable, Sendable, Equatable {
         }.joined(separator: " ")
     }
 
-    /// What keeps this topology from having `shape`; empty when it is healthy:
-    /// that many members, none down or unknown, exactly one primary, exactly `sync` synchronous standbys.
-    public func problems(against shape: ClusterShape) -> [String] {
-        var out: [String] = []
-        if members.count != shape.members { out.append("\(members.count) members, want \(shape.members)") }
+    /// What keeps this topology from having `shape`; empty when it is healthy. The one health rule of
+    /// the harness (the runner's and every environment's): exactly `shape.members` members, none down or
+    /// unknown (so every replica streams), exactly one primary, at least `shape.sync` synchronous
+    /// standbys (the rest asynchronous), and every replica on the primary's timeline (where both are known).
+    public func health(against shape: ClusterShape) -> [HealthProblem] {
+        var out: [HealthProblem] = []
+        if members.count != shape.members { out.append(.memberCount(members.count, want: shape.members)) }
         let down = members.filter { $0.role == .down || $0.role == .unknown }.map(\.name).sorted()
-        if !down.isEmpty { out.append("not running: \(down.joined(separator: ", "))") }
-        if primaryCount != 1 { out.append("\(primaryCount) primaries, want 1") }
+        if !down.isEmpty { out.append(.notRunning(down)) }
+        let primaries = members.filter { $0.role == .primary }.map(\.name).sorted()
+        if primaries.count != 1 { out.append(.primaries(primaries)) }
         let sync = members.filter { $0.role == .syncStandby }.count
-        if sync != shape.sync { out.append("\(sync) sync standbys, want \(shape.sync)") }
+        if sync < shape.sync { out.append(.tooFewSync(sync, want: shape.sync)) }
+        if let tl = primary?.timeline {
+            for r in members.sorted(by: { $0.name < $1.name }) where r.role.isReplica {
+                if let t = r.timeline, t != tl { out.append(.timeline(member: r.name, timeline: t, primaryTimeline: tl)) }
+            }
+        }
         return out
     }
 
+    /// `health(against:)` as sentences.
+    public func problems(against shape: ClusterShape) -> [String] { health(against: shape).map(\.description) }
+
     public func isHealthy(_ shape: ClusterShape) -> Bool { problems(against: shape).isEmpty }
+}
+
+/// One way a topology falls short of the shape a healthy cluster has (`Topology.health(against:)`).
+public enum HealthProblem: Sendable, Equatable, CustomStringConvertible {
+    /// Not the expected number of members.
+    case memberCount(Int, want: Int)
+    /// Members down, or running in no role that can be told (not streaming, starting, ...); sorted.
+    case notRunning([String])
+    /// Not exactly one primary: the primaries there are, sorted.
+    case primaries([String])
+    /// Fewer synchronous standbys than the shape wants.
+    case tooFewSync(Int, want: Int)
+    /// A replica on another timeline than the primary's.
+    case timeline(member: String, timeline: Int, primaryTimeline: Int)
+
+    public var description: String {
+        switch self {
+        case .memberCount(let n, let w): "\(n) members, want \(w)"
+        case .notRunning(let names): "not running: \(names.joined(separator: ", "))"
+        case .primaries(let p): "\(p.count) primaries, want 1"
+        case .tooFewSync(let n, let w): "\(n) sync standbys, want \(w)"
+        case .timeline(let m, let t, let p): "\(m) on timeline \(t), primary on \(p)"
+        }
+    }
 }

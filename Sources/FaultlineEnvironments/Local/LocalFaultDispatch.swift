@@ -1,12 +1,21 @@
 import Faultline
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The fault catalogue's actions and reversals on the local environment (beyond kill and switchover).
+/// Every fault action and reversal on the local environment: one exhaustive switch each, so a new
+/// case does not compile until the local environment handles it.
 extension LocalRunnerEnvironment {
-    func applyFault(_ action: FaultAction) async throws {
+    public func apply(_ action: FaultAction) async throws {
+        probes.start()
         switch action {
-        case .killNode, .killPostgres, .switchover:
-            preconditionFailure("handled in apply")
+        case .killNode(let m):
+            try await local.killNode(m)
+        case .killPostgres(let m):
+            try local.signalPostgres(m, SIGKILL)
+        case .switchover(let from, let to):
+            try await local.switchover(from: from, to: to)
         case .dropPackets(let m, let filter):
             try await local.dropPackets(m, filter)
         case .shapeLink(let m, let shape):
@@ -36,10 +45,13 @@ extension LocalRunnerEnvironment {
         }
     }
 
-    func revertFault(_ reversal: Reversal) async throws {
+    public func revert(_ reversal: Reversal) async throws {
         switch reversal {
-        case .startNode, .startPostgres, .nothingToUndo:
-            preconditionFailure("handled in revert")
+        case .startNode(let m), .startPostgres(let m):
+            // Patroni starts (or has already restarted) PostgreSQL; starting Patroni is idempotent.
+            try await local.startPatroniIfDown(m)
+        case .nothingToUndo:
+            break
         case .restorePackets(let m, let filter):
             if filter.services == [.objectStore] {  // break-archiving: what piled up while the store was unreachable
                 probes.note("break-archiving \(m) before the heal; archiver: " + ((try? local.archiverStatus(m).summary) ?? "?"))

@@ -1,3 +1,4 @@
+import Faultline
 import Foundation
 
 /// One member as Patroni reports it.
@@ -101,28 +102,39 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         return (members, dissent.sorted())
     }
 
-    /// What keeps `members` from being healthy: one running leader, every other expected member a
-    /// streaming replica on the leader's timeline, and `sync` synchronous standbys.
+    /// What keeps `members` from being healthy, in Patroni's terms. The rule is the core's
+    /// (`Topology.health(against:)` on `topology(from:)`): one running leader, every other expected member
+    /// a streaming replica on the leader's timeline, and at least `sync` synchronous standbys.
     public static func problems(members: [MemberStatus], expected: Int, sync: Int) -> [String] {
-        var p: [String] = []
-        let leaders = members.filter(\.isLeader)
-        if leaders.isEmpty { p.append("no leader") }
-        if leaders.count > 1 { p.append("\(leaders.count) leaders: \(leaders.map(\.name).joined(separator: ","))") }
-        if let l = leaders.first, l.state != "running" { p.append("leader \(l.name) is \(l.state)") }
-        let replicas = members.filter { !$0.isLeader }
-        let streaming = replicas.filter { isStreaming($0, among: members) }
-        if streaming.count < expected - 1 {
-            let bad = replicas.filter { !isStreaming($0, among: members) }.map { "\($0.name) \($0.state)" }
-            p.append("\(streaming.count) of \(expected - 1) replicas streaming" + (bad.isEmpty ? "" : " (\(bad.joined(separator: ", ")))"))
-        }
-        if let tl = leaders.first?.timeline {
-            for r in streaming where r.timeline != nil && r.timeline != tl {
-                p.append("\(r.name) on timeline \(r.timeline!) but leader on \(tl)")
+        let topology = topology(from: members)
+        let byName = Dictionary(members.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [String] = []
+        for problem in topology.health(against: ClusterShape(members: expected, sync: sync)) {
+            switch problem {
+            case .memberCount:
+                out.append(problem.description)
+            case .notRunning(let names):
+                let leaders = names.compactMap { byName[$0] }.filter(\.isLeader)
+                out += leaders.map { "leader \($0.name) is \($0.state)" }
+                let bad = names.filter { byName[$0]?.isLeader != true }
+                if !bad.isEmpty {
+                    let streaming = topology.members.filter(\.role.isReplica).count
+                    let what = bad.map { "\($0) \(byName[$0]?.state ?? "absent")" }
+                    out.append("\(streaming) of \(expected - 1) replicas streaming (\(what.joined(separator: ", ")))")
+                }
+            case .primaries(let names):
+                if names.count > 1 {
+                    out.append("\(names.count) leaders: \(names.joined(separator: ","))")
+                } else if !members.contains(where: \.isLeader) {
+                    out.append("no leader")  // a leader that is not running is named above
+                }
+            case .tooFewSync(let n, let want):
+                out.append("\(n) of \(want) synchronous standbys")
+            case .timeline(let m, let t, let p):
+                out.append("\(m) on timeline \(t) but leader on \(p)")
             }
         }
-        let syncCount = members.filter(\.isSync).count
-        if syncCount < sync { p.append("\(syncCount) of \(sync) synchronous standbys") }
-        return p
+        return out
     }
 
     /// Whether replica `m` streams. Patroni before 3.1 (Debian's 3.0.2, the known-bad control) never

@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LocalEnvironment {
+    // MARK: heal
+
+    /// Returns a damaged environment to healthy without losing data: resumes paused processes, removes
+    /// fault rules, qdiscs and ballast, restarts what is down, then waits until the cluster is healthy,
+    /// every node's PostgreSQL runs, and writes go through HAProxy and PgBouncer.
+    @discardableResult
+    public func heal(timeout: Duration = .seconds(90)) async throws -> ClusterStatus {
+        guard FileManager.default.fileExists(atPath: "\(config.stateDir)/config.json") else { throw EnvironmentError.notUp("local") }
+        for ns in config.allNetns {
+            for pid in try await pidsIn(ns) { kill(pid, SIGCONT) }
+            try await runner.run(["/usr/sbin/ip", "netns", "exec", ns, "/usr/sbin/iptables", "-F"], check: false)
+            try await runner.run(["/usr/sbin/ip", "netns", "exec", ns, "/usr/sbin/iptables", "-X"], check: false)
+            for chain in ["INPUT", "OUTPUT", "FORWARD"] {
+                try await runner.run(["/usr/sbin/ip", "netns", "exec", ns, "/usr/sbin/iptables", "-P", chain, "ACCEPT"], check: false)
+            }
+        }
+        for n in config.nodeNames {
+            try await runner.run(["/usr/sbin/tc", "-n", config.nodeNetns(n), "qdisc", "del", "dev", "eth0", "root"], check: false)
+            try await runner.run(["/usr/sbin/tc", "-n", config.clientNetns, "qdisc", "del", "dev", "v-\(n)", "root"], check: false)
+            for f in (try? FileManager.default.contentsOfDirectory(atPath: config.dataMount(n))) ?? [] where f.hasPrefix("faultline-ballast") {
+                try? FileManager.default.removeItem(atPath: "\(config.dataMount(n))/\(f)")
+            }
+        }
+        for spec in allSpecs where !daemons.isRunning(spec.name) {
+            logger.info("restarting \(spec.name)")
+            try await daemons.start(spec)
+        }
+        // Healthy as the DCS sees it, then as each node's own Patroni sees it (the DCS shows a member
+        // killed moments ago as running until its key expires), then as clients see it: writes go
+        // through HAProxy and PgBouncer again.
+        let deadline = ContinuousClock.now + timeout
+        func left() -> Duration { max(ContinuousClock.now.duration(to: deadline), .seconds(5)) }
+        try await waitHealthy(timeout: left())
+        do {
+            try await poll(timeout: left(), what: "PostgreSQL running on every node") { nodesNotServing().isEmpty ? () : nil }
+        } catch {
+            throw EnvironmentError.unhealthy("PostgreSQL not running on \(nodesNotServing().joined(separator: ", ")) after the heal")
+        }
+        try await waitEndpoints(timeout: min(left(), .seconds(30)))
+        return try await waitHealthy(timeout: left())
+    }
+}

@@ -1,0 +1,202 @@
+import FaultlinePG
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bring-up: `up()` creates the whole environment (state, secrets, network, storage, configs, daemons)
+/// and waits until it is healthy.
+extension LocalEnvironment {
+    // MARK: - up
+
+    /// What `up` reports.
+    public struct UpReport: Sendable {
+        public var elapsed: Duration
+        /// When each phase finished, measured from the start of `up`.
+        public var phases: [(name: String, at: Duration)]
+        public var status: ClusterStatus
+    }
+
+    /// Creates the whole environment and waits until it is healthy. Refuses when not root, when a
+    /// requirement is missing, or when it is already up; then nothing is changed.
+    public func up(timeout: Duration = .seconds(90)) async throws -> UpReport {
+        let started = ContinuousClock.now
+        try config.validate()
+        try Self.checkPreconditions(config)
+        guard !(try await isUp()) else { throw EnvironmentError.alreadyUp("local") }
+        var phases: [(name: String, at: Duration)] = []
+        func mark(_ name: String) {
+            phases.append((name, ContinuousClock.now - started))
+            logger.info("up: \(name)", metadata: ["at": "\(ContinuousClock.now - started)"])
+        }
+        do {
+            try prepareStateDir()
+            let secrets = try writeSecrets()
+            try await createNetwork()
+            try await mountData()
+            try await prepareArchiving(secrets: secrets)
+            try renderConfigs(secrets: secrets)
+            try renderObservability(appPassword: secrets.app)
+            try await startSeaweed()
+            mark("network, storage and configs")
+            for n in config.nodeNames { try await startEtcd(n) }
+            try await waitEtcd(timeout: .seconds(20))
+            mark("etcd quorum")
+            for n in config.nodeNames { try await startPatroni(n) }
+            try await startHAProxy()
+            // The bucket is created while Patroni bootstraps.
+            async let bucket: Void = createBucket(timeout: .seconds(60))
+            try await poll(timeout: timeout, what: "a leader") { () -> Void? in
+                try ensureRunning(config.nodeNames.map(patroniSpec))
+                return await self.status(withReplication: false).leader?.state == "running" ? () : nil
+            }
+            mark("Patroni leader running")
+            guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+            try await bucket
+            try await createStanza(on: leader, timeout: .seconds(20))
+            mark("S3 bucket and pgBackRest stanza")
+            try await createAppDatabase(secrets: secrets)
+            try await startPgBouncer()
+            try ensureRunning([pgbouncerSpec])
+            try await waitEndpoints(timeout: .seconds(20))
+            mark("writes through HAProxy and PgBouncer")
+            try await waitHealthy(timeout: timeout, watching: clusterSpecs)
+            mark("healthy: 2 streaming replicas, 1 sync")
+            if let l = await status(withReplication: false).leader?.name {
+                let seg = try await waitFirstArchive(on: l, timeout: .seconds(30))
+                mark("WAL archiving: \(seg) in \(config.s3URL)")
+            }
+            try await startObservability()
+            if config.observabilityEnabled { mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready") }
+            let status = await self.status(withMemory: true)
+            return UpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
+        } catch {
+            let kept = "/tmp/faultline-failed-up-logs"
+            try? FileManager.default.removeItem(atPath: kept)
+            try? FileManager.default.copyItem(atPath: "\(config.stateDir)/logs", toPath: kept)
+            logger.error("env up failed, tearing down; daemon logs kept in \(kept)", metadata: ["error": "\(error)"])
+            if ProcessInfo.processInfo.environment["FAULTLINE_KEEP_FAILED"] == nil { try? await down() }
+            throw error
+        }
+    }
+
+    /// Checks root, binaries and templates.
+    static func checkPreconditions(_ config: LocalConfig) throws(EnvironmentError) {
+        guard geteuid() == 0 else { throw .notRoot }
+        let fm = FileManager.default
+        let bins = ["/usr/sbin/ip", "/usr/sbin/iptables", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/bin/setsid",
+                    "/usr/bin/etcd", "/usr/sbin/haproxy", "/usr/sbin/pgbouncer", "/usr/lib/postgresql/15/bin/postgres",
+                    "/usr/lib/postgresql/15/bin/pg_ctl", config.patroni, ArchivingConfig.pgbackrest, "/usr/bin/openssl", config.weed]
+        for b in bins where !fm.isExecutableFile(atPath: b) { throw .requirementMissing(b) }
+        for t in ["patroni.yml", "etcd.conf.yml", "haproxy.cfg", "pgbouncer.ini", "pgbackrest.conf"] {
+            let p = "\(config.home)/environments/local/\(t).tmpl"
+            if !fm.fileExists(atPath: p) { throw .requirementMissing(p) }
+        }
+        try checkObservabilityPreconditions(config)
+    }
+
+    private func prepareStateDir() throws {
+        let fm = FileManager.default
+        for d in ["", "/pids", "/logs", "/run", "/pgbouncer"] {
+            try fm.createDirectory(atPath: config.stateDir + d, withIntermediateDirectories: true)
+        }
+        try JSONEncoder.pretty.encode(config).write(to: URL(fileURLWithPath: "\(config.stateDir)/config.json"))
+        for n in config.nodeNames {
+            for d in [config.nodeDir(n), config.dataMount(n), config.socketDir(n), config.etcdDir(n)] {
+                try fm.createDirectory(atPath: d, withIntermediateDirectories: true)
+            }
+        }
+        try chown(config.stateDir + "/pgbouncer", "postgres")
+        try chown(config.stateDir + "/run", "postgres")
+        try chmod(config.stateDir + "/logs", 0o755)
+        for n in config.nodeNames {
+            try chown(config.nodeDir(n), "postgres")
+            try chown(config.socketDir(n), "postgres")
+            try chown(config.etcdDir(n), "etcd")
+            try chmod(config.etcdDir(n), 0o700)
+        }
+    }
+
+    /// Fresh random passwords, kept in files readable by root only (and the postgres user where needed).
+    struct SecretSet: Codable {
+        var superuser, replication, rewind, app: String
+        /// SeaweedFS' S3 key pair (pgBackRest's repo1-s3-key and repo1-s3-key-secret).
+        var s3AccessKey = "", s3SecretKey = ""
+    }
+
+    private func writeSecrets() throws -> SecretSet {
+        func random(_ n: Int = 24, _ alphabet: String = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") -> String {
+            var g = SystemRandomNumberGenerator()
+            return (0..<n).map { _ in String(alphabet.randomElement(using: &g)!) }.joined()
+        }
+        let s = SecretSet(superuser: random(), replication: random(), rewind: random(), app: random(),
+                          s3AccessKey: random(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), s3SecretKey: random(40))
+        let dir = config.stateDir
+        try writePrivate("\(dir)/secrets.json", String(decoding: try JSONEncoder.pretty.encode(s), as: UTF8.self), owner: "root")
+        try writePrivate(config.passfile, "*:*:*:postgres:\(s.superuser)\n*:*:*:faultline:\(s.app)\n*:*:*:replicator:\(s.replication)\n", owner: "root")
+        try writePrivate("\(dir)/pgbouncer/userlist.txt", "\"faultline\" \"\(s.app)\"\n", owner: "postgres")
+        return s
+    }
+
+    private func readSecrets() throws -> SecretSet {
+        try JSONDecoder().decode(SecretSet.self, from: Data(contentsOf: URL(fileURLWithPath: "\(config.stateDir)/secrets.json")))
+    }
+
+    // MARK: network and storage
+
+    private func createNetwork() async throws {
+        let ip = "/usr/sbin/ip"
+        let c = config.clientNetns
+        for ns in config.allNetns {
+            try await runner.run([ip, "netns", "add", ns])
+            try await runner.run([ip, "-n", ns, "link", "set", "lo", "up"])
+        }
+        try await runner.run([ip, "-n", c, "link", "add", config.bridge, "type", "bridge"])
+        try await runner.run([ip, "-n", c, "addr", "add", "\(config.clientIP)/24", "dev", config.bridge])
+        try await runner.run([ip, "-n", c, "link", "set", config.bridge, "up"])
+        for n in config.nodeNames {
+            let ns = config.nodeNetns(n), v = "v-\(n)"
+            try await runner.run([ip, "-n", c, "link", "add", v, "type", "veth", "peer", "name", "eth0", "netns", ns])
+            try await runner.run([ip, "-n", c, "link", "set", v, "master", config.bridge, "up"])
+            try await runner.run([ip, "-n", ns, "addr", "add", "\(config.nodeIP(n))/24", "dev", "eth0"])
+            try await runner.run([ip, "-n", ns, "link", "set", "eth0", "up"])
+            // No default route: nothing leaves the subnet, and a DNS lookup (Python's getfqdn in
+            // Patroni's REST API) fails at once instead of timing out for 10 s.
+        }
+        // The host's one link into the bridge, so the harness can reach every address.
+        try await runner.run([ip, "link", "add", config.hostLink, "type", "veth", "peer", "name", "v-host", "netns", c])
+        try await runner.run([ip, "-n", c, "link", "set", "v-host", "master", config.bridge, "up"])
+        try await runner.run([ip, "addr", "add", "\(config.hostIP)/24", "dev", config.hostLink])
+        try await runner.run([ip, "link", "set", config.hostLink, "up"])
+    }
+
+    private func mountData() async throws {
+        for n in config.nodeNames {
+            try await runner.run(["/usr/bin/mount", "-t", "tmpfs", "-o", "size=\(config.dataSizeMiB)m,mode=0700",
+                                  "faultline-\(config.namePrefix)-\(n)", config.dataMount(n)])
+            try chown(config.dataMount(n), "postgres")
+        }
+    }
+
+    private func waitEtcd(timeout: Duration) async throws {
+        try await poll(timeout: timeout, what: "etcd quorum") { () -> Void? in
+            let healthy = self.config.nodeNames.filter { n in
+                (try? HTTP.get("http://\(self.config.nodeIP(n)):2379/health", timeout: .milliseconds(500)))?.body.contains("\"true\"") == true
+            }
+            return healthy.count == self.config.nodeCount ? () : nil
+        }
+    }
+
+    private func createAppDatabase(secrets: SecretSet) async throws {
+        guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+        let admin = try PGConnection(config.direct(leader, user: "postgres", dbname: "postgres"))
+        defer { admin.close() }
+        // The password is sent as a literal in SQL: it is never logged (log_statement is off).
+        let pw = secrets.app.replacingOccurrences(of: "'", with: "''")
+        try admin.exec("create role faultline login password '\(pw)'")
+        try admin.exec("create database faultline owner faultline")
+        let app = try PGConnection(config.direct(leader, user: "postgres", dbname: "faultline"))
+        defer { app.close() }
+        try app.exec("create extension if not exists pg_stat_statements; grant pg_monitor to faultline")
+    }
+}
