@@ -1,4 +1,5 @@
 import Logging
+import Scenarios
 import Testing
 @testable import Faultline
 
@@ -93,5 +94,28 @@ struct FoundationTests {
         t.cancel()
         await t.value
         #expect(!stop.isRequested)
+    }
+}
+
+@Suite("Probe verdicts without probe rounds")
+struct ProbeVerdictsWithoutRoundsTests {
+    @Test func splitBrainAndDcsDemotionAreSkippedNotDropped() throws {
+        let s = try Catalogue.lookup("dcs-quorum-loss")
+        var obs = Observations()
+        obs.probes = ProbeReport()
+        let vs = FaultChecks.evaluate(s, obs)
+        let sb = try #require(vs.first { $0.id == "split-brain" }, "\(vs.map(\.id))")
+        #expect(sb.result.status == .skipped)
+        #expect(sb.result.message?.contains("no round") == true)
+        let dd = try #require(vs.first { $0.id == "dcs-demotion" }, "\(vs.map(\.id))")
+        #expect(dd.result.status == .skipped)
+    }
+
+    @Test func withRoundsTheyAreJudged() throws {
+        let s = try Catalogue.lookup("kill-primary")
+        var obs = Observations()
+        obs.probes = ProbeReport(rounds: [WriteProbeRound(atMs: 1_000, accepted: ["n1", "n2"], refused: [:])])
+        let sb = try #require(FaultChecks.evaluate(s, obs).first { $0.id == "split-brain" })
+        #expect(sb.result.status == .failed)
     }
 }

@@ -5,27 +5,36 @@ public enum FaultChecks {
     public static let lagBoundBytes = 16 << 20
 
     public static func evaluate(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
+        let kinds = Set(scenario.injectedFaults.map(\.kind))
         guard let p = obs.probes else {
             // A split brain the scenario provokes must be seen; without direct probes it cannot pass.
             return scenario.splitBrain == .provoked ? [splitBrainProvoked(obs, ProbeReport())] : []
         }
         var out: [Verdict] = []
+        // With no probe round there is nothing to judge: the verdicts say so (skipped), never vanish.
+        let noRounds = "not measured: the direct write probes completed no round"
         if scenario.splitBrain == .provoked {
             out.append(splitBrainProvoked(obs, p))
         } else if !p.rounds.isEmpty {
             out.append(splitBrain(p))
+        } else {
+            out.append(Verdict(id: "split-brain", title: splitBrainTitle, result: .skipped(reason: noRounds)))
         }
-        let kinds = Set(scenario.injectedFaults.map(\.kind))
-        if kinds.contains("dcs-quorum-loss"), !p.rounds.isEmpty { out.append(dcsDemotion(obs, p)) }
-        if !kinds.isDisjoint(with: ["pause-replay", "bandwidth", "packet-loss", "latency"]) {
+        if kinds.contains(.dcsQuorumLoss) {
+            out.append(p.rounds.isEmpty ? Verdict(id: "dcs-demotion", title: dcsDemotionTitle, result: .skipped(reason: noRounds))
+                                        : dcsDemotion(obs, p))
+        }
+        if !kinds.isDisjoint(with: [.pauseReplay, .bandwidth, .packetLoss, .latency]) {
             out.append(lagRecovery(scenario, obs, p))
         }
         return out
     }
 
     /// At most one member acknowledged a direct write in any probe round.
+    static let splitBrainTitle = "No split brain (direct writes to every member)"
+
     public static func splitBrain(_ p: ProbeReport) -> Verdict {
-        let title = "No split brain (direct writes to every member)"
+        let title = splitBrainTitle
         let maxAccepted = p.rounds.map(\.accepted.count).max() ?? 0
         let bad = p.rounds.filter { $0.accepted.count > 1 }
         var notes = ["\(p.rounds.count) probe rounds, +\(DurationText.human(ms: p.rounds.first?.atMs ?? 0))…+\(DurationText.human(ms: p.rounds.last?.atMs ?? 0)) after load start"]
@@ -87,8 +96,10 @@ public enum FaultChecks {
 
     /// With the DCS out of quorum, the primary must stop accepting writes before the fault is healed
     /// (Patroni demotes it unless failsafe mode is on).
+    static let dcsDemotionTitle = "Primary demoted while the DCS has no quorum"
+
     public static func dcsDemotion(_ obs: Observations, _ p: ProbeReport) -> Verdict {
-        let title = "Primary demoted while the DCS has no quorum"
+        let title = dcsDemotionTitle
         guard let inj = obs.events.first(where: { $0.kind == .faultInjected && ($0.detail ?? "").hasPrefix("stop etcd") }) else {
             return Verdict(id: "dcs-demotion", title: title, result: .skipped(reason: "the DCS fault was not injected"))
         }

@@ -20,13 +20,3 @@ public enum FaultKind: String, Codable, CaseIterable, Sendable {
     case breakArchiving = "break-archiving"
     case roguePromote = "rogue-promote"
 }
-
-// Compatibility for code that still compares kinds with their JSON names (Assertions/FaultChecks.swift):
-// remove once it names `FaultKind` cases.
-extension Set where Element == FaultKind {
-    /// Whether the set holds the kind named `name` (its JSON name).
-    public func contains(_ name: String) -> Bool { FaultKind(rawValue: name).map(contains) ?? false }
-
-    /// Whether the set holds none of the kinds named in `names`.
-    public func isDisjoint(with names: [String]) -> Bool { isDisjoint(with: names.compactMap(FaultKind.init(rawValue:))) }
-}
