@@ -30,6 +30,14 @@ import Testing
         #expect(!text.contains("repo1-storage-verify-tls=n"), "TLS is verified")
     }
 
+    /// The half-made-stanza clean-up at bring-up removes `/buckets/<bucket><repoPath>`: it must be the repository's path.
+    @Test func repoPathConstantIsTheTemplatesRepo1Path() throws {
+        let env = environment()
+        let text = try env.template("pgbackrest.conf").render(env.values(node: "n1", secrets: secrets))
+        #expect(text.split(separator: "\n").contains("repo1-path=\(ArchivingConfig.repoPath)"))
+        #expect(ArchivingConfig.setupIOTimeoutSeconds > ArchivingConfig.ioTimeoutSeconds)
+    }
+
     @Test func patroniArchivesThroughPgBackRestAndRestoresThroughArchiveGet() throws {
         let env = environment()
         let text = try env.template("patroni.yml").render(env.values(node: "n3", secrets: secrets))

@@ -20,6 +20,11 @@ public enum ArchivingConfig {
     /// pgBackRest's io-timeout (s). pgBackRest retries a request about 16 times, so with an unreachable (DROPped)
     /// store archive-push fails after ~17 s at 1 s (measured 33.6 s at 2 s, 81.7 s at 5 s; the default 60 s: ~16 min).
     public static let ioTimeoutSeconds = 1
+    /// io-timeout (s) of the bring-up's own pgBackRest calls (repo-ls, stanza-create): a new SeaweedFS collection
+    /// grows its volumes on its first writes, which can take longer than `ioTimeoutSeconds`.
+    public static let setupIOTimeoutSeconds = 30
+    /// `repo1-path` in environments/local/pgbackrest.conf.tmpl.
+    public static let repoPath = "/pgbackrest"
     public static let pgbackrest = "/usr/bin/pgbackrest"
 
     public static func archiveCommand(config: String) -> String {
@@ -209,25 +214,43 @@ extension LocalEnvironment {
     }
 
     /// `stanza-create` on the primary (idempotent), retried until the S3 gateway answers.
+    ///
+    /// The cause of the old bring-up flake (about 1 in 5, "archive.info exists but backup.info is missing",
+    /// read in pgBackRest's own log): the first writes into a new SeaweedFS collection make it grow its volumes,
+    /// which took longer than the archiving profile's `io-timeout=1`, so the first attempt timed out
+    /// ("timeout after 1000ms waiting for read") between writing archive.info and backup.info, and every later
+    /// attempt called the half-made stanza corrupt. So stanza-create gets a long io-timeout of its own, and a
+    /// half-made stanza of this brand-new repository (nothing else is in it yet) is removed and made again.
     func createStanza(on leader: String, timeout: Duration) async throws {
         var last = ""
+        let io = "--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)"
         do {
             try await poll(timeout: timeout, what: "pgBackRest stanza-create") { () -> Void? in
-                // Only once the repository answers a plain listing: a stanza-create cut off half-way (archive.info
-                // written, backup.info not) leaves a repository every later attempt calls corrupt (seen in 2 of
-                // 9 bring-ups right after SeaweedFS started).
-                let ls = try await pgbackrest(leader, ["repo-ls"], check: false, timeout: .seconds(10))
+                let ls = try await pgbackrest(leader, ["repo-ls", io], check: false, timeout: .seconds(40))
                 guard ls.succeeded else {
                     last = CommandRunner.lastLine(ls.stderr + ls.stdout)
                     return nil
                 }
-                let r = try await pgbackrest(leader, ["stanza-create"], check: false, timeout: .seconds(30))
-                last = CommandRunner.lastLine(r.stderr + r.stdout)
+                let r = try await pgbackrest(leader, ["stanza-create", io], check: false, timeout: .seconds(60))
+                let out = r.stderr + r.stdout
+                last = CommandRunner.lastLine(out)
+                if !r.succeeded, out.contains("[055]") || out.contains("[040]") {
+                    logger.warning("up: half-made pgBackRest stanza in the new repository (\(Secrets.mask(last))); removing it")
+                    try await removeRepositoryPath()
+                }
                 return r.succeeded ? () : nil
             }
         } catch {
             throw EnvironmentError.unhealthy("pgBackRest stanza-create on \(leader) failed: \(Secrets.mask(last))")
         }
+    }
+
+    /// Removes the pgBackRest repository path from the bucket (only ever at bring-up, when it is new).
+    func removeRepositoryPath() async throws {
+        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)"]
+            + withPrivateTmp([config.weed, "shell", "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"])
+        try await runner.run(argv, check: false, timeout: .seconds(20),
+                             stdin: "fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)\n")
     }
 
     /// Closes the current WAL segment on `node` (`pg_switch_wal()`); returns the closed segment's name.
