@@ -1,3 +1,4 @@
+import Faultline
 import FaultlineEnvironments
 import FaultlinePG
 import Foundation
@@ -86,6 +87,67 @@ extension Integration {
             let rules = try await env.runner.run(["/usr/sbin/ip", "netns", "exec", ruled, "/usr/sbin/iptables", "-S", "INPUT"]).stdout
             #expect(!rules.contains("9999"))
             #expect(try await fx.primaryName() == leader, "heal does not fail over a healthy primary")
+        }
+
+        /// Runs the built `faultline` with `args` against the tests' environment; exit status and both outputs.
+        static func cli(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
+            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bin)
+            p.arguments = args
+            var env = ProcessInfo.processInfo.environment
+            env["FAULTLINE_STATE_DIR"] = ClusterFixture.config.stateDir
+            env["FAULTLINE_HOME"] = ClusterFixture.home
+            p.environment = env
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        }
+
+        /// `faultline heal` is the one heal: the ledger's faults undone newest first (a real DROP rule here), Patroni's
+        /// maintenance mode turned off, a real commit through HAProxy, the ledger emptied.
+        @Test func healUndoesTheLedgerTurnsMaintenanceOffAndCommits() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let env = fx.env, n = env.config.nodeNames[0]
+            let runnerEnv = LocalRunnerEnvironment(env)
+            // percent 0: rules that match nothing, so the cluster is not disturbed; recorded first, as the runner does.
+            let filters = [PacketFilter(peers: [.anyHost], percent: 0), PacketFilter(peers: [.clients], percent: 0)]
+            for (i, f) in filters.enumerated() {
+                try await fx.ledger.record(FaultLedgerEntry(id: "crashed/\(i + 1)", runId: "crashed", scenario: "test",
+                                                            action: .dropPackets(member: n, filter: f),
+                                                            reversal: .restorePackets(member: n, filter: f)))
+                try await runnerEnv.apply(.dropPackets(member: n, filter: f))
+            }
+            #expect(try await !env.faultRules(n).isEmpty)
+            _ = try HTTP.request("PATCH", env.config.restURL(n) + "/config", body: #"{"pause": true}"#, timeout: .seconds(3))
+            #expect(env.maintenanceMode() == true)
+
+            let r = try Self.cli(["heal"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("2 faults undone"), "\(r.out)")
+            let undo = r.out.split(separator: "\n").filter { $0.hasPrefix("undoing:") }
+            #expect(undo.count == 2 && undo.first?.contains("clients") == true, "newest first: \(undo)")
+            #expect(try await fx.ledger.entries().isEmpty)
+            #expect(try await env.faultRules(n).isEmpty)
+            #expect(env.maintenanceMode() == false, "maintenance mode off")
+            let c = try PGConnection(env.config.readWrite, connectTimeout: .seconds(3))
+            defer { c.close() }
+            #expect(try c.exec("select txid_current()", timeout: .seconds(5)).scalar != nil, "a real commit goes through")
+        }
+
+        /// `--environment nowhere` is refused alike by run, env, heal and load: one line naming the drivers, exit 2.
+        @Test func unknownEnvironmentIsRefusedEverywhere() throws {
+            for args in [["run", "kill-primary"], ["env", "status"], ["env", "up"], ["heal"], ["load", "--duration", "1s"]] {
+                let r = try Self.cli(args + ["--environment", "nowhere"])
+                #expect(r.status == 2, "\(args): \(r.err)")
+                #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
+                #expect(r.err.contains("unknown environment 'nowhere'") && r.err.contains("local"), "\(args): \(r.err)")
+            }
         }
 
         /// The CLI refuses to run as an ordinary user: one line on stderr, exit 5, nothing created.

@@ -7,8 +7,8 @@ extension LocalEnvironment {
     // MARK: heal
 
     /// Returns a damaged environment to healthy without losing data: resumes paused processes, removes
-    /// fault rules, qdiscs and ballast, restarts what is down, then waits until the cluster is healthy,
-    /// every node's PostgreSQL runs, and writes go through HAProxy and PgBouncer.
+    /// fault rules, qdiscs and ballast, restarts what is down, turns Patroni's maintenance mode off, then waits until the cluster is healthy, every node's PostgreSQL
+    /// runs, and a real commit (confirmed by a sync standby under strict sync) goes through HAProxy and PgBouncer.
     @discardableResult
     public func heal(timeout: Duration = .seconds(90)) async throws -> ClusterStatus {
         guard FileManager.default.fileExists(atPath: "\(config.stateDir)/config.json") else { throw EnvironmentError.notUp("local") }
@@ -30,6 +30,11 @@ extension LocalEnvironment {
         for spec in allSpecs where !daemons.isRunning(spec.name) {
             logger.info("restarting \(spec.name)")
             try await daemons.start(spec)
+        }
+        // Maintenance mode (Patroni's pause) left on by a fault or an operator stops every failover: off.
+        if maintenanceMode() == true {
+            logger.info("heal: Patroni maintenance mode is on; turning it off")
+            try patchClusterConfig(#"{"pause": false}"#)
         }
         // Healthy as the DCS sees it, then as each node's own Patroni sees it (the DCS shows a member
         // killed moments ago as running until its key expires), then as clients see it: writes go

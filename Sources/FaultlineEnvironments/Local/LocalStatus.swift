@@ -76,12 +76,15 @@ extension LocalEnvironment {
     }
 
     /// Waits until a write through HAProxy's read-write port and through PgBouncer succeeds.
+    /// Waits until a real commit succeeds through HAProxy's read-write port and through PgBouncer.
     func waitEndpoints(timeout: Duration) async throws {
         for (name, dsn) in [("HAProxy rw", config.readWrite), ("PgBouncer", config.pooler)] {
             try await poll(timeout: timeout, what: "\(name) to accept writes") { () -> Void? in
                 guard let c = try? PGConnection(dsn, connectTimeout: .seconds(2)) else { return nil }
                 defer { c.close() }
-                return (try? c.exec("select pg_is_in_recovery()", timeout: .seconds(2)).scalar) == "f" ? () : nil
+                // A real commit: txid_current() assigns a transaction id, so its COMMIT writes WAL and, under strict
+                // synchronous replication, returns only once a sync standby confirmed it (a replica refuses it).
+                return (try? c.exec("select txid_current()", timeout: .seconds(3)).scalar) != nil ? () : nil
             }
         }
     }
