@@ -123,7 +123,7 @@ public enum FaultChecks {
     /// Replay lag may exceed its bound during the fault, but must be back under it within the settle
     /// target after the heal. Notes give the worst lag seen, bytes and seconds, per replica.
     public static func lagRecovery(_ scenario: Scenario, _ obs: Observations, _ p: ProbeReport) -> Verdict {
-        let title = "Replication lag back under \(lagBoundBytes >> 20) MiB after the heal"
+        let title = "Replication lag back under \(lagBoundBytes >> 20) MiB (from the heal's end)"
         var notes: [String] = []
         for m in Set(p.lag.map(\.member)).sorted() {
             let s = p.lag.filter { $0.member == m }

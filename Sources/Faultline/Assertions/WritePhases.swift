@@ -96,7 +96,7 @@ public enum WritePhases {
 
     /// Time from the start of the heal to the first acknowledged write of a sustained clean run.
     public static func writesBackAfterHeal(_ bound: Duration, _ scenario: Scenario, _ obs: Observations) -> Verdict {
-        let title = "Writes back after the heal"
+        let title = "Writes back after the heal (from the heal's start)"
         let target = Quantity.ms(bound.milliseconds)
         guard scenario.hasWrites else {
             return Verdict(id: "writes-back-after-heal", title: title, result: .skipped(reason: "no write workload"))
