@@ -93,3 +93,14 @@ import Testing
         #expect(s.summary == "n1: ok, 7 archived (last 000000010000000000000004 at t1), 3 failed, 0 waiting in pg_wal")
     }
 }
+
+@Suite struct BringUpErrorTests {
+    @Test func aFailedBringUpNamesItsPhaseAndWhatWasLeft() {
+        let clean = EnvironmentError.bringUpFailed(phase: "Patroni leader", attempts: 2, reason: "daemon exited: n1-patroni", leftovers: [])
+        #expect(clean.description == "env up failed in phase 'Patroni leader' (2 attempts): daemon exited: n1-patroni; torn down, nothing left behind")
+        #expect(clean.exitCode == 3)
+        let dirty = EnvironmentError.bringUpFailed(phase: "etcd quorum", attempts: 1, reason: "x", leftovers: ["netns fl-n1"])
+        #expect(dirty.description.hasSuffix("left behind: netns fl-n1"))
+        #expect(!dirty.description.contains("\n"))
+    }
+}

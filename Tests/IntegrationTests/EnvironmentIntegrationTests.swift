@@ -174,6 +174,33 @@ extension Integration {
             #expect(!FileManager.default.fileExists(atPath: "/tmp/faultline-nonroot-check"))
         }
 
+        /// A bring-up that cannot succeed (Patroni that exits at once) is tried twice, then fails naming the phase,
+        /// and leaves nothing behind. A second environment beside the tests' one (its own subnet, prefix, state).
+        @Test func failedBringUpRetriesNamesThePhaseAndLeavesNothing() async throws {
+            var cfg = ClusterFixture.config
+            cfg.stateDir = "/var/lib/faultline/uptest"
+            cfg.subnet = "10.78.0.0/24"
+            cfg.namePrefix = "fy"
+            cfg.patroni = "/bin/false"
+            cfg.observability = "off"
+            let env = LocalEnvironment(config: cfg, logger: ClusterFixture.logger)
+            do {
+                _ = try await env.up(timeout: .seconds(20))
+                Issue.record("a bring-up with a Patroni that exits at once succeeded")
+                try await env.down()
+            } catch let e as EnvironmentError {
+                guard case .bringUpFailed(let phase, let attempts, _, let left) = e else {
+                    Issue.record("not a bring-up failure: \(e)"); return
+                }
+                #expect(phase == "Patroni leader", "\(e)")
+                #expect(attempts == 2)
+                #expect(left.isEmpty, "\(left)")
+                #expect(!e.description.contains("\n"))
+            }
+            #expect(try await env.leftovers().isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: "\(cfg.stateDir)/config.json"))
+        }
+
         @Test func refusesWithDistinctExitCodes() async throws {
             var bad = ClusterFixture.config
             bad.subnet = "8.8.8.0/24"

@@ -19,65 +19,93 @@ extension LocalEnvironment {
 
     /// Creates the whole environment and waits until it is healthy. Refuses when not root, when a
     /// requirement is missing, or when it is already up; then nothing is changed.
-    public func up(timeout: Duration = .seconds(90)) async throws -> UpReport {
-        let started = ContinuousClock.now
+    ///
+    /// A failed attempt is torn down and the whole bring-up tried once more (a brand-new environment has
+    /// nothing to lose, so every phase can be retried this way); the error of the last attempt names the phase
+    /// that failed and why, and says whether anything was left behind (`FAULTLINE_KEEP_FAILED` keeps a failed
+    /// environment for inspection instead, and does not retry).
+    public func up(timeout: Duration = .seconds(90), attempts: Int = 2) async throws -> UpReport {
         try config.validate()
         try Self.checkPreconditions(config)
         guard !(try await isUp()) else { throw EnvironmentError.alreadyUp("local") }
+        let keep = ProcessInfo.processInfo.environment["FAULTLINE_KEEP_FAILED"] != nil
+        let tries = keep ? 1 : max(1, attempts)
+        for attempt in 1...tries {
+            var phase = "state, secrets, network, storage and configs"
+            do {
+                return try await attemptUp(timeout: timeout) { phase = $0 }
+            } catch {
+                let reason = (error as? EnvironmentError)?.description ?? "\(error)"
+                let kept = "/tmp/faultline-failed-up-logs"
+                try? FileManager.default.removeItem(atPath: kept)
+                try? FileManager.default.copyItem(atPath: "\(config.stateDir)/logs", toPath: kept)
+                logger.error("env up attempt \(attempt) of \(tries) failed in phase '\(phase)'; tearing down; daemon logs kept in \(kept)",
+                             metadata: ["error": "\(reason)"])
+                if keep {
+                    throw EnvironmentError.bringUpFailed(phase: phase, attempts: attempt, reason: reason, leftovers: ["kept: FAULTLINE_KEEP_FAILED"])
+                }
+                try? await down()
+                if attempt == tries {
+                    let left = (try? await leftovers()) ?? ["(could not check)"]
+                    throw EnvironmentError.bringUpFailed(phase: phase, attempts: attempt, reason: reason, leftovers: left)
+                }
+                FileHandle.standardError.write(Data("faultline: env up failed in phase '\(phase)' (\(reason)); torn down, trying once more\n".utf8))
+            }
+        }
+        throw EnvironmentError.unhealthy("env up made no attempt")
+    }
+
+    /// One bring-up attempt; `entering` is told the name of each phase as it starts.
+    private func attemptUp(timeout: Duration, entering: (String) -> Void) async throws -> UpReport {
+        let started = ContinuousClock.now
         var phases: [(name: String, at: Duration)] = []
-        func mark(_ name: String) {
+        func mark(_ name: String, next: String) {
             phases.append((name, ContinuousClock.now - started))
             logger.info("up: \(name)", metadata: ["at": "\(ContinuousClock.now - started)"])
+            entering(next)
         }
-        do {
-            try prepareStateDir()
-            let secrets = try writeSecrets()
-            try await createNetwork()
-            try await mountData()
-            try await prepareArchiving(secrets: secrets)
-            try renderConfigs(secrets: secrets)
-            try renderObservability(appPassword: secrets.app)
-            try await startSeaweed()
-            mark("network, storage and configs")
-            for n in config.nodeNames { try await startEtcd(n) }
-            try await waitEtcd(timeout: .seconds(20))
-            mark("etcd quorum")
-            for n in config.nodeNames { try await startPatroni(n) }
-            try await startHAProxy()
-            // The bucket is created while Patroni bootstraps.
-            async let bucket: Void = createBucket(timeout: .seconds(60))
-            try await poll(timeout: timeout, what: "a leader") { () -> Void? in
-                try ensureRunning(config.nodeNames.map(patroniSpec))
-                return await self.status(withReplication: false).leader?.state == "running" ? () : nil
-            }
-            mark("Patroni leader running")
-            guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
-            try await bucket
-            try await createStanza(on: leader, timeout: .seconds(20))
-            mark("S3 bucket and pgBackRest stanza")
-            try await createAppDatabase(secrets: secrets)
-            try await startPgBouncer()
-            try ensureRunning([pgbouncerSpec])
-            try await waitEndpoints(timeout: .seconds(20))
-            mark("writes through HAProxy and PgBouncer")
-            try await waitHealthy(timeout: timeout, watching: clusterSpecs)
-            mark("healthy: 2 streaming replicas, 1 sync")
-            if let l = await status(withReplication: false).leader?.name {
-                let seg = try await waitFirstArchive(on: l, timeout: .seconds(30))
-                mark("WAL archiving: \(seg) in \(config.s3URL)")
-            }
-            try await startObservability()
-            if config.observabilityEnabled { mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready") }
-            let status = await self.status(withMemory: true)
-            return UpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
-        } catch {
-            let kept = "/tmp/faultline-failed-up-logs"
-            try? FileManager.default.removeItem(atPath: kept)
-            try? FileManager.default.copyItem(atPath: "\(config.stateDir)/logs", toPath: kept)
-            logger.error("env up failed, tearing down; daemon logs kept in \(kept)", metadata: ["error": "\(error)"])
-            if ProcessInfo.processInfo.environment["FAULTLINE_KEEP_FAILED"] == nil { try? await down() }
-            throw error
+        try prepareStateDir()
+        let secrets = try writeSecrets()
+        try await createNetwork()
+        try await mountData()
+        try await prepareArchiving(secrets: secrets)
+        try renderConfigs(secrets: secrets)
+        try renderObservability(appPassword: secrets.app)
+        try await startSeaweed()
+        mark("network, storage and configs", next: "etcd quorum")
+        for n in config.nodeNames { try await startEtcd(n) }
+        try await waitEtcd(timeout: .seconds(20))
+        mark("etcd quorum", next: "Patroni leader")
+        for n in config.nodeNames { try await startPatroni(n) }
+        try await startHAProxy()
+        // The bucket is created while Patroni bootstraps.
+        async let bucket: Void = createBucket(timeout: .seconds(60))
+        try await poll(timeout: timeout, what: "a leader") { () -> Void? in
+            try ensureRunning(config.nodeNames.map(patroniSpec))
+            return await self.status(withReplication: false).leader?.state == "running" ? () : nil
         }
+        mark("Patroni leader running", next: "S3 bucket and pgBackRest stanza")
+        guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+        try await bucket
+        try await createStanza(on: leader, timeout: .seconds(20))
+        mark("S3 bucket and pgBackRest stanza", next: "application database, PgBouncer, writes through HAProxy and PgBouncer")
+        try await createAppDatabase(secrets: secrets)
+        try await startPgBouncer()
+        try ensureRunning([pgbouncerSpec])
+        try await waitEndpoints(timeout: .seconds(20))
+        mark("writes through HAProxy and PgBouncer", next: "healthy: streaming replicas and a sync standby")
+        try await waitHealthy(timeout: timeout, watching: clusterSpecs)
+        mark("healthy: 2 streaming replicas, 1 sync", next: "first WAL segment archived")
+        if let l = await status(withReplication: false).leader?.name {
+            let seg = try await waitFirstArchive(on: l, timeout: .seconds(30))
+            mark("WAL archiving: \(seg) in \(config.s3URL)", next: "observability")
+        }
+        try await startObservability()
+        if config.observabilityEnabled {
+            mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready", next: "status")
+        }
+        let status = await self.status(withMemory: true)
+        return UpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
     }
 
     /// Checks root, binaries and templates.

@@ -10,6 +10,9 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     case commandTimedOut(String, Duration)
     case unhealthy(String)
     case daemonExited(String)
+    /// A bring-up that failed in `phase` on its last of `attempts` tries; everything was torn down
+    /// (`leftovers` lists what could not be removed).
+    case bringUpFailed(phase: String, attempts: Int, reason: String, leftovers: [String])
 
     public var description: String {
         switch self {
@@ -31,6 +34,9 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
             return "environment unhealthy: \(why)"
         case .daemonExited(let why):
             return "daemon exited: \(why)"
+        case .bringUpFailed(let phase, let attempts, let reason, let left):
+            return "env up failed in phase '\(phase)' (\(attempts == 1 ? "1 attempt" : "\(attempts) attempts")): \(reason); "
+                + (left.isEmpty ? "torn down, nothing left behind" : "left behind: \(left.joined(separator: ", "))")
         }
     }
 
@@ -41,7 +47,7 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
         case .requirementMissing: return 4
         case .notRoot: return 5
         case .alreadyUp, .notUp: return 6
-        case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited: return 3
+        case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited, .bringUpFailed: return 3
         }
     }
 }

@@ -75,14 +75,8 @@ struct ClusterFixture: Sendable {
                 try? FileManager.default.removeItem(at: driver.faultLedgerURL)
             }
         }
-        do {
-            _ = try await driver.up(UpSettings())
-        } catch {
-            // A known bring-up flake, open: pgBackRest's stanza-create sometimes calls the new repository
-            // corrupt (about 1 bring-up in 5 on this machine). `up` tears itself down on failure; one more try.
-            logger.warning("env up failed (\(error)); trying once more")
-            _ = try await driver.up(UpSettings())
-        }
+        // `up` retries a failed attempt itself, after tearing it down.
+        _ = try await driver.up(UpSettings())
         guard let env = driver.existing() else { throw EnvironmentError.notUp("local") }
         return ClusterFixture(env: env)
     }
