@@ -21,19 +21,22 @@ let package = Package(
         // Core: scenario model, DSL, runner state machine, observations, assertions, verdicts. No I/O.
         .target(name: "Faultline", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // The bridge from blocking calls to async code, and signals as async events.
+        .target(name: "FaultlineConcurrency"),
+
         // A small, safe Swift wrapper over libpq.
         .target(name: "FaultlinePG", dependencies: ["CLibPQ"]),
 
         // Load generator: workers, schedulers, histograms, timeline, write ledger.
         .target(name: "FaultlineLoad", dependencies: [
-            "Faultline", "FaultlinePG",
+            "Faultline", "FaultlinePG", "FaultlineConcurrency",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Environment drivers (local netns first), fault primitives, the command runner.
         .target(name: "FaultlineEnvironments", dependencies: [
-            "Faultline", "FaultlinePG",
+            "Faultline", "FaultlinePG", "FaultlineConcurrency",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -53,6 +56,7 @@ let package = Package(
         // The CLI: argument parsing, progress output, exit codes.
         .executableTarget(name: "faultline", dependencies: [
             "Faultline", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "FaultlineWiring", "Scenarios",
+            "FaultlineConcurrency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "FaultlineTests", dependencies: ["Faultline", "Scenarios", "FaultlineReports"]),
         .testTarget(name: "FaultlineLoadTests", dependencies: ["FaultlineLoad"]),
         .testTarget(name: "FaultlineEnvironmentsTests", dependencies: ["FaultlineEnvironments"]),
+        .testTarget(name: "FaultlineConcurrencyTests", dependencies: ["FaultlineConcurrency"]),
         // Integration tests need root and `scripts/setup`; they drive the real local environment.
         .testTarget(name: "IntegrationTests", dependencies: [
             "Faultline", "FaultlinePG", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "FaultlineWiring", "Scenarios",

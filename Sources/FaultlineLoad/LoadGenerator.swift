@@ -1,4 +1,5 @@
 import Faultline
+import FaultlineConcurrency
 import FaultlinePG
 import Foundation
 import Logging
@@ -176,7 +177,7 @@ public final class LoadGenerator: Sendable {
     /// Checks every workload can start; returns the pgbench scale per workload (1 when unused).
     private func preflight() async throws(LoadError) -> [Int] {
         let config = self.config
-        let result: Result<[Int], LoadError> = await onThread {
+        let result: Result<[Int], LoadError> = await Blocking.run {
             var scales: [Int] = []
             for w in config.workloads {
                 do throws(PGError) {
@@ -263,7 +264,7 @@ public final class LoadGenerator: Sendable {
     public static func ledgerPresence(ids: [String], runID: String, conninfo: String,
                                       connectTimeout: Duration = .seconds(5),
                                       statementTimeout: Duration = .seconds(30)) async throws(PGError) -> Set<String> {
-        let result: Result<Set<String>, PGError> = await onThread {
+        let result: Result<Set<String>, PGError> = await Blocking.run {
             do throws(PGError) {
                 let c = try PGConnection(conninfo, connectTimeout: connectTimeout)
                 defer { c.close() }

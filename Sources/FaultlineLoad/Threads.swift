@@ -102,10 +102,3 @@ func runJoined(_ bodies: [@Sendable () -> Void]) async {
     }
     for t in threads { t.join() }
 }
-
-/// Runs one blocking body on its own thread and returns its result.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    let box = Mutex<T?>(nil)
-    await runJoined([{ let v = body(); box.withLock { $0 = v } }])
-    return box.withLock { $0! }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Faultline
+import FaultlineConcurrency
 import FaultlineEnvironments
 import FaultlineLoad
 import FaultlinePG
@@ -128,14 +129,22 @@ struct LoadCommand: AsyncParsableCommand {
         let generator: LoadGenerator
         do { generator = try LoadGenerator(config: config, logger: logger) } catch { Self.fail(error.message, code: 2) }
 
-        let interrupts = InterruptHandler(generator)
-        defer { interrupts.cancel() }
+        // First SIGINT/SIGTERM: stop the load and write the results. Second: exit at once (130).
+        let interrupts = Signals.interrupts()
         let showProgress = !noProgress && isatty(STDERR_FILENO) == 1
 
         let observations: LoadObservations
         do {
             observations = try await withThrowingTaskGroup(of: LoadObservations?.self) { group in
                 group.addTask { try await generator.run(until: .after(limit)) }
+                group.addTask {
+                    for await signal in interrupts {
+                        if signal.count > 1 { Foundation.exit(130) }
+                        FileHandle.standardError.write(Data("\nstopping (Ctrl-C again to quit now)\n".utf8))
+                        generator.stop()
+                    }
+                    return nil
+                }
                 if showProgress {
                     group.addTask {
                         while !Task.isCancelled {
@@ -315,28 +324,5 @@ struct LoadCommand: AsyncParsableCommand {
         }
         lines += obs.notes.map { "note: \($0)" }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// First Ctrl-C: stop the load and write the results. Second: exit at once (130).
-private final class InterruptHandler: @unchecked Sendable {
-    private let source: any DispatchSourceSignal
-    private let seen = Atomic<Bool>(false)
-
-    init(_ generator: LoadGenerator) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in
-            guard let self else { return }
-            if self.seen.exchange(true, ordering: .relaxed) { Foundation.exit(130) }
-            FileHandle.standardError.write(Data("\nstopping (Ctrl-C again to quit now)\n".utf8))
-            generator.stop()
-        }
-        source.resume()
-    }
-
-    func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Faultline
+import FaultlineConcurrency
 import FaultlineEnvironments
 import FaultlineReports
 import FaultlineWiring
@@ -83,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
                 catch { return .failure(error) }
             }
             group.addTask {
-                await Interrupt.next()
+                _ = await Signals.firstInterrupt()
                 return nil
             }
             var result: Result<RunSession.Outcome, any Error>?
@@ -188,49 +189,6 @@ enum FileDescriptorWriter {
             let n = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + off, $0.count - off) }
             if n <= 0 { return }
             off += n
-        }
-    }
-}
-
-/// SIGINT as an async event. The first Ctrl-C ends `next()`; later ones are ignored while the heal runs
-/// (kill faultline hard and run `faultline heal` if the heal itself hangs).
-enum Interrupt {
-    static func next() async {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let box = OnceContinuation()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                box.set(c)
-                source.setEventHandler { box.resume() }
-                source.resume()
-            }
-        } onCancel: {
-            box.resume()
-        }
-        source.cancel()
-    }
-
-    /// Resumes a continuation exactly once, whichever of signal and cancellation comes first (even before it is set).
-    final class OnceContinuation: Sendable {
-        private let state = Mutex<(CheckedContinuation<Void, Never>?, Bool)>((nil, false))
-        func set(_ c: CheckedContinuation<Void, Never>) {
-            let resumeNow = state.withLock { s -> Bool in
-                if s.1 { return true }
-                s.0 = c
-                return false
-            }
-            if resumeNow { c.resume() }
-        }
-        func resume() {
-            let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                if s.1 { return nil }
-                s.1 = true
-                let c = s.0
-                s.0 = nil
-                return c
-            }
-            c?.resume()
         }
     }
 }

@@ -1,3 +1,4 @@
+import FaultlineConcurrency
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -29,21 +30,24 @@ public enum HTTP {
         try request("GET", url, timeout: timeout)
     }
 
-    /// GETs every URL at once, each on its own thread, each within `timeout`; answers in the same order.
+    /// GETs every URL at once on the bounded blocking pool (no thread per call), each within `timeout`;
+    /// answers in the same order.
     public static func getAll(_ urls: [String], timeout: Duration = .seconds(2)) -> [Result<Response, Failure>] {
-        let results = Mutex<[Result<Response, Failure>?]>(Array(repeating: nil, count: urls.count))
-        let done = DispatchGroup()
-        for (i, url) in urls.enumerated() {
-            done.enter()
-            Thread.detachNewThread {
-                let r: Result<Response, Failure>
-                do throws(Failure) { r = .success(try get(url, timeout: timeout)) } catch { r = .failure(error) }
-                results.withLock { $0[i] = r }
-                done.leave()
-            }
+        let results = Answers(urls.count)
+        Blocking.forEach(urls.count) { i in
+            let r: Result<Response, Failure>
+            do throws(Failure) { r = .success(try get(urls[i], timeout: timeout)) } catch { r = .failure(error) }
+            results.set(i, r)
         }
-        done.wait()
-        return results.withLock { $0.map { $0 ?? .failure(.timeout("(no answer)")) } }
+        return results.all
+    }
+
+    /// `getAll`'s answers, filled in from the pool's threads.
+    private final class Answers: Sendable {
+        private let slots: Mutex<[Result<Response, Failure>?]>
+        init(_ n: Int) { slots = Mutex(Array(repeating: nil, count: n)) }
+        func set(_ i: Int, _ r: Result<Response, Failure>) { slots.withLock { $0[i] = r } }
+        var all: [Result<Response, Failure>] { slots.withLock { $0.map { $0 ?? .failure(.timeout("(no answer)")) } } }
     }
 
     /// Sends a request with an optional JSON body within `timeout`.

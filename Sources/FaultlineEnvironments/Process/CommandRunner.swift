@@ -24,6 +24,8 @@ public struct CommandRunner: Sendable {
     public var commandLog: CommandLog?
     /// Output captured from each stream, at most.
     public var outputLimit: Int = 1 << 20
+    /// Past `timeout` (or on cancellation) the process gets SIGTERM, this long to exit, then SIGKILL.
+    public var terminationGrace: Duration = .seconds(2)
 
     public init(logger: Logger, commandLog: CommandLog? = nil) {
         self.logger = logger
@@ -31,7 +33,8 @@ public struct CommandRunner: Sendable {
     }
 
     /// Runs `argv` and returns its result; throws `EnvironmentError.commandFailed` on a non-zero exit
-    /// unless `check` is false. `timeout` bounds the run; the process is killed past it.
+    /// unless `check` is false. `timeout` bounds the run; past it the process is stopped (SIGTERM, then
+    /// SIGKILL after `terminationGrace`).
     @discardableResult
     public func run(_ argv: [String], check: Bool = true, timeout: Duration = .seconds(60),
                     stdin: String? = nil) async throws -> CommandResult {
@@ -42,14 +45,17 @@ public struct CommandRunner: Sendable {
         let exe: Executable = argv[0].hasPrefix("/") ? .path(FilePath(argv[0])) : .name(argv[0])
         let args = Arguments(Array(argv.dropFirst()))
         let limit = outputLimit
+        var options = PlatformOptions()
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: terminationGrace)]
+        let platform = options
         let result: CommandResult = try await withThrowingTaskGroup(of: CommandResult?.self) { group in
             group.addTask {
                 let r: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
                 if let stdin {
-                    r = try await Subprocess.run(exe, arguments: args, input: .string(stdin),
+                    r = try await Subprocess.run(exe, arguments: args, platformOptions: platform, input: .string(stdin),
                                                  output: .string(limit: limit), error: .string(limit: limit))
                 } else {
-                    r = try await Subprocess.run(exe, arguments: args, output: .string(limit: limit),
+                    r = try await Subprocess.run(exe, arguments: args, platformOptions: platform, output: .string(limit: limit),
                                                  error: .string(limit: limit))
                 }
                 let status: Int32
