@@ -1,3 +1,4 @@
+import FaultlineConcurrency
 import Faultline
 import FaultlinePG
 import Foundation
@@ -78,18 +79,10 @@ public final class ProbeSampler: @unchecked Sendable {
         let at = ms()
         let nodes = env.config.nodeNames
         let results = Results()
-        let group = DispatchGroup()
-        for n in nodes {
-            group.enter()
-            let dsn = env.config.direct(n, user: "postgres", dbname: "postgres")
-            let timeout = probeTimeout
-            Thread.detachNewThread {
-                results.set(n, Self.probeWrite(dsn, node: n, timeout: timeout))
-                group.leave()
-            }
-        }
-        // Threads that outlive the wait are recorded as timeouts.
-        _ = group.wait(timeout: .now() + .milliseconds(probeTimeout.milliseconds + 2_500))
+        let dsns = nodes.map { env.config.direct($0, user: "postgres", dbname: "postgres") }
+        let timeout = probeTimeout
+        // On the shared blocking pool (no thread per round); each write is bounded by its own deadlines.
+        Blocking.forEach(nodes.count) { i in results.set(nodes[i], Self.probeWrite(dsns[i], node: nodes[i], timeout: timeout)) }
         var accepted: [String] = [], refused: [String: String] = [:]
         for n in nodes {
             let r = results.get(n) ?? "timeout"

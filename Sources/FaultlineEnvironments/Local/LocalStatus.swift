@@ -1,3 +1,4 @@
+import FaultlineConcurrency
 import FaultlinePG
 import Foundation
 #if canImport(Glibc)
@@ -15,7 +16,8 @@ extension LocalEnvironment {
         }
         var problems: [String] = []
         // Every member is asked (at once): a member back from a partition may answer from a stale view.
-        let answers = HTTP.getAll(config.nodeNames.map { config.restURL($0) + "/cluster" }, timeout: .milliseconds(800))
+        let urls = config.nodeNames.map { config.restURL($0) + "/cluster" }
+        let answers = await Blocking.run { HTTP.getAll(urls, timeout: .milliseconds(800)) }
         let views = zip(config.nodeNames, answers).compactMap { n, a -> ClusterStatus.View? in
             guard case .success(let r) = a, r.status == 200,
                   let m = try? ClusterStatus.members(fromPatroniCluster: r.body, expected: config.nodeNames) else { return nil }
@@ -30,7 +32,8 @@ extension LocalEnvironment {
         problems += ClusterStatus.problems(members: members, expected: config.nodeCount, sync: config.nodeCount > 1 ? 1 : 0)
         var replication: [ReplicationRow] = []
         if withReplication, let leader = members.first(where: \.isLeader) {
-            replication = (try? replicationRows(on: leader.name)) ?? []
+            let env = self
+            replication = await Blocking.run { (try? env.replicationRows(on: leader.name)) ?? [] }
         }
         var s = ClusterStatus(environment: "local", members: members, replication: replication, endpoints: endpoints,
                               memoryKiB: withMemory ? await residentMemoryKiB() : nil, problems: problems)
