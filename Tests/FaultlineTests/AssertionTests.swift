@@ -4,10 +4,6 @@ import Scenarios
 
 @Suite("Assertions on recorded fixtures")
 struct AssertionTests {
-    func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict {
-        try #require(vs.first { $0.id == id }, "no verdict \(id) in \(vs.map(\.id))")
-    }
-
     @Test func twentySecondOutagePassesA30sRTOWithBreakdown() throws {
         let obs = Fixture.outage20s()
         let r = try #require(RecoveryAnalysis.analyze(obs, sustain: .seconds(1)))

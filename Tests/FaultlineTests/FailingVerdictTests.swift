@@ -5,10 +5,6 @@ import Testing
 /// the DCS-loss demotion. Each is shown failing on a recording that breaks it, beside one that passes.
 @Suite("Verdicts that must be able to fail")
 struct FailingVerdictTests {
-    func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict {
-        try #require(vs.first { $0.id == id }, "no \(id) in \(vs.map(\.id))")
-    }
-
     @Test func errorBudgetDuringTheFaultFails() throws {
         var obs = Fixture.outage20s()
         // Recovered at 30.005 s; 5 error windows before the heal (40 s): 100 errors in the 99 windows from 30.1 s = 1,980 requests.

@@ -1,4 +1,19 @@
+import Testing
 @testable import Faultline
+
+/// The verdict `id` of `vs`, or a test failure naming the ids there are.
+func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict {
+    try #require(vs.first { $0.id == id }, "no verdict \(id) in \(vs.map(\.id))")
+}
+
+/// Drives a state machine with `event(action)` until it finishes (at most 50 actions); the actions in order.
+func drive(_ s: Scenario, _ event: (RunStateMachine.Action) -> RunStateMachine.Event = { _ in .completed })
+    -> (actions: [RunStateMachine.Action], machine: RunStateMachine) {
+    var m = RunStateMachine(scenario: s)
+    var actions = [m.start()]
+    while actions.last != .finish, actions.count < 50 { actions.append(m.handle(event(actions.last!))) }
+    return (actions, m)
+}
 
 /// Hand-built recordings. Time is ms since load start; windows are 100 ms; writes at 200/s (20 a window).
 enum Fixture {

@@ -24,14 +24,6 @@ let drillTimings: [String: FakeOperation] = [
 
 @Suite("Operation steps: state machine")
 struct OperationStateMachineTests {
-    func drive(_ s: Scenario, _ event: (RunStateMachine.Action) -> RunStateMachine.Event = { _ in .completed })
-        -> (actions: [RunStateMachine.Action], machine: RunStateMachine) {
-        var m = RunStateMachine(scenario: s)
-        var actions = [m.start()]
-        while actions.last != .finish, actions.count < 50 { actions.append(m.handle(event(actions.last!))) }
-        return (actions, m)
-    }
-
     @Test func operationsAloneRunInOrderWithoutAHeal() {
         var m = RunStateMachine(scenario: backupRestoreDrill)
         var actions = [m.start()]
@@ -105,8 +97,6 @@ struct OperationRunnerTests {
                             logger: Logger(label: "test"), stop: stop, onProgress: { p.add($0) })
         }
     }
-
-    func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict { try #require(vs.first { $0.id == id }, "\(vs.map(\.id))") }
 
     @Test func aDrillWithoutInjectRunsAndIsJournaledAtItsVirtualTimes() async throws {
         let h = Harness()

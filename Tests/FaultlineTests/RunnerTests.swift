@@ -6,15 +6,6 @@ import Scenarios
 
 @Suite("Run state machine")
 struct StateMachineTests {
-    /// Drives the machine with `events(action)` until it finishes; returns the actions in order.
-    func drive(_ s: Scenario, _ event: (RunStateMachine.Action) -> RunStateMachine.Event = { _ in .completed })
-        -> (actions: [RunStateMachine.Action], machine: RunStateMachine) {
-        var m = RunStateMachine(scenario: s)
-        var actions = [m.start()]
-        while actions.last != .finish, actions.count < 50 { actions.append(m.handle(event(actions.last!))) }
-        return (actions, m)
-    }
-
     @Test func happyPathRunsEveryPhaseInOrder() {
         let (a, m) = drive(killPrimary)
         #expect(a == [

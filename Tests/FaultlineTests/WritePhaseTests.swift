@@ -7,10 +7,6 @@ import Scenarios
 /// error budgets' treatment of requests failed fast in client backoff, on hand-built recordings.
 @Suite("Write phases on recorded fixtures")
 struct WritePhaseTests {
-    func verdict(_ id: String, _ vs: [Verdict]) throws -> Verdict {
-        try #require(vs.first { $0.id == id }, "no verdict \(id) in \(vs.map(\.id))")
-    }
-
     /// Strict sync mode, primary n1 cut off from its replicas: fault applied at 10.2 s, heal started at 30 s and
     /// finished at 31 s; writes hang (indeterminate) from 10.2 s until 36 s, then run clean until 60 s.
     /// The direct probes: n1 accepts before and after, times out during the fault.
