@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Faultline
+@testable import FaultlineReports
 import Scenarios
 
 /// A cluster that does not recover after every fault was undone is the system's failure (exit 1), not the
@@ -172,6 +173,19 @@ struct RecoveryFailureTests {
         let vs = Assertions.evaluate(killPrimary, obs)
         #expect(try verdict("lost-writes", vs).items == [a])
         #expect(try verdict("cluster-recovered", vs).result.status == .passed)
+    }
+
+    @Test func markdownShowsTheFailedRecoveryAndWhoAnswered() {
+        var obs = Fixture.outage20s()
+        obs.recoveryFailure = RecoveryFailure(step: 2, message: "PostgreSQL not running on n1 after the heal", lastSeen: "n1=down n2=primary/tl2")
+        obs.readBack = ReadBack(checked: 10, missing: [], members: [MemberReadBack(member: "n1", error: "refused"), MemberReadBack(member: "n2", missing: 0)],
+                                membersBecause: "the cluster did not recover after the heal")
+        let r = RunReport(runId: "r", scenario: killPrimary, overrides: [], environment: "local", startedAt: "2026-11-25T13:14:00Z",
+                          durationMs: 1, observations: obs, judgement: Judgement(killPrimary, obs))
+        let md = Render.markdown(r)
+        #expect(md.hasPrefix("# kill-primary: TARGET-FAILED (exit 1)"), "\(md.prefix(200))")
+        #expect(md.contains("| Cluster recovered after the heal | ❌ failed |"))
+        #expect(md.contains("- read on every member that answered (the cluster did not recover after the heal): n1 did not answer: refused, n2 0 missing"))
     }
 
     @Test func noHealNoClusterRecoveredVerdict() {
