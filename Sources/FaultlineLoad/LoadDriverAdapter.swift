@@ -83,6 +83,15 @@ public final class LoadGeneratorDriver: LoadDriver {
         let found = try await LoadGenerator.ledgerPresence(ids: ids, runID: runID, conninfo: endpoints.verify ?? endpoints.writes)
         return ids.filter { !found.contains($0) }
     }
+
+    /// The same look-up on one member (`Environment.memberReadEndpoints`), replica or not: the ledger table is
+    /// replicated, so a member that has an id has the write.
+    public func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        guard let runID = lastRunID.withLock({ $0 }) else { return ids }
+        let found = try await LoadGenerator.ledgerPresence(ids: ids, runID: runID, conninfo: conninfo)
+        return ids.filter { !found.contains($0) }
+    }
 }
 
 extension LoadSnapshot {

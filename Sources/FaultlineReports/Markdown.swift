@@ -30,6 +30,11 @@ extension Render {
                 md += "- read back: \(rb.checked), lost: \(lost.count)" + (lost.isEmpty ? "" : " (`" + lost.prefix(50).joined(separator: "`, `") + "`" + (lost.count > 50 ? ", … see ledger.jsonl" : "") + ")")
                     + ((rb.attempts ?? 1) > 1 ? " (on attempt \(rb.attempts!): the cluster refused the read or changed hands before)" : "") + "\n"
             }
+            if let ms = rb.members {
+                md += "- read on every member that answered" + (rb.membersBecause.map { " (\(cell($0)))" } ?? "") + ": "
+                    + ms.map { m in "\(m.member) " + (m.error.map { "did not answer: \(cell($0))" } ?? "\(m.missing ?? 0) missing") }
+                        .joined(separator: ", ") + "\n"
+            }
         } else {
             md += "- not read back\n"
         }

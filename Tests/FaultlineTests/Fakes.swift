@@ -37,7 +37,13 @@ final class Journal: Sendable {
 /// leader for `detectAfter`, then no primary until `promoteAfter`, then n2 as primary with n3 sync.
 /// A reverted node comes back as an async replica 2 s later.
 actor FakeCluster: Environment {
-    enum Mode { case normal, neverPromotes, applyThrows, applyHangs, healThrows, unhealthyAtStart, topologyThrowsDuringOutage }
+    enum Mode {
+        case normal, neverPromotes, applyThrows, applyHangs, healThrows, unhealthyAtStart, topologyThrowsDuringOutage
+        /// Every reversal succeeds, then the heal throws `ClusterDidNotRecover` (the old primary never started).
+        case healDoesNotRecover
+        /// A reversal throws, and the heal then throws `ClusterDidNotRecover`: still the harness's failure.
+        case revertFailsHealDoesNotRecover
+    }
 
     let clock: VirtualClock
     let journal: Journal
@@ -53,15 +59,20 @@ actor FakeCluster: Environment {
     let applyStarted: AsyncStream<Void>.Continuation
     /// How `perform` behaves, by operation slug (`backup`, `restore`, ...); an operation not listed is unsupported.
     let operations: [String: FakeOperation]
+    /// `memberReadEndpoints`: none unless given (the read-back then goes to the primary only).
+    let members: [String: String]
 
     init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation,
-         operations: [String: FakeOperation] = [:]) {
+         operations: [String: FakeOperation] = [:], members: [String: String] = [:]) {
         self.clock = clock
         self.journal = journal
         self.mode = mode
         self.applyStarted = applyStarted
         self.operations = operations
+        self.members = members
     }
+
+    func memberReadEndpoints() async -> [String: String] { members }
 
     func takeBack() { takenBack = true }
 
@@ -122,6 +133,7 @@ actor FakeCluster: Environment {
         try Task.checkCancellation()  // like a real driver: a cancelled task cannot run commands
         journal.add("revert \(reversal)")
         clock.advance(by: .milliseconds(100))
+        if mode == .revertFailsHealDoesNotRecover { throw FakeError("patroni did not start on n1") }
         revertedAt = clock.now
     }
 
@@ -130,6 +142,9 @@ actor FakeCluster: Environment {
         journal.add("heal")
         clock.advance(by: .milliseconds(200))
         if mode == .healThrows { throw FakeError("patronictl: timeout") }
+        if mode == .healDoesNotRecover || mode == .revertFailsHealDoesNotRecover {
+            throw ClusterDidNotRecover("PostgreSQL not running on n1 after the heal")
+        }
     }
 
     func commandLog() async -> [String] { journal.all }
@@ -181,16 +196,20 @@ final class FakeLoad: LoadDriver {
     let verifyFailures: Int
     /// Called with the attempt number (1, 2, …) before each read-back answers.
     let onVerify: (@Sendable (Int) async -> Void)?
+    /// What each member's direct read-back answers (missing ids), by conninfo; a conninfo not listed refuses the
+    /// connection. nil: this load cannot read members (`MemberReadUnsupported`).
+    let memberMissing: [String: [String]]?
     private let verifyCalls = Mutex(0)
 
     init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
-         verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil) {
+         verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil) {
         self.observations = observations
         self.missing = missing
         self.journal = journal
         self.clock = clock
         self.verifyFailures = verifyFailures
         self.onVerify = onVerify
+        self.memberMissing = memberMissing
     }
 
     func run(_ workloads: [Workload]) async throws -> LoadObservations {
@@ -210,6 +229,13 @@ final class FakeLoad: LoadDriver {
         await onVerify?(n)
         if n <= verifyFailures { throw FakeError("connection to server at \"10.0.0.1\", port 5000 failed") }
         return missing
+    }
+
+    func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String] {
+        guard let memberMissing else { throw MemberReadUnsupported() }
+        journal.add("verify \(ids.count) on \(conninfo)")
+        guard let m = memberMissing[conninfo] else { throw FakeError("connection to \(conninfo) refused") }
+        return m
     }
 }
 

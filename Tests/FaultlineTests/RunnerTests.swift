@@ -114,17 +114,18 @@ struct RunnerTests {
         let stop = StopRequest()
 
         init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false,
-             verifyFailures: Int = 0, takeBackAtReadBack: Bool = false) {
+             verifyFailures: Int = 0, takeBackAtReadBack: Bool = false, members: [String: String] = [:],
+             memberMissing: [String: [String]]? = nil) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
-            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont)
+            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, members: members)
             cluster = c
             var onVerify: (@Sendable (Int) async -> Void)? = nil
             if takeBackAtReadBack {
                 onVerify = { @Sendable (n: Int) async in if n == 1 { await c.takeBack() } }
             }
             load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal, clock: clockedLoad ? clock : nil,
-                            verifyFailures: verifyFailures, onVerify: onVerify)
+                            verifyFailures: verifyFailures, onVerify: onVerify, memberMissing: memberMissing)
             ledger = InMemoryLedger(journal: journal, stored: leftovers)
             let p = progress
             runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",

@@ -19,6 +19,7 @@ extension Integration {
             let old = try #require(obs.primaryAtInjection)
             let after = try #require(obs.topologyAfter?.primary)
             #expect(after.name != old, "the old primary \(old) took the leader key back")
+            #expect(try f.verdict("cluster-recovered", v).result.status == .passed, "the heal left the cluster unsettled")
             #expect(try f.verdict("settle-cluster-healthy", v).result.status == .passed)
         }
 

@@ -5,13 +5,15 @@ public enum Assertions {
         Judgement(scenario, obs).verdicts
     }
 
-    /// Every verdict for this run, in report order: harness, RTO, lost writes, conditions, error budgets, latency.
+    /// Every verdict for this run, in report order: harness, RTO, lost writes, cluster recovered, conditions, error
+    /// budgets, latency.
     /// `recovery` is the run's one `RecoveryAnalysis` (it is computed once, by `Judgement`).
     static func verdicts(_ scenario: Scenario, _ obs: Observations, recovery: RecoveryAnalysis?) -> [Verdict] {
         var out: [Verdict] = []
         if let h = harness(obs) { out.append(h) }
         out.append(rto(scenario, obs, recovery))
         out.append(lostWrites(scenario, obs))
+        if let r = clusterRecovered(obs) { out.append(r) }
         out += conditions(scenario, obs)
         out += phaseChecks(scenario, obs, recovery)
         out += WritePhases.evaluate(scenario, obs)
@@ -82,12 +84,49 @@ public enum Assertions {
         let missing = Set(rb.missing)
         let lost = obs.load.acked.filter { missing.contains($0.id) }
         notes.insert("\(rb.checked) read back", at: 1)
+        if let members = rb.members { notes += everyMemberNotes(rb, members) }
         let target = Quantity.count(scenario.targets.lostWrites)
         let sample = lost.prefix(5).map { "\($0.id) (acked at \(DurationText.human(ms: Int($0.ackMs))) by \($0.server))" }
-        let why = "\(lost.count) acknowledged write(s) missing after recovery: " + sample.joined(separator: ", ")
+        let whereMissing = rb.members == nil ? "missing after recovery" : "found on no member that answered"
+        let why = "\(lost.count) acknowledged write(s) \(whereMissing): " + sample.joined(separator: ", ")
             + (lost.count > 5 ? ", ..." : "")
         return Verdict(id: "lost-writes", title: title, result: .judge(.count(lost.count), atMost: target, why: why),
                        notes: notes, items: lost.map(\.id))
+    }
+
+    /// Notes of a read-back made on every member: why, who answered (with how many ids each lacked), who did not.
+    static func everyMemberNotes(_ rb: ReadBack, _ members: [MemberReadBack]) -> [String] {
+        let answered = members.filter { $0.error == nil }, silent = members.filter { $0.error != nil }
+        var notes = ["read back on every member that answered, not on the primary"
+                     + (rb.membersBecause.map { ", because \($0)" } ?? "") + ": lost = found on no member"]
+        notes.append("answered: " + answered.map { "\($0.member) (\($0.missing ?? 0) missing)" }.joined(separator: ", "))
+        if !silent.isEmpty {
+            notes.append("did not answer (an id lost on the others may still be there): "
+                         + silent.map { "\($0.member): \($0.error ?? "")" }.joined(separator: "; "))
+        }
+        return notes
+    }
+
+    /// Whether the cluster settled after a heal undid every fault; present only when a heal ran. Fails with the
+    /// heal's error and the last topology when it did not settle: the system failed to recover, the harness did
+    /// not fail (a reversal that failed is a harness error instead).
+    public static func clusterRecovered(_ obs: Observations) -> Verdict? {
+        let id = "cluster-recovered", title = "Cluster recovered after the heal"
+        let target = Quantity.count(0)
+        if let f = obs.recoveryFailure {
+            let heal = f.step.map { "the heal (step \($0 + 1))" } ?? "the cleanup heal"
+            return Verdict(id: id, title: title, result: .failed(measured: .count(1), target: target,
+                why: "every fault was undone, yet the cluster did not recover: \(f.message); last seen: \(f.lastSeen)"),
+                notes: ["\(heal) undid every fault and gave up waiting for the cluster: \(f.message)", "last topology: \(f.lastSeen)",
+                        "measured: heals after which the cluster did not settle"]
+                    + (f.step == nil ? [] : ["the steps after the heal were skipped"]))
+        }
+        guard obs.events.contains(where: { $0.kind == .healStarted }) else { return nil }
+        guard obs.healFinishedAtMs != nil else {
+            return Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: "the heal did not finish"))
+        }
+        return Verdict(id: id, title: title, result: .passed(measured: .count(0), target: target),
+                       notes: ["measured: heals after which the cluster did not settle"])
     }
 
     /// One verdict per `Await` / `Expect` step. Its measured time counts from the end of the step before it (its

@@ -59,11 +59,17 @@ public enum OperationChecks {
         return skippedAfterFailure(step, obs) ?? .error("step \(step + 1) was never run")
     }
 
-    /// Skipped, when an operation before `step` failed and the runner skipped the remaining steps (that
-    /// operation's own verdict fails); nil otherwise. For any step's verdict.
+    /// Skipped, when an operation before `step` failed, or a heal before it left the cluster unsettled, and the
+    /// runner skipped the remaining steps (that operation's or `cluster-recovered`'s verdict fails); nil otherwise.
+    /// For any step's verdict.
     public static func skippedAfterFailure(_ step: Int, _ obs: Observations) -> VerdictResult? {
-        guard let f = obs.operations?.first(where: { $0.status == .failed && $0.step < step }) else { return nil }
-        return .skipped(reason: "not run: step \(f.step + 1) (\(f.operation)) failed, the remaining steps were skipped")
+        if let f = obs.operations?.first(where: { $0.status == .failed && $0.step < step }) {
+            return .skipped(reason: "not run: step \(f.step + 1) (\(f.operation)) failed, the remaining steps were skipped")
+        }
+        if let r = obs.recoveryFailure, let h = r.step, h < step {
+            return .skipped(reason: "not run: the cluster did not recover after the heal (step \(h + 1)), the remaining steps were skipped")
+        }
+        return nil
     }
 
     static func failedWhy(_ r: OperationResult) -> String {

@@ -121,12 +121,54 @@ public struct ReadBack: Codable, Sendable, Equatable {
     public var error: String?
     /// Attempts it took (1 unless the cluster refused the read or changed hands during it).
     public var attempts: Int?
+    /// Set when the ids were read on every member rather than on the primary: each member's answer, by
+    /// name. `missing` then holds only the ids found on no member that answered. nil: read on the primary.
+    public var members: [MemberReadBack]?
+    /// Why the read-back went to every member (the cluster did not recover, no stable primary answered).
+    public var membersBecause: String?
 
-    public init(checked: Int, missing: [String], error: String? = nil, attempts: Int? = nil) {
+    public init(checked: Int, missing: [String], error: String? = nil, attempts: Int? = nil,
+                members: [MemberReadBack]? = nil, membersBecause: String? = nil) {
         self.checked = checked
         self.missing = missing
         self.error = error
         self.attempts = attempts
+        self.members = members
+        self.membersBecause = membersBecause
+    }
+
+    /// The members that answered the every-member read-back.
+    public var membersAnswered: [MemberReadBack] { (members ?? []).filter { $0.error == nil } }
+}
+
+/// One member's answer to the every-member read-back.
+public struct MemberReadBack: Codable, Sendable, Equatable {
+    public var member: String
+    /// How many of the ids this member does not have; nil when it did not answer.
+    public var missing: Int?
+    /// Why it did not answer; nil when it did.
+    public var error: String?
+
+    public init(member: String, missing: Int? = nil, error: String? = nil) {
+        self.member = member
+        self.missing = missing
+        self.error = error
+    }
+}
+
+/// A heal undid every fault and the cluster still did not settle: what the environment reported.
+public struct RecoveryFailure: Codable, Sendable, Equatable {
+    /// Index of the `Heal()` step in `Scenario.steps`; nil for the cleanup heal. The steps after it were skipped.
+    public var step: Int?
+    /// The heal's error, as the environment gave it (Patroni's view: no leader, PostgreSQL not running on n1, ...).
+    public var message: String
+    /// The topology read right after the heal gave up, as `Topology.summary`.
+    public var lastSeen: String
+
+    public init(step: Int?, message: String, lastSeen: String) {
+        self.step = step
+        self.message = message
+        self.lastSeen = lastSeen
     }
 }
 
@@ -135,7 +177,8 @@ public struct Observations: Codable, Sendable, Equatable {
     public var events: [TimelineEvent]
     public var load: LoadObservations
     public var conditions: [ConditionResult]
-    /// nil when no read-back was attempted (no writes, or the run was aborted).
+    /// nil when no read-back was attempted (no writes, or the run was aborted). After a recovery failure it
+    /// was made on every member that answered (`ReadBack.members`).
     public var readBack: ReadBack?
     /// The single primary when the first fault was injected.
     public var primaryAtInjection: String?
@@ -152,6 +195,8 @@ public struct Observations: Codable, Sendable, Equatable {
     public var unsupported: [String]?
     /// Every operation step that ran (marks included), in order; nil when there was none.
     public var operations: [OperationResult]?
+    /// Set when a heal undid every fault and the cluster did not settle: a failed verdict, not a harness error.
+    public var recoveryFailure: RecoveryFailure?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,

@@ -9,13 +9,22 @@ public enum LedgerHeal {
         public var notes: [String] = []
         /// Set when the full heal failed; the entries then stay in the ledger for a later heal.
         public var failure: String?
+        /// A reversal failed or the ledger could not be read: the harness could not undo every fault.
+        public var undoFailed = false
+        /// The full heal threw `ClusterDidNotRecover` (its reason is `failure`).
+        public var clusterDidNotRecover = false
 
         public init() {}
+
+        /// The heal's failure when it is the system's, not the harness's: every fault was undone, the full heal
+        /// ran, and the cluster still did not settle. nil when the heal succeeded or the harness failed.
+        public var recoveryFailure: String? { clusterDidNotRecover && !undoFailed ? failure : nil }
     }
 
     /// Undoes the entries of run `runId` (nil: every entry, as after a crash), newest first; then heals.
     /// A failed reversal is noted and the full heal still runs (it may mend what the reversal could not);
-    /// entries are removed only once the heal succeeded.
+    /// entries are removed only once the heal succeeded. A heal that throws `ClusterDidNotRecover` after every
+    /// reversal succeeded is the system's failure (`Report.recoveryFailure`); any other failure is the harness's.
     public static func run(ledger: any FaultLedgerStore, environment: any Environment, runId: String? = nil,
                            log: (String) -> Void = { _ in }) async -> Report {
         var report = Report()
@@ -24,6 +33,7 @@ public enum LedgerHeal {
             entries = try await ledger.entries().filter { runId == nil || $0.runId == runId }
         } catch {
             report.notes.append("fault ledger unreadable: \(describe(error))")
+            report.undoFailed = true
         }
         for e in entries.reversed() {
             report.undone.append(e)
@@ -33,6 +43,7 @@ public enum LedgerHeal {
                 try await environment.revert(e.reversal)
             } catch {
                 report.notes.append("revert \(e.reversal) failed: \(describe(error))")
+                report.undoFailed = true
             }
         }
         log("heal")
@@ -40,6 +51,7 @@ public enum LedgerHeal {
             try await environment.heal()
         } catch {
             report.failure = describe(error)
+            report.clusterDidNotRecover = error is ClusterDidNotRecover
             return report
         }
         for e in entries {

@@ -16,8 +16,15 @@ public protocol Environment: Sendable {
     func revert(_ reversal: Reversal) async throws
 
     /// Full heal: every member running, under Patroni, replicating. Idempotent. Called after `revert`s
-    /// on every exit path, also when the run was cancelled.
+    /// on every exit path, also when the run was cancelled. Throw `ClusterDidNotRecover` when the heal did
+    /// all it does (every process restarted) and the cluster still did not settle: that judges the system
+    /// (a failed verdict), where any other error is the harness's (exit 3).
     func heal() async throws
+
+    /// Each member's direct read endpoint (libpq conninfo, no password), by member name, for reading
+    /// acknowledged writes back on every member when there is no stable primary to read them on
+    /// (`LoadDriver.verifyWrites(_:on:)`). Empty (the default): this environment cannot.
+    func memberReadEndpoints() async -> [String: String]
 
     /// What the environment's own probes saw since the first fault was applied (times: ms since that
     /// `apply` began); stops the probes. Called once, at the end of a run. nil: no probes.
@@ -52,6 +59,23 @@ extension Environment {
 extension Environment {
     public func commandLog() async -> [String] { [] }
     public func probeReport() async -> ProbeReport? { nil }
+    public func memberReadEndpoints() async -> [String: String] { [:] }
+}
+
+/// Thrown by `Environment.heal()` when every process was restarted and the cluster still did not settle
+/// (no leader, a member not running PostgreSQL, writes refused): the system under test failed to recover.
+/// The runner then fails the `cluster-recovered` verdict with `reason` and still reads the writes back.
+public struct ClusterDidNotRecover: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What the cluster manager reports, e.g. "PostgreSQL not running on n1 after the heal". No secrets.
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Thrown by `LoadDriver.verifyWrites(_:on:)` when the driver cannot read one member directly.
+public struct MemberReadUnsupported: Error, Sendable, Equatable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "this load driver cannot read a member directly" }
 }
 
 /// A cheap snapshot of the running load, for live progress.
@@ -83,6 +107,15 @@ public protocol LoadDriver: Sendable {
 
     /// After recovery: looks `ids` up on the current primary and returns the ones that are missing.
     func verifyWrites(_ ids: [String]) async throws -> [String]
+
+    /// Looks `ids` up on one member, through `conninfo` (from `Environment.memberReadEndpoints`; a replica
+    /// answers too) and returns the ones missing there. Throws `MemberReadUnsupported` (the default) when
+    /// this driver cannot; any other error means that member did not answer.
+    func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String]
+}
+
+extension LoadDriver {
+    public func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String] { throw MemberReadUnsupported() }
 }
 
 /// The persisted fault ledger: every fault that may be in effect, with its reversal. Written before

@@ -21,6 +21,8 @@ public enum RunPhase: String, Codable, Sendable {
 /// reports back. It guarantees that once a fault may have been injected a heal follows on every path,
 /// and that once the load started it is stopped. Operations owe no heal (no reversal), unless one did not
 /// complete: a failed or interrupted operation may leave the cluster half-changed, so the run heals.
+/// A heal that undid every fault but left the cluster unsettled is no abort: the load is stopped and the
+/// writes are read back, so the run is judged (failed), not errored.
 public struct RunStateMachine: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         /// Check the cluster has the shape and the fault ledger is empty.
@@ -53,6 +55,9 @@ public struct RunStateMachine: Sendable, Equatable {
         /// The step ran and failed in a way that judges the system, not the harness (an operation threw): its
         /// verdict fails, the remaining steps are skipped, the run heals, stops the load and reads writes back.
         case stepFailed(String)
+        /// A heal undid every fault, yet the cluster did not settle (`ClusterDidNotRecover`): the system's failure,
+        /// not the harness's. The remaining steps are skipped; the run stops the load and reads writes back.
+        case clusterDidNotRecover(String)
     }
 
     public enum Abort: Sendable, Equatable {
@@ -69,6 +74,9 @@ public struct RunStateMachine: Sendable, Equatable {
     public private(set) var abort: Abort?
     /// Why the remaining steps were skipped after a step failed (`Event.stepFailed`); nil when none was.
     public private(set) var stepFailure: String?
+    /// What the environment reported when a heal undid every fault and the cluster did not settle
+    /// (`Event.clusterDidNotRecover`); nil when every heal succeeded or failed as the harness's fault.
+    public private(set) var recoveryFailure: String?
     private var nextStep = 0
     private var healedSinceInject = false
     private var observed = false
@@ -101,7 +109,7 @@ public struct RunStateMachine: Sendable, Equatable {
                 healOwed = true
                 nextStep = scenario.steps.count
                 return nextAction()
-            case .failed, .cancelled:
+            case .failed, .cancelled, .clusterDidNotRecover:
                 healOwed = true
                 return abortPath(event)
             }
@@ -118,6 +126,13 @@ public struct RunStateMachine: Sendable, Equatable {
             case .failed where step == nil:
                 record(event)
                 healOwed = false  // tried once on the way out; the ledger keeps the rest for `faultline heal`
+                return wrapUp()
+            case .clusterDidNotRecover(let m):
+                // Every fault was undone and the heal waited its full time: a second heal would wait again for
+                // nothing. Skip the rest, no observation window; stop the load and read back (unless aborted).
+                if recoveryFailure == nil { recoveryFailure = m }
+                healOwed = false  // the ledger keeps the entries for `faultline heal`
+                nextStep = scenario.steps.count
                 return wrapUp()
             case .failed, .cancelled, .unsupported, .stepFailed:
                 return abortPath(event)
@@ -190,6 +205,7 @@ public struct RunStateMachine: Sendable, Equatable {
         case .cancelled: abort = .cancelled
         case .unsupported(let m): abort = .unsupported(m)
         case .stepFailed: break  // not an abort: the run goes on to heal and verify
+        case .clusterDidNotRecover(let m): if recoveryFailure == nil { recoveryFailure = m }
         }
     }
 

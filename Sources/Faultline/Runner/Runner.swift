@@ -6,6 +6,11 @@ import Logging
 /// of a task group for the whole run; "load off" cancels that child. Heal runs on every exit path; the
 /// cleanup heal on the way out is shielded from cancellation, so Ctrl-C still heals. `run` never throws:
 /// failures land in `Observations.harnessErrors`.
+///
+/// A heal that undid every fault but left the cluster unsettled (`ClusterDidNotRecover`) is the system's failure,
+/// not the harness's: it lands in `Observations.recoveryFailure` (the `cluster-recovered` verdict fails, exit 1),
+/// and the acknowledged writes are still read back, on every member that answers. A reversal that failed, or
+/// any other heal error, stays a harness error (exit 3).
 public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public var environment: any Environment
     public var load: any LoadDriver
@@ -62,6 +67,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     logger.warning("unsupported here: \(m); verdicts will be skipped")
                 case .stepFailed(let m):
                     logger.error("\(m); skipping the remaining steps, healing")
+                case .clusterDidNotRecover(let m):
+                    logger.error("the cluster did not recover after the heal: \(m); stopping the load, reading writes back on every member")
                 }
                 action = machine.handle(event)
                 logger.debug("next: \(action)")
@@ -138,7 +145,14 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             let report = await healOnce()
             if let f = report.failure {
                 rec.add(.healFailed, at: clock.now, detail: f)
-                return stopping && step != nil ? .cancelled : .failed("heal failed: \(f)")
+                if stopping && step != nil { return .cancelled }
+                guard let why = report.recoveryFailure else { return .failed("heal failed: \(f)") }
+                // Every fault was undone and the cluster did not settle: what Patroni shows now goes in the verdict.
+                let seen = try? await environment.topology()
+                if let seen { rec.observe(seen, at: clock.now, logger) }
+                rec.recoveryFailure = RecoveryFailure(step: step, message: why,
+                                                      lastSeen: (seen ?? rec.lastTopology)?.summary ?? "(no topology)")
+                return .clusterDidNotRecover(why)
             }
             rec.add(.healFinished, at: clock.now, detail: report.notes.isEmpty ? nil : report.notes.joined(separator: "; "))
             return .completed
@@ -155,12 +169,15 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             }
         case .verifyWrites:
             let ids = rec.load.acked.map(\.id)
-            switch await readBack(ids) {
+            switch await verify(ids, clusterRecovered: rec.recoveryFailure == nil) {
             case .cancelled: return .cancelled
             case .done(let rb, let after):
                 rec.readBack = rb
                 rec.topologyAfter = after
-                if rb.error == nil { logger.info("read back \(ids.count) acknowledged writes, \(rb.missing.count) missing") }
+                if rb.error == nil {
+                    let on = rb.members == nil ? "" : " on every member that answered (\(rb.membersAnswered.map(\.member).joined(separator: ", ")))"
+                    logger.info("read back \(ids.count) acknowledged writes\(on), \(rb.missing.count) missing")
+                }
             }
             return .completed
         case .finish:
@@ -169,6 +186,64 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     enum ReadBackOutcome { case done(ReadBack, Topology?), cancelled }
+
+    /// The read-back of acknowledged writes. On a recovered cluster: on the primary (`readBack`), and when no
+    /// stable primary answered within `readBackPatience`, on every member (`readBackOnMembers`). On a cluster
+    /// that did not recover: on every member straight away (the primary, if any, may be the one about to lose
+    /// its writes), on the primary only when the environment or the load cannot read members directly.
+    private func verify(_ ids: [String], clusterRecovered: Bool) async -> ReadBackOutcome {
+        if !clusterRecovered {
+            if let o = await readBackOnMembers(ids, because: "the cluster did not recover after the heal") { return o }
+            return await readBack(ids)
+        }
+        let primary = await readBack(ids)
+        guard case .done(let rb, _) = primary, let e = rb.error else { return primary }
+        return await readBackOnMembers(ids, because: "no stable primary answered the read-back: \(e)") ?? primary
+    }
+
+    /// Reads the ids back on every member that answers (`Environment.memberReadEndpoints`, through
+    /// `LoadDriver.verifyWrites(_:on:)`); an id is missing only when no member that answered has it. Each
+    /// member's answer is recorded. While no member answers it is retried every second for up to
+    /// `readBackPatience`. nil when the environment lists no member or the load cannot read one directly.
+    private func readBackOnMembers(_ ids: [String], because: String) async -> ReadBackOutcome? {
+        let endpoints = await environment.memberReadEndpoints().sorted { $0.key < $1.key }
+        guard !endpoints.isEmpty else { return nil }
+        let deadline = clock.now.advanced(by: readBackPatience)
+        var attempts = 0
+        while true {
+            attempts += 1
+            var answers: [MemberReadBack] = []
+            var onNoMember: Set<String>?
+            for (member, conninfo) in endpoints {
+                do {
+                    let missing = try await load.verifyWrites(ids, on: conninfo)
+                    answers.append(MemberReadBack(member: member, missing: missing.count))
+                    onNoMember = onNoMember.map { $0.intersection(missing) } ?? Set(missing)
+                } catch is CancellationError {
+                    return .cancelled
+                } catch is MemberReadUnsupported {
+                    return nil
+                } catch {
+                    answers.append(MemberReadBack(member: member, error: describe(error)))
+                }
+            }
+            let after = try? await environment.topology()
+            if let lost = onNoMember {
+                return .done(ReadBack(checked: ids.count, missing: ids.filter { lost.contains($0) }, attempts: attempts,
+                                      members: answers, membersBecause: because), after)
+            }
+            if clock.now >= deadline {
+                let why = answers.map { "\($0.member): \($0.error ?? "no answer")" }.joined(separator: "; ")
+                let error = "no member answered the read-back (\(why); \(attempts) attempt\(attempts == 1 ? "" : "s") over "
+                    + "\(DurationText.human(ms: readBackPatience.milliseconds)))"
+                return .done(ReadBack(checked: 0, missing: [], error: error, attempts: attempts, members: answers,
+                                      membersBecause: because), after)
+            }
+            if stopping { return .cancelled }
+            logger.info("read-back on every member: attempt \(attempts), no member answered, retrying")
+            do { try await clock.sleep(for: .seconds(1)) } catch { return .cancelled }
+        }
+    }
 
     /// Reads the acknowledged ids back from the primary. A read-back counts only when the same primary, on the
     /// same timeline (or no primary at all), was seen before and after it: a cluster still changing hands (an old primary taking the
@@ -410,6 +485,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var probes: ProbeReport?
         var unsupported: [String] = []
         var operations: [OperationResult] = []
+        var recoveryFailure: RecoveryFailure?
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -472,6 +548,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             // The environment's probe times are ms since the first fault; the fault went in at firstInjection.
             o.probes = probes.map { $0.shifted(by: (firstInjection.map { ms($0) } ?? shift) - shift) }
             o.unsupported = unsupported.isEmpty ? nil : unsupported
+            o.recoveryFailure = recoveryFailure
             o.operations = operations.isEmpty ? nil : operations.map { r -> OperationResult in
                 var r = r
                 r.startedAtMs -= shift

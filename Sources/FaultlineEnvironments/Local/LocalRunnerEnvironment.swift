@@ -35,9 +35,22 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
 
     public func probeReport() async -> ProbeReport? { probes.finish() }
 
+    /// Not only the DCS view: every node's PostgreSQL runs and clients can write again. When the heal gives up
+    /// on an unhealthy cluster although every daemon it restarts is running (Patroni up, PostgreSQL never
+    /// started, no leader, writes refused), that is the cluster's failure to recover: `ClusterDidNotRecover`.
+    /// Any other error (a daemon that would not start, a command that failed) stays the harness's.
     public func heal() async throws {
-        // Not only the DCS view: every node's PostgreSQL runs and clients can write again.
-        try await local.heal(timeout: .seconds(90))
+        do {
+            try await local.heal(timeout: .seconds(90))
+        } catch EnvironmentError.unhealthy(let why) where local.everyDaemonRunning {
+            throw ClusterDidNotRecover(why)
+        }
+    }
+
+    /// Each node's PostgreSQL, directly (not through HAProxy), as the app user that owns the ledger table;
+    /// the password comes from the passfile. A replica answers the read-back too.
+    public func memberReadEndpoints() async -> [String: String] {
+        Dictionary(uniqueKeysWithValues: local.config.nodeNames.map { ($0, local.config.direct($0)) })
     }
 
     public func commandLog() async -> [String] {
@@ -50,6 +63,9 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
 }
 
 extension LocalEnvironment {
+    /// Every daemon the heal restarts (etcd, Patroni, HAProxy, PgBouncer, ...) is running.
+    var everyDaemonRunning: Bool { allSpecs.allSatisfy { daemons.isRunning($0.name) } }
+
     /// SIGKILLs Patroni and every PostgreSQL process of `node` (etcd on the node keeps running, so
     /// the DCS keeps its quorum). The leader key then expires after ttl.
     public func killNode(_ node: String) async throws {
