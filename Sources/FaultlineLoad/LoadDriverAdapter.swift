@@ -78,8 +78,8 @@ public final class LoadGeneratorDriver: LoadDriver {
         let originNs = monotonicNs(), originWall = Date()
         let probeStop = StopFlag()
         var probeTask: Task<ServiceProbeReport, Never>?
-        if let pc = probe, let writes = config.workloads.first(where: { $0.kind == .ledger }) {
-            let sp = ServiceProbe(conninfo: writes.conninfo, runID: config.runID, config: pc, logger: logger)
+        if let (conninfo, pc) = probe(for: config) {
+            let sp = ServiceProbe(conninfo: conninfo, runID: config.runID, config: pc, logger: logger)
             let limitNs = config.maxDuration.nanoseconds
             probeTask = Task { await onThread { sp.run(originNs: originNs, limitNs: limitNs, stop: probeStop) } }
         }
@@ -92,6 +92,15 @@ public final class LoadGeneratorDriver: LoadDriver {
         obs.probe = report
         obs.originWallClock = Self.iso8601ms(originWall)
         return obs
+    }
+
+    /// Where and how the service probe runs for `config`: beside its first ledger workload, on the same endpoint,
+    /// connecting per attempt when some of that workload's clients connect per transaction (a client like the
+    /// workload's, less its backoff). nil: no probe (none configured, or no write workload).
+    public func probe(for config: LoadConfig) -> (conninfo: String, config: ServiceProbeConfig)? {
+        guard var pc = probe, let writes = config.workloads.first(where: { $0.kind == .ledger }) else { return nil }
+        if writes.connect.perTransactionShare > 0 { pc.connectPerAttempt = true }
+        return (writes.conninfo, pc)
     }
 
     /// ISO 8601 UTC with milliseconds: "2026-11-25T10:00:00.123Z".

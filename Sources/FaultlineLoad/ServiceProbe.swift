@@ -14,15 +14,19 @@ public struct ServiceProbeConfig: Sendable, Equatable {
     public var statementTimeout: Duration
     /// The probe stops, with a note, after this many attempts (keeps memory bounded: ~32 bytes each).
     public var maxAttempts: Int
+    /// Open a new connection for every attempt (like a per-transaction client, pgbench `-C`), so that a fault
+    /// refusing only new connections is seen; the driver sets it when the write workload connects per transaction.
+    public var connectPerAttempt: Bool
 
     public static let intervals = Duration.milliseconds(10)...Duration.seconds(1)
 
     public init(interval: Duration = .milliseconds(20), connectTimeout: Duration = .milliseconds(500),
-                statementTimeout: Duration = .milliseconds(500), maxAttempts: Int = 200_000) {
+                statementTimeout: Duration = .milliseconds(500), maxAttempts: Int = 200_000, connectPerAttempt: Bool = false) {
         self.interval = min(max(interval, Self.intervals.lowerBound), Self.intervals.upperBound)
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout
         self.maxAttempts = max(1, maxAttempts)
+        self.connectPerAttempt = connectPerAttempt
     }
 }
 
@@ -88,6 +92,7 @@ struct ServiceProbe: Sendable {
     func run(originNs: Int64, limitNs: Int64, stop: StopFlag) -> ServiceProbeReport {
         var report = ServiceProbeReport(intervalMs: config.interval.milliseconds, connectTimeoutMs: config.connectTimeout.milliseconds,
                                         statementTimeoutMs: config.statementTimeout.milliseconds)
+        if config.connectPerAttempt { report.connectPerAttempt = true }
         var attempts: [ServiceProbeAttempt] = []
         attempts.reserveCapacity(min(config.maxAttempts, 16_384))
         var conn: PGConnection?
@@ -121,7 +126,7 @@ struct ServiceProbe: Sendable {
                 }
             }
             let step = ServiceProbeSchedule.next(intendedNs: intended, endedNs: end, outcome: outcome, intervalNs: intervalNs)
-            if step.reconnect { conn?.close(); conn = nil }
+            if step.reconnect || config.connectPerAttempt { conn?.close(); conn = nil }
             intended = step.intendedNs
         }
         conn?.close()

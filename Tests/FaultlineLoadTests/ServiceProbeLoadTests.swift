@@ -88,3 +88,26 @@ import Testing
         #expect(limited.attempts.isEmpty)
     }
 }
+
+@Suite struct ServiceProbeDriverTests {
+    let driver = LoadGeneratorDriver(endpoints: .init(writes: "host=rw port=5000", reads: "host=ro port=5001"), logger: Logger(label: "test"))
+
+    @Test func theProbeRunsBesideAWriteWorkloadOnItsEndpoint() throws {
+        let (conninfo, config) = try #require(driver.probe(for: driver.config(for: [.ledgerWrites(rate: 50), .replicaReads(rate: 50)])))
+        #expect(conninfo == "host=rw port=5000")
+        #expect(config.interval == .milliseconds(20))
+        #expect(!config.connectPerAttempt)
+    }
+
+    @Test func noWritesNoProbe() {
+        #expect(driver.probe(for: driver.config(for: [.replicaReads(rate: 50)])) == nil)
+        #expect(driver.probe(for: driver.config(for: [.ledgerWrites(rate: 0), .replicaReads(rate: 50)])) == nil, "a rate 0 workload does not run")
+        let off = LoadGeneratorDriver(endpoints: driver.endpoints, probe: nil, logger: Logger(label: "test"))
+        #expect(off.probe(for: off.config(for: [.ledgerWrites(rate: 50)])) == nil)
+    }
+
+    @Test func perTransactionWritersMakeAPerAttemptProbe() throws {
+        let c = driver.config(for: [.ledgerWrites(rate: 50, connect: .perTransaction)])
+        #expect(try #require(driver.probe(for: c)).config.connectPerAttempt)
+    }
+}

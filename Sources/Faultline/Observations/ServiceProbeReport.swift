@@ -10,6 +10,9 @@ public struct ServiceProbeReport: Codable, Sendable, Equatable {
     /// The client deadline of the write, ms (client side only: a server `statement_timeout` would cancel the wait
     /// for the synchronous standby and acknowledge a commit kept on one node).
     public var statementTimeoutMs: Int
+    /// True when every attempt opened a new connection (the write workload connects per transaction); nil: it kept
+    /// its connection between successful attempts.
+    public var connectPerAttempt: Bool?
     /// Every attempt, in order.
     public var attempts: [ServiceProbeAttempt]
     /// Anything the reader must know (the probe stopped at its attempt cap, ...).
