@@ -106,6 +106,11 @@ import Testing
         #expect(off.probe(for: off.config(for: [.ledgerWrites(rate: 50)])) == nil)
     }
 
+    @Test func originWallClockHasMilliseconds() {
+        // 2026-11-25T10:00:00.250Z
+        #expect(LoadGeneratorDriver.iso8601ms(Date(timeIntervalSince1970: 1_795_600_800.25)) == "2026-11-25T10:00:00.250Z")
+    }
+
     @Test func perTransactionWritersMakeAPerAttemptProbe() throws {
         let c = driver.config(for: [.ledgerWrites(rate: 50, connect: .perTransaction)])
         #expect(try #require(driver.probe(for: c)).config.connectPerAttempt)
