@@ -1,9 +1,11 @@
 import Faultline
+import Foundation
 import Logging
 import Synchronization
 
 /// The scenario runner's `LoadDriver`, backed by `LoadGenerator`: each scenario workload runs open loop
 /// at its rate; `run` returns when the calling task is cancelled (or after `LoadConfig.maxDuration`).
+/// Beside a write workload it runs the service probe (`ServiceProbe`) on the same endpoint.
 public final class LoadGeneratorDriver: LoadDriver {
     /// Where the workloads connect.
     public struct Endpoints: Sendable {
@@ -23,16 +25,19 @@ public final class LoadGeneratorDriver: LoadDriver {
     public let endpoints: Endpoints
     /// Clients (connections) per workload.
     public let clients: Int
+    /// The service probe beside a write workload; nil: none.
+    public let probe: ServiceProbeConfig?
     private let logger: Logger
     private let tune: @Sendable (inout LoadConfig) -> Void
     private let current = Mutex<LoadGenerator?>(nil)
     private let lastRunID = Mutex<String?>(nil)
 
     /// `tune` may adjust timeouts, window length, caps... before each run.
-    public init(endpoints: Endpoints, clients: Int = 4, logger: Logger,
+    public init(endpoints: Endpoints, clients: Int = 4, probe: ServiceProbeConfig? = ServiceProbeConfig(), logger: Logger,
                 tune: @escaping @Sendable (inout LoadConfig) -> Void = { _ in }) {
         self.endpoints = endpoints
         self.clients = clients
+        self.probe = probe
         self.logger = logger
         self.tune = tune
     }
@@ -69,7 +74,40 @@ public final class LoadGeneratorDriver: LoadDriver {
         current.withLock { $0 = generator }
         lastRunID.withLock { $0 = config.runID }
         defer { current.withLock { $0 = nil } }
-        return try await generator.run(until: .stopped)
+        // The generator takes its origin first thing in `run`: these readings are microseconds before it.
+        let originNs = monotonicNs(), originWall = Date()
+        let probeStop = StopFlag()
+        var probeTask: Task<ServiceProbeReport, Never>?
+        if let (conninfo, pc) = probe(for: config) {
+            let sp = ServiceProbe(conninfo: conninfo, runID: config.runID, config: pc, logger: logger)
+            let limitNs = config.maxDuration.nanoseconds
+            probeTask = Task { await onThread { sp.run(originNs: originNs, limitNs: limitNs, stop: probeStop) } }
+        }
+        let result: Result<LoadObservations, LoadError>
+        do { result = .success(try await generator.run(until: .stopped)) } catch { result = .failure(error) }
+        // The probe stops with the load (within one attempt's deadlines).
+        probeStop.set()
+        let report = await probeTask?.value
+        var obs = try result.get()
+        obs.probe = report
+        obs.originWallClock = Self.iso8601ms(originWall)
+        return obs
+    }
+
+    /// Where and how the service probe runs for `config`: beside its first ledger workload, on the same endpoint,
+    /// connecting per attempt when some of that workload's clients connect per transaction (a client like the
+    /// workload's, less its backoff). nil: no probe (none configured, or no write workload).
+    public func probe(for config: LoadConfig) -> (conninfo: String, config: ServiceProbeConfig)? {
+        guard var pc = probe, let writes = config.workloads.first(where: { $0.kind == .ledger }) else { return nil }
+        if writes.connect.perTransactionShare > 0 { pc.connectPerAttempt = true }
+        return (writes.conninfo, pc)
+    }
+
+    /// ISO 8601 UTC with milliseconds: "2026-11-25T10:00:00.123Z".
+    static func iso8601ms(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
     }
 
     public func progress() async -> LoadProgress {

@@ -46,8 +46,12 @@ extension Render {
             row("first write error", rec.outageStartMs)
             row("detection: old leader gone", rec.detectionMs)
             row("promotion: new leader seen", rec.promotionMs)
-            row("routing: first write after promotion", rec.firstWriteAfterPromotionMs)
-            row("recovery: sustained writes (RTO)", rec.recoveryMs)
+            row(rec.hasProbe ? "routing: first probe write after promotion" : "routing: first write after promotion",
+                rec.firstWriteAfterPromotionMs)
+            if let interval = rec.probeIntervalMs {
+                row("service restored: sustained probe writes (every \(DurationText.human(ms: interval)), no backoff)", rec.serviceRestoredMs)
+            }
+            row("application recovered: sustained workload writes", rec.recoveryMs)
         }
 
         md += "\n## Timeline\n\n| t | since injection | event | member | detail |\n|---|---|---|---|---|\n"

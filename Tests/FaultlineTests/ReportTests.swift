@@ -89,7 +89,7 @@ struct ReportTests {
         obs.readBack = ReadBack(checked: 10, missing: [obs.load.acked[3].id])
         let md = Render.markdown(report(obs))
         #expect(md.hasPrefix("# kill-primary: TARGET-FAILED (exit 1)"))
-        #expect(md.contains("| RTO (client view, from the injection) | ✅ passed | 20.0 s | ≤ 30.0 s |"))
+        #expect(md.contains("| RTO (application recovered, from the injection) | ✅ passed | 20.0 s | ≤ 30.0 s |"))
         #expect(md.contains("| Lost acknowledged writes | ❌ failed | 1 | ≤ 0 |"))
         #expect(md.contains("lost: 1 (`\(obs.load.acked[3].id)`)"))
         #expect(md.contains("| 10.4 s | +400 ms | leader-lost | n1 |"))

@@ -31,39 +31,58 @@ public enum Assertions {
                        notes: problems)
     }
 
-    /// RTO from the client's view, with detection / promotion / routing in the notes.
+    /// RTO from the injection, read at the instant `Targets.rtoJudges` names (service restored by default: the service
+    /// probe, which never backs off; else application recovered: the workload), with both instants and detection /
+    /// promotion / routing in the notes. Without probe data it judges the application instant and says so.
     public static func rto(_ scenario: Scenario, _ obs: Observations, _ recovery: RecoveryAnalysis?) -> Verdict {
-        let title = "RTO (client view, from the injection)"
+        let judged = recovery?.instant(scenario.targets.rtoJudges)
+        let title = "RTO (\((judged?.instant ?? scenario.targets.rtoJudges).label), from the injection)"
         guard scenario.hasWrites else { return Verdict(id: "rto", title: title, result: .skipped(reason: "no write workload")) }
-        guard let r = recovery else {
+        guard let r = recovery, let judged else {
             return Verdict(id: "rto", title: title, result: aborted(obs) ?? (scenario.injectedFaults.isEmpty ? .skipped(reason: "the scenario injects no fault") : .error("no fault was injected")))
         }
         var notes: [String] = []
         func note(_ label: String, _ ms: Int?) {
             notes.append("\(label): " + (ms.map { "+\(DurationText.human(ms: $0))" } ?? "not seen"))
         }
+        if let interval = r.probeIntervalMs {
+            note("service restored (service probe: a write every \(DurationText.human(ms: interval)), no backoff)", r.serviceRestoredMs)
+        }
+        note("application recovered (the workload, with its clients' reconnect backoff)", r.recoveryMs)
+        if judged.fellBack {
+            notes.append("no service-probe data (an older run, or a load without the probe): the application instant is judged")
+        }
         note("detection (old leader gone)", r.detectionMs)
         note("promotion (new leader seen)", r.promotionMs)
-        note("routing (first write after promotion)", r.firstWriteAfterPromotionMs)
+        note(r.hasProbe ? "routing (first probe write after promotion)" : "routing (first write after promotion)", r.firstWriteAfterPromotionMs)
+        if r.hasProbe { note("first probe error", r.probeOutageStartMs) }
         note("first write error", r.outageStartMs)
         notes.append("sustained success required: \(DurationText.format(scenario.targets.sustain)) clean")
         if let e = WritePhases.faultErrorsNote(obs) { notes.append(e) }
+        let service = judged.instant == .serviceRestored
+        let what = service ? "the service" : "writes"
         guard let rtoTarget = scenario.targets.rto else {
-            notes.append(r.recoveryMs.map { "writes recovered after \(DurationText.human(ms: $0))" }
-                         ?? "writes did not recover in the \(DurationText.human(ms: r.observedMs)) observed after injection")
+            notes.append(judged.ms.map { "\(service ? "service restored" : "writes recovered") after \(DurationText.human(ms: $0))" }
+                         ?? "\(what) did not recover in the \(DurationText.human(ms: r.observedMs)) observed after injection")
             return Verdict(id: "rto", title: title, result: aborted(obs) ?? .skipped(
                 reason: "no RTO target: this scenario judges what writes did during the fault and how soon they came back after the heal"),
                 notes: notes)
         }
         let target = Quantity.ms(rtoTarget.milliseconds)
-        guard let measured = r.recoveryMs else {
+        guard let measured = judged.ms else {
             if let a = aborted(obs) { return Verdict(id: "rto", title: title, result: a, notes: notes) }
-            return Verdict(id: "rto", title: title, result: .failed(measured: nil, target: target,
-                why: "writes never recovered in the \(DurationText.human(ms: r.observedMs)) observed after injection"), notes: notes)
+            let why = service
+                ? "the service never recovered: the service probe got no sustained run of acknowledged writes in the \(DurationText.human(ms: r.observedMs)) observed after injection"
+                : "writes never recovered in the \(DurationText.human(ms: r.observedMs)) observed after injection"
+            return Verdict(id: "rto", title: title, result: .failed(measured: nil, target: target, why: why), notes: notes)
         }
-        if r.outageStartMs == nil { notes.append("no client-visible write errors after injection") }
+        if service {
+            if r.probeOutageStartMs == nil { notes.append("no service-probe errors after injection") }
+        } else if r.outageStartMs == nil {
+            notes.append("no client-visible write errors after injection")
+        }
         return Verdict(id: "rto", title: title, result: .judge(.ms(measured), atMost: target,
-            why: "writes recovered after \(DurationText.human(ms: measured)), target \(DurationText.human(ms: target.value.asInt))"),
+            why: "\(service ? "service restored" : "writes recovered") after \(DurationText.human(ms: measured)), target \(DurationText.human(ms: target.value.asInt))"),
             notes: notes)
     }
 

@@ -1,4 +1,9 @@
-/// Client-view recovery after the first fault, with the breakdown. All `…Ms` offsets are since injection.
+/// Recovery after the first fault, read at two instants, with the breakdown. All `…Ms` offsets are since injection.
+///
+/// - *service restored* (`serviceRestoredMs`): the service probe's first acknowledged write that starts a sustained
+///   run (`ServiceProbeReport.recovery`); the probe retries every few ms whatever any backoff says.
+/// - *application recovered* (`recoveryMs`, JSON key kept from before the probe): what the workload saw, its
+///   clients' reconnect backoff included.
 public struct RecoveryAnalysis: Codable, Sendable, Equatable {
     /// When the fault was injected, ms since load start.
     public var injectedAtMs: Int
@@ -6,12 +11,21 @@ public struct RecoveryAnalysis: Codable, Sendable, Equatable {
     public var detectionMs: Int?
     /// A new leader seen in the topology.
     public var promotionMs: Int?
-    /// The first acknowledged write after the promotion was seen (routing done).
+    /// The first acknowledged write after the promotion was seen (routing done): the service probe's when it ran,
+    /// else the workload's.
     public var firstWriteAfterPromotionMs: Int?
     /// When the first write error after injection was seen (start of the client-view outage); nil: none.
     public var outageStartMs: Int?
-    /// The RTO: the first acknowledged write that starts a sustained clean run. nil: never recovered.
+    /// Application recovered: the workload's first acknowledged write that starts a sustained clean run.
+    /// nil: never recovered. (The RTO before the service probe; see `applicationRecoveredMs`.)
     public var recoveryMs: Int?
+    /// Service restored: the service probe's first acknowledged write that starts a sustained run of acknowledged
+    /// probe writes (no probe error within `sustain`). nil: never restored, or no probe data (`probeIntervalMs` nil).
+    public var serviceRestoredMs: Int?
+    /// The service probe's first error after injection; nil: none, or no probe data.
+    public var probeOutageStartMs: Int?
+    /// The service probe's interval; nil when the run has no probe data (an older report, a fake load).
+    public var probeIntervalMs: Int?
     /// How long after injection there is data (bounds what "never recovered" means).
     public var observedMs: Int
 
@@ -25,9 +39,15 @@ public struct RecoveryAnalysis: Codable, Sendable, Equatable {
             && (obs.primaryAtInjection == nil || $0.member == obs.primaryAtInjection) }) {
             a.detectionMs = lost.atMs - t0
         }
+        if let probe = obs.load.probe {
+            a.probeIntervalMs = probe.intervalMs
+            (a.probeOutageStartMs, a.serviceRestoredMs) = probe.recovery(after: t0, sustainMs: sustain.milliseconds)
+        }
         if let elected = obs.first(.leaderElected, atOrAfter: t0) {
             a.promotionMs = elected.atMs - t0
-            if let w = obs.load.acked.filter({ $0.ackMs >= Double(elected.atMs) }).min(by: { $0.ackMs < $1.ackMs }) {
+            if let probe = obs.load.probe {
+                a.firstWriteAfterPromotionMs = probe.firstAck(atOrAfter: elected.atMs).map { Int($0.rounded(.up)) - t0 }
+            } else if let w = obs.load.acked.filter({ $0.ackMs >= Double(elected.atMs) }).min(by: { $0.ackMs < $1.ackMs }) {
                 a.firstWriteAfterPromotionMs = Int(w.ackMs.rounded(.up)) - t0
             }
         }
@@ -61,5 +81,22 @@ public struct RecoveryAnalysis: Codable, Sendable, Equatable {
             if !clean { i = j + 1 } else { return a }  // clean but data ends before the run is long enough
         }
         return a
+    }
+}
+
+extension RecoveryAnalysis {
+    /// Application recovered (the JSON key stays `recoveryMs`).
+    public var applicationRecoveredMs: Int? { recoveryMs }
+
+    /// Whether the run has service-probe data to read the service-restored instant from.
+    public var hasProbe: Bool { probeIntervalMs != nil }
+
+    /// The instant `judges` names, or the application instant when there is no probe data (`fellBack` true).
+    public func instant(_ judges: RTOInstant) -> (instant: RTOInstant, ms: Int?, fellBack: Bool) {
+        switch judges {
+        case .serviceRestored where hasProbe: (.serviceRestored, serviceRestoredMs, false)
+        case .serviceRestored: (.applicationRecovered, recoveryMs, true)
+        case .applicationRecovered: (.applicationRecovered, recoveryMs, false)
+        }
     }
 }

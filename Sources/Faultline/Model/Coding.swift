@@ -94,7 +94,7 @@ extension Step {
 extension Targets {
     enum CodingKeys: String, CodingKey {
         case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
-        case writesDuringFault, writesBackAfterHealMs
+        case writesDuringFault, writesBackAfterHealMs, rtoJudges
     }
 
     public init(from decoder: any Decoder) throws {
@@ -112,6 +112,8 @@ extension Targets {
             observeAfterHeal: .milliseconds(try c.decodeIfPresent(Int.self, forKey: .observeAfterHealMs) ?? 0),
             writesDuringFault: try c.decodeIfPresent(WritesDuringFault.self, forKey: .writesDuringFault),
             writesBackAfterHeal: try c.decodeIfPresent(Int.self, forKey: .writesBackAfterHealMs).map { .milliseconds($0) })
+        // Absent in reports written before the service probe: the default (they fall back to the application instant).
+        rtoJudges = try c.decodeIfPresent(RTOInstant.self, forKey: .rtoJudges) ?? .serviceRestored
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -127,6 +129,7 @@ extension Targets {
         try c.encode(observeAfterHeal.milliseconds, forKey: .observeAfterHealMs)
         try c.encodeIfPresent(writesDuringFault, forKey: .writesDuringFault)
         try c.encodeIfPresent(writesBackAfterHeal?.milliseconds, forKey: .writesBackAfterHealMs)
+        try c.encode(rtoJudges, forKey: .rtoJudges)
     }
 }
 

@@ -7,6 +7,7 @@ public struct ParameterOverride: Sendable, Equatable {
         case duration(Duration)
         case count(Int)
         case ratio(Double)
+        case instant(RTOInstant)
     }
 
     /// The parameters a scenario exposes to `--set`.
@@ -16,14 +17,17 @@ public struct ParameterOverride: Sendable, Equatable {
         case lostWrites = "lost-writes"
         case errorBudget = "error-budget", errorBudgetDuring = "error-budget-during"
         case p99, p99During = "p99-during"
+        /// Which recovery instant the RTO verdict judges: `service` (the probe, default) or `application`.
+        case rtoJudges = "rto-judges"
 
-        enum Kind { case duration, count, ratio }
+        enum Kind { case duration, count, ratio, instant }
 
         var kind: Kind {
             switch self {
             case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During: .duration
             case .rate, .writeRate, .readRate, .lostWrites: .count
             case .errorBudget, .errorBudgetDuring: .ratio
+            case .rtoJudges: .instant
             }
         }
 
@@ -77,6 +81,11 @@ public struct ParameterOverride: Sendable, Equatable {
                 throw InputError("--set \(parameter.rawValue)='\(raw)': must lie between 0 and 1 (0 % and 100 %)")
             }
             return .init(parameter: parameter, value: .ratio(ratio))
+        case .instant:
+            guard let i = RTOInstant(text: raw) else {
+                throw InputError("--set \(parameter.rawValue)='\(raw)': expected service (the service probe) or application (the workload)")
+            }
+            return .init(parameter: parameter, value: .instant(i))
         }
     }
 
@@ -112,6 +121,7 @@ extension Scenario {
             case (.lostWrites, .count(let n)): s.targets.lostWrites = n
             case (.errorBudget, .ratio(let r)): s.targets.errorBudgetAfter = r
             case (.errorBudgetDuring, .ratio(let r)): s.targets.errorBudgetDuring = r
+            case (.rtoJudges, .instant(let i)): s.targets.rtoJudges = i
             default: continue  // parse() never pairs a parameter with another kind of value
             }
         }

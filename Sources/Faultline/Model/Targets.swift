@@ -24,6 +24,9 @@ public struct Targets: Codable, Sendable, Equatable {
     public var writesDuringFault: WritesDuringFault?
     /// Time from the start of the heal to the first write of a sustained clean run; nil: not checked.
     public var writesBackAfterHeal: Duration?
+    /// Which recovery instant the RTO verdict judges (`--set rto-judges=application`); without service-probe data
+    /// it falls back to the application instant and says so.
+    public var rtoJudges: RTOInstant = .serviceRestored
 
     public init(rto: Duration? = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
@@ -40,6 +43,33 @@ public struct Targets: Codable, Sendable, Equatable {
         self.observeAfterHeal = observeAfterHeal
         self.writesDuringFault = writesDuringFault
         self.writesBackAfterHeal = writesBackAfterHeal
+    }
+}
+
+/// The two instants a recovery can be read at (docs/rto.md).
+public enum RTOInstant: String, Codable, Sendable, CaseIterable {
+    /// The first acknowledged write of the service probe (a write every few ms, no backoff) that starts a
+    /// sustained run: when the service could take writes again.
+    case serviceRestored = "service-restored"
+    /// The first acknowledged write of the workload, with its clients' reconnect backoff, that starts a sustained
+    /// clean run: when the application saw writes work again.
+    case applicationRecovered = "application-recovered"
+
+    /// "service restored", "application recovered".
+    public var label: String {
+        switch self {
+        case .serviceRestored: "service restored"
+        case .applicationRecovered: "application recovered"
+        }
+    }
+
+    /// Accepts `service`, `service-restored`, `probe`, `application`, `application-recovered`, `app`, `workload`.
+    public init?(text: String) {
+        switch text.lowercased().filter({ $0 != "-" && $0 != "_" }) {
+        case "service", "servicerestored", "probe": self = .serviceRestored
+        case "application", "applicationrecovered", "app", "workload": self = .applicationRecovered
+        default: return nil
+        }
     }
 }
 

@@ -123,6 +123,12 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     public var totals: [String: WorkloadTotals]
     /// Anything the reader must know to interpret the run (for example "ledger capped at N writes").
     public var notes: [String]
+    /// The service probe's attempts (a write every few ms with no backoff, beside a write workload); nil when
+    /// no probe ran (no write workload, a fake load, or a report written before the probe existed).
+    public var probe: ServiceProbeReport?
+    /// The wall clock at the offsets' origin, ISO 8601 UTC with milliseconds ("2026-11-25T10:00:00.123Z"), so that
+    /// an instant on the load's time axis can be compared with an outside clock; nil in older reports.
+    public var originWallClock: String?
 
     public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
                 latency: [String: LatencySummary] = [:], runID: String? = nil, durationMs: Double? = nil,
@@ -139,7 +145,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes
+        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes, probe, originWallClock
     }
 
     /// Decodes older documents too: the fields added after the first version are optional on input.
@@ -154,6 +160,8 @@ public struct LoadObservations: Codable, Sendable, Equatable {
         loadStartMs = try c.decodeIfPresent(Double.self, forKey: .loadStartMs)
         totals = try c.decodeIfPresent([String: WorkloadTotals].self, forKey: .totals) ?? [:]
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
+        probe = try c.decodeIfPresent(ServiceProbeReport.self, forKey: .probe)
+        originWallClock = try c.decodeIfPresent(String.self, forKey: .originWallClock)
     }
 }
 
