@@ -62,7 +62,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "FaultlineTests", dependencies: ["Faultline", "Scenarios", "FaultlineReports"]),
-        .testTarget(name: "FaultlineLoadTests", dependencies: ["FaultlineLoad"]),
+        .testTarget(name: "FaultlineLoadTests", dependencies: ["FaultlineLoad", "FaultlineConcurrency"]),
         .testTarget(name: "FaultlineEnvironmentsTests", dependencies: ["FaultlineEnvironments"]),
         .testTarget(name: "FaultlineConcurrencyTests", dependencies: ["FaultlineConcurrency"]),
         // Integration tests need root and `scripts/setup`; they drive the real local environment.

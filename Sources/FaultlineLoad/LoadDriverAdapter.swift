@@ -77,21 +77,27 @@ public final class LoadGeneratorDriver: LoadDriver {
         // The generator takes its origin first thing in `run`: these readings are microseconds before it.
         let originNs = monotonicNs(), originWall = Date()
         let probeStop = StopFlag()
-        var probeTask: Task<ServiceProbeReport, Never>?
-        if let (conninfo, pc) = probe(for: config) {
-            let sp = ServiceProbe(conninfo: conninfo, runID: config.runID, config: pc, logger: logger)
-            let limitNs = config.maxDuration.nanoseconds
-            probeTask = Task { await onThread { sp.run(originNs: originNs, limitNs: limitNs, stop: probeStop) } }
-        }
+        let sp = probe(for: config).map { ServiceProbe(conninfo: $0.conninfo, runID: config.runID, config: $0.config, logger: logger) }
+        let limitNs = config.maxDuration.nanoseconds
+        // The probe runs beside the load on a thread of its own (a structured child, joined before returning).
+        async let probeReport: ServiceProbeReport? = Self.runProbe(sp, originNs: originNs, limitNs: limitNs, stop: probeStop)
         let result: Result<LoadObservations, LoadError>
         do { result = .success(try await generator.run(until: .stopped)) } catch { result = .failure(error) }
         // The probe stops with the load (within one attempt's deadlines).
         probeStop.set()
-        let report = await probeTask?.value
+        let report = await probeReport
         var obs = try result.get()
         obs.probe = report
         obs.originWallClock = Self.iso8601ms(originWall)
         return obs
+    }
+
+    /// Runs the probe on a joined thread of its own until `stop` (nil: no probe).
+    static func runProbe(_ sp: ServiceProbe?, originNs: Int64, limitNs: Int64, stop: StopFlag) async -> ServiceProbeReport? {
+        guard let sp else { return nil }
+        let box = Mutex<ServiceProbeReport?>(nil)
+        await runJoined([{ let r = sp.run(originNs: originNs, limitNs: limitNs, stop: stop); box.withLock { $0 = r } }])
+        return box.withLock { $0 }
     }
 
     /// Where and how the service probe runs for `config`: beside its first ledger workload, on the same endpoint,

@@ -1,4 +1,5 @@
 import Faultline
+import FaultlineConcurrency
 import Foundation
 import Logging
 import Testing
@@ -65,7 +66,7 @@ import Testing
         let stop = StopFlag()
         let origin = monotonicNs()
         let stopper = Task { try await Task.sleep(for: .milliseconds(400)); stop.set() }
-        let report = await onThread { probe.run(originNs: origin, limitNs: 60_000_000_000, stop: stop) }
+        let report = await Blocking.run { probe.run(originNs: origin, limitNs: 60_000_000_000, stop: stop) }
         _ = try await stopper.value
         #expect(report.intervalMs == 20)
         #expect(report.attempts.count >= 5)
@@ -81,10 +82,10 @@ import Testing
     @Test func theLoopEndsAtItsLimitAndItsCap() async {
         let probe = ServiceProbe(conninfo: "host=127.0.0.1 port=1 dbname=x user=x", runID: "r1",
                                  config: ServiceProbeConfig(interval: .milliseconds(10), maxAttempts: 3), logger: Logger(label: "test"))
-        let capped = await onThread { probe.run(originNs: monotonicNs(), limitNs: 60_000_000_000, stop: StopFlag()) }
+        let capped = await Blocking.run { probe.run(originNs: monotonicNs(), limitNs: 60_000_000_000, stop: StopFlag()) }
         #expect(capped.attempts.count == 3)
         #expect(capped.notes == ["service probe stopped after 3 attempts (its cap)"])
-        let limited = await onThread { probe.run(originNs: monotonicNs(), limitNs: 1, stop: StopFlag()) }
+        let limited = await Blocking.run { probe.run(originNs: monotonicNs(), limitNs: 1, stop: StopFlag()) }
         #expect(limited.attempts.isEmpty)
     }
 }

@@ -85,9 +85,12 @@ extension LocalEnvironment {
             try await poll(timeout: timeout, what: "\(name) to accept writes") { () -> Void? in
                 guard let c = try? PGConnection(dsn, connectTimeout: .seconds(2)) else { return nil }
                 defer { c.close() }
-                // A real commit: txid_current() assigns a transaction id, so its COMMIT writes WAL and, under strict
-                // synchronous replication, returns only once a sync standby confirmed it (a replica refuses it).
-                return (try? c.exec("select txid_current()", timeout: .seconds(3)).scalar) != nil ? () : nil
+                // A real commit: a row written (not just an xid assigned: a commit that wrote no WAL of its own does
+                // not wait for synchronous replication), so under strict sync COMMIT returns only once a sync
+                // standby confirmed it. A replica refuses it.
+                let sql = "create table if not exists faultline_heal_check (id int primary key, at timestamptz); "
+                    + "insert into faultline_heal_check values (1, now()) on conflict (id) do update set at = excluded.at"
+                return (try? c.exec(sql, timeout: .seconds(3))) != nil ? () : nil
             }
         }
     }
