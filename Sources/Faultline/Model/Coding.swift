@@ -1,28 +1,10 @@
 // Flat, readable JSON for the model's enums and durations (report.json is read by people and scripts):
 // enums become {"kind": "...", ...fields}, durations become whole milliseconds in "...Ms" fields.
-// Faults, actions and reversals have their own fields (FaultCoding.swift).
-
-struct FlatForm: Codable {
-    var kind: String
-    var members: Int?
-    var sync: Int?
-    var rate: Int?
-    var connect: ConnectionPolicy?
-    var condition: Condition?
-    var fault: FaultSpec?
-    var withinMs: Int?
-    var alert: String?
-
-    init(_ kind: String) { self.kind = kind }
-
-    func bad(_ decoder: any Decoder) -> DecodingError {
-        .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unexpected kind or fields for '\(kind)'"))
-    }
-}
+// Every form shares one set of optional fields, `FlatFields` (FaultCoding.swift).
 
 extension Condition {
     public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
+        let f = try FlatFields(from: decoder)
         switch (f.kind, f.members, f.sync) {
         case ("new-primary", _, _): self = .newPrimary
         case ("primary-recovered", _, _): self = .primaryRecovered
@@ -34,7 +16,7 @@ extension Condition {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f = FlatForm(slug)
+        var f = FlatFields(slug)
         if case .clusterHealthy(let m, let s) = self { f.members = m; f.sync = s }
         if case .alertFiring(let a) = self { f.alert = a }
         if case .alertResolved(let a) = self { f.alert = a }
@@ -44,7 +26,7 @@ extension Condition {
 
 extension Workload {
     public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
+        let f = try FlatFields(from: decoder)
         switch (f.kind, f.rate) {
         // `connect` is absent in documents written before it existed: persistent connections.
         case ("ledger-writes", .some(let r)): self = .ledgerWrites(rate: r, connect: f.connect ?? .persistent)
@@ -54,7 +36,7 @@ extension Workload {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f = FlatForm(name)
+        var f = FlatFields(name)
         f.rate = rate
         if connect != .persistent { f.connect = connect }
         try f.encode(to: encoder)
@@ -63,11 +45,9 @@ extension Workload {
 
 extension Step {
     public init(from decoder: any Decoder) throws {
-        let f = try FlatForm(from: decoder)
+        let f = try FlatFields(from: decoder)
         switch (f.kind, f.fault, f.condition, f.withinMs) {
-        case ("operate", _, _, _):  // Operations.swift
-            let o = try OperationStepFields(from: decoder)
-            self = .operation(o.operation, within: o.withinMs.map { .milliseconds($0) })
+        case ("operate", _, _, _): self = .operation(try f.need(f.operation, decoder), within: f.withinMs.map { .milliseconds($0) })
         case ("inject", .some(let x), _, _): self = .inject(x)
         case ("await", _, .some(let c), .some(let w)): self = .await(c, within: .milliseconds(w))
         case ("heal", _, _, _): self = .heal
@@ -78,14 +58,14 @@ extension Step {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f: FlatForm
+        var f: FlatFields
         switch self {
-        case .inject(let x): f = FlatForm("inject"); f.fault = x
-        case .await(let c, let w): f = FlatForm("await"); f.condition = c; f.withinMs = w.milliseconds
-        case .heal: f = FlatForm("heal")
-        case .hold(let d): f = FlatForm("hold"); f.withinMs = d.milliseconds
-        case .expect(let c, let w): f = FlatForm("expect"); f.condition = c; f.withinMs = w?.milliseconds
-        case .operation(let o, let w): return try OperationStepFields(operation: o, withinMs: w?.milliseconds).encode(to: encoder)
+        case .inject(let x): f = FlatFields("inject"); f.fault = x
+        case .await(let c, let w): f = FlatFields("await"); f.condition = c; f.withinMs = w.milliseconds
+        case .heal: f = FlatFields("heal")
+        case .hold(let d): f = FlatFields("hold"); f.withinMs = d.milliseconds
+        case .expect(let c, let w): f = FlatFields("expect"); f.condition = c; f.withinMs = w?.milliseconds
+        case .operation(let o, let w): f = FlatFields("operate"); f.operation = o; f.withinMs = w?.milliseconds
         }
         try f.encode(to: encoder)
     }

@@ -2,9 +2,21 @@
 // {"kind": "switchover", "from": "n1", "to": "n3"}, {"kind": "drop-packets", "member": "n1", "filter": {...}}, ...
 // One form per case; an unknown kind or a missing field is a DecodingError, never a trap.
 
-/// Every field a fault, action or reversal may carry; absent fields are left out of the JSON.
-struct FaultFields: Codable {
+/// Every field the model's flat JSON may carry (conditions, workloads, steps, faults, actions, reversals,
+/// operations: Coding.swift, this file, Operations.swift); absent fields are left out of the JSON.
+struct FlatFields: Codable {
     var kind: String
+    // conditions, workloads, steps
+    var members: Int?
+    var sync: Int?
+    var rate: Int?
+    var connect: ConnectionPolicy?
+    var condition: Condition?
+    var fault: FaultSpec?
+    var operation: OperationSpec?
+    var withinMs: Int?
+    var alert: String?
+    // faults, actions, reversals
     var target: RoleSelector?
     var candidate: RoleSelector?
     var member: String?
@@ -21,6 +33,13 @@ struct FaultFields: Codable {
     var pooler: Bool?
     var hold: SessionHold?
     var filter: PacketFilter?
+    // operations
+    var name: String?
+    var type: BackupType?
+    var repo: String?
+    var revision: String?
+    var version: String?
+    var share: Double?
 
     init(_ kind: String) { self.kind = kind }
 
@@ -50,7 +69,7 @@ struct FaultFields: Codable {
 
 extension FaultSpec {
     public init(from decoder: any Decoder) throws {
-        let f = try FaultFields(from: decoder)
+        let f = try FlatFields(from: decoder)
         guard let kind = FaultKind(rawValue: f.kind) else { throw f.bad(decoder) }
         func target() throws -> RoleSelector { try f.need(f.target, decoder) }
         switch kind {
@@ -76,7 +95,7 @@ extension FaultSpec {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f = FaultFields(kind.rawValue)
+        var f = FlatFields(kind.rawValue)
         switch self {
         case .killNode(let t), .killPostgres(let t), .isolate(let t), .partitionFromDCS(let t), .pauseReplay(let t),
              .longQuery(let t), .idleInTransaction(let t), .breakArchiving(let t), .roguePromote(let t):
@@ -105,7 +124,7 @@ extension FaultAction {
     }
 
     public init(from decoder: any Decoder) throws {
-        let f = try FaultFields(from: decoder)
+        let f = try FlatFields(from: decoder)
         guard let kind = Kind(rawValue: f.kind) else { throw f.bad(decoder) }
         func member() throws -> String { try f.need(f.member, decoder) }
         switch kind {
@@ -125,20 +144,20 @@ extension FaultAction {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f: FaultFields
+        var f: FlatFields
         switch self {
-        case .killNode(let m): f = FaultFields(Kind.killNode.rawValue); f.member = m
-        case .killPostgres(let m): f = FaultFields(Kind.killPostgres.rawValue); f.member = m
-        case .switchover(let from, let to): f = FaultFields(Kind.switchover.rawValue); f.from = from; f.to = to
-        case .dropPackets(let m, let filter): f = FaultFields(Kind.dropPackets.rawValue); f.member = m; f.filter = filter
-        case .shapeLink(let m, let s): f = FaultFields(Kind.shapeLink.rawValue); f.member = m; f.set(s)
-        case .stopProcess(let m, let p): f = FaultFields(Kind.stopProcess.rawValue); f.member = m; f.process = p
-        case .fillDisk(let m, let p): f = FaultFields(Kind.fillDisk.rawValue); f.member = m; f.percent = p
-        case .pauseReplay(let m): f = FaultFields(Kind.pauseReplay.rawValue); f.member = m
-        case .stopDCS(let ms): f = FaultFields(Kind.stopDCS.rawValue); f.nodes = ms
-        case .holdSessions(let m, let h): f = FaultFields(Kind.holdSessions.rawValue); f.member = m; f.hold = h
-        case .breakArchiving(let m, let filter): f = FaultFields(Kind.breakArchiving.rawValue); f.member = m; f.filter = filter
-        case .roguePromote(let m): f = FaultFields(Kind.roguePromote.rawValue); f.member = m
+        case .killNode(let m): f = FlatFields(Kind.killNode.rawValue); f.member = m
+        case .killPostgres(let m): f = FlatFields(Kind.killPostgres.rawValue); f.member = m
+        case .switchover(let from, let to): f = FlatFields(Kind.switchover.rawValue); f.from = from; f.to = to
+        case .dropPackets(let m, let filter): f = FlatFields(Kind.dropPackets.rawValue); f.member = m; f.filter = filter
+        case .shapeLink(let m, let s): f = FlatFields(Kind.shapeLink.rawValue); f.member = m; f.set(s)
+        case .stopProcess(let m, let p): f = FlatFields(Kind.stopProcess.rawValue); f.member = m; f.process = p
+        case .fillDisk(let m, let p): f = FlatFields(Kind.fillDisk.rawValue); f.member = m; f.percent = p
+        case .pauseReplay(let m): f = FlatFields(Kind.pauseReplay.rawValue); f.member = m
+        case .stopDCS(let ms): f = FlatFields(Kind.stopDCS.rawValue); f.nodes = ms
+        case .holdSessions(let m, let h): f = FlatFields(Kind.holdSessions.rawValue); f.member = m; f.hold = h
+        case .breakArchiving(let m, let filter): f = FlatFields(Kind.breakArchiving.rawValue); f.member = m; f.filter = filter
+        case .roguePromote(let m): f = FlatFields(Kind.roguePromote.rawValue); f.member = m
         }
         try f.encode(to: encoder)
     }
@@ -154,7 +173,7 @@ extension Reversal {
     }
 
     public init(from decoder: any Decoder) throws {
-        let f = try FaultFields(from: decoder)
+        let f = try FlatFields(from: decoder)
         guard let kind = Kind(rawValue: f.kind) else { throw f.bad(decoder) }
         func member() throws -> String { try f.need(f.member, decoder) }
         switch kind {
@@ -173,19 +192,19 @@ extension Reversal {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f: FaultFields
+        var f: FlatFields
         switch self {
-        case .startNode(let m): f = FaultFields(Kind.startNode.rawValue); f.member = m
-        case .startPostgres(let m): f = FaultFields(Kind.startPostgres.rawValue); f.member = m
-        case .nothingToUndo: f = FaultFields(Kind.nothingToUndo.rawValue)
-        case .restorePackets(let m, let filter): f = FaultFields(Kind.restorePackets.rawValue); f.member = m; f.filter = filter
-        case .unshapeLink(let m, let s): f = FaultFields(Kind.unshapeLink.rawValue); f.member = m; f.set(s)
-        case .continueProcess(let m, let p): f = FaultFields(Kind.continueProcess.rawValue); f.member = m; f.process = p
-        case .removeBallast(let m): f = FaultFields(Kind.removeBallast.rawValue); f.member = m
-        case .resumeReplay(let m): f = FaultFields(Kind.resumeReplay.rawValue); f.member = m
-        case .startDCS(let ms): f = FaultFields(Kind.startDCS.rawValue); f.nodes = ms
-        case .endSessions(let m, let h): f = FaultFields(Kind.endSessions.rawValue); f.member = m; f.hold = h
-        case .rejoinRogue(let m): f = FaultFields(Kind.rejoinRogue.rawValue); f.member = m
+        case .startNode(let m): f = FlatFields(Kind.startNode.rawValue); f.member = m
+        case .startPostgres(let m): f = FlatFields(Kind.startPostgres.rawValue); f.member = m
+        case .nothingToUndo: f = FlatFields(Kind.nothingToUndo.rawValue)
+        case .restorePackets(let m, let filter): f = FlatFields(Kind.restorePackets.rawValue); f.member = m; f.filter = filter
+        case .unshapeLink(let m, let s): f = FlatFields(Kind.unshapeLink.rawValue); f.member = m; f.set(s)
+        case .continueProcess(let m, let p): f = FlatFields(Kind.continueProcess.rawValue); f.member = m; f.process = p
+        case .removeBallast(let m): f = FlatFields(Kind.removeBallast.rawValue); f.member = m
+        case .resumeReplay(let m): f = FlatFields(Kind.resumeReplay.rawValue); f.member = m
+        case .startDCS(let ms): f = FlatFields(Kind.startDCS.rawValue); f.nodes = ms
+        case .endSessions(let m, let h): f = FlatFields(Kind.endSessions.rawValue); f.member = m; f.hold = h
+        case .rejoinRogue(let m): f = FlatFields(Kind.rejoinRogue.rawValue); f.member = m
         }
         try f.encode(to: encoder)
     }

@@ -75,23 +75,9 @@ public struct OperationUnsupported: Error, Sendable, Equatable, CustomStringConv
 
 // MARK: - Coding
 
-/// Flat JSON for an operation, in Coding.swift's style: {"kind": "restore", "to": "target"}.
-struct OperationFields: Codable {
-    var kind: String
-    var name: String?
-    var type: BackupType?
-    var repo: String?
-    var to: String?
-    var revision: String?
-    var version: String?
-    var share: Double?
-
-    init(_ kind: String) { self.kind = kind }
-}
-
 extension OperationSpec: Codable {
     public init(from decoder: any Decoder) throws {
-        let f = try OperationFields(from: decoder)
+        let f = try FlatFields(from: decoder)
         switch (f.kind, f.name, f.type, f.revision, f.version) {
         case ("mark", .some(let n), _, _, _): self = .mark(n)
         case ("backup", _, .some(let t), _, _): self = .backup(t, repo: f.repo)
@@ -106,7 +92,7 @@ extension OperationSpec: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var f = OperationFields(slug)
+        var f = FlatFields(slug)
         switch self {
         case .mark(let n): f.name = n
         case .backup(let t, let r): f.type = t; f.repo = r
@@ -119,9 +105,3 @@ extension OperationSpec: Codable {
     }
 }
 
-/// The JSON of `Step.operation`: {"kind": "operate", "operation": {...}, "withinMs": 1800000}.
-struct OperationStepFields: Codable {
-    var kind = "operate"
-    var operation: OperationSpec
-    var withinMs: Int?
-}
