@@ -214,13 +214,21 @@ public enum Assertions {
         init(_ text: String) { self.text = text }
     }
 
+    /// A verdict over one phase: skipped when the phase has no range (or the run stopped early), else `judge(range)`.
+    static func inPhase(_ id: String, _ title: String, _ phase: Result<Range<Int>, SkipReason>, _ obs: Observations,
+                        _ judge: (Range<Int>) -> Verdict) -> Verdict {
+        switch phase {
+        case .failure(let s): Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: s.text))
+        case .success(let range): judge(range)
+        }
+    }
+
     static func errorBudget(_ id: String, _ title: String, _ budget: Double, _ phase: Result<Range<Int>, SkipReason>,
                             _ obs: Observations) -> Verdict {
-        let range: Range<Int>
-        switch phase {
-        case .failure(let s): return Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: s.text))
-        case .success(let r): range = r
-        }
+        inPhase(id, title, phase, obs) { range in errorBudget(id, title, budget, range, obs) }
+    }
+
+    static func errorBudget(_ id: String, _ title: String, _ budget: Double, _ range: Range<Int>, _ obs: Observations) -> Verdict {
         let ws = phaseWindows(obs, range)
         // Requests failed fast in the client's reconnect backoff were never sent: each follows a failed attempt that
         // is counted itself. They are reported apart, not budgeted (docs/faults.md, "After-heal error budget").
@@ -244,11 +252,10 @@ public enum Assertions {
 
     static func latency(_ id: String, _ title: String, _ target: Duration, _ phase: Result<Range<Int>, SkipReason>,
                         _ obs: Observations) -> Verdict {
-        let range: Range<Int>
-        switch phase {
-        case .failure(let s): return Verdict(id: id, title: title, result: aborted(obs) ?? .skipped(reason: s.text))
-        case .success(let r): range = r
-        }
+        inPhase(id, title, phase, obs) { range in latency(id, title, target, range, obs) }
+    }
+
+    static func latency(_ id: String, _ title: String, _ target: Duration, _ range: Range<Int>, _ obs: Observations) -> Verdict {
         guard let p99Us = weightedP99(phaseWindows(obs, range)) else {
             return Verdict(id: id, title: title, result: .skipped(reason: "no acknowledged requests in the phase"))
         }
