@@ -159,16 +159,22 @@ final class Worker: @unchecked Sendable {
         shared.stop.isSet || (cfg.kind == .ledger && shared.ledgerCapped.load(ordering: .relaxed))
     }
 
+    /// Per transaction (like pgbench -C): connect, run one request measured from `intendedNs`, close. False when
+    /// the connect failed (that failure is recorded by `connectForRequest`).
+    private func runOnFreshConnection(intendedNs: Int64) -> Bool {
+        guard connectForRequest() else { return false }
+        let result = runner.run(on: conn!)
+        handle(result, startNs: intendedNs, doneNs: nowNs())
+        closeAfterRequest()
+        return true
+    }
+
     private func runClosed() {
         while !mustStop {
             let start = nowNs()
             if start >= endNs { break }
             if perTransaction {
-                if connectForRequest() {
-                    let result = runner.run(on: conn!)
-                    handle(result, startNs: start, doneNs: nowNs())
-                    closeAfterRequest()
-                } else {
+                if !runOnFreshConnection(intendedNs: start) {
                     _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
                 }
                 continue
@@ -194,11 +200,7 @@ final class Worker: @unchecked Sendable {
             let now = nowNs()
             if now >= endNs { break }
             if perTransaction {
-                if connectForRequest() {
-                    let result = runner.run(on: conn!)
-                    handle(result, startNs: next, doneNs: nowNs())
-                    closeAfterRequest()
-                }
+                _ = runOnFreshConnection(intendedNs: next)
                 next = startNs + schedule.next()
                 continue
             }

@@ -15,10 +15,7 @@ public struct Endpoints: Sendable, Equatable {
     public var loadMetricsListen: String?
 
     public init(readWrite: String, readOnly: String, pooler: String? = nil, loadMetricsListen: String? = nil) {
-        self.readWrite = readWrite
-        self.readOnly = readOnly
-        self.pooler = pooler
-        self.loadMetricsListen = loadMetricsListen
+        (self.readWrite, self.readOnly, self.pooler, self.loadMetricsListen) = (readWrite, readOnly, pooler, loadMetricsListen)
     }
 }
 
@@ -48,9 +45,7 @@ public struct BringUpReport: Sendable {
     public var status: ClusterStatus
 
     public init(elapsed: Duration, phases: [(name: String, at: Duration)], status: ClusterStatus) {
-        self.elapsed = elapsed
-        self.phases = phases
-        self.status = status
+        (self.elapsed, self.phases, self.status) = (elapsed, phases, status)
     }
 }
 
