@@ -64,12 +64,8 @@ actor FakeCluster: Environment {
 
     init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation,
          operations: [String: FakeOperation] = [:], members: [String: String] = [:]) {
-        self.clock = clock
-        self.journal = journal
-        self.mode = mode
-        self.applyStarted = applyStarted
-        self.operations = operations
-        self.members = members
+        (self.clock, self.journal, self.mode, self.applyStarted) = (clock, journal, mode, applyStarted)
+        (self.operations, self.members) = (operations, members)
     }
 
     func memberReadEndpoints() async -> [String: String] { members }
@@ -203,13 +199,8 @@ final class FakeLoad: LoadDriver {
 
     init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
          verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil) {
-        self.observations = observations
-        self.missing = missing
-        self.journal = journal
-        self.clock = clock
-        self.verifyFailures = verifyFailures
-        self.onVerify = onVerify
-        self.memberMissing = memberMissing
+        (self.observations, self.missing, self.journal, self.clock) = (observations, missing, journal, clock)
+        (self.verifyFailures, self.onVerify, self.memberMissing) = (verifyFailures, onVerify, memberMissing)
     }
 
     func run(_ workloads: [Workload]) async throws -> LoadObservations {

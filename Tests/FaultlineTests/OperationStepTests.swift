@@ -76,26 +76,9 @@ struct OperationStateMachineTests {
 
 @Suite("Operation steps: runner on the test clock")
 struct OperationRunnerTests {
-    struct Harness {
-        let clock = VirtualClock()
-        let journal = Journal()
-        let cluster: FakeCluster
-        let ledger: InMemoryLedger
-        let started: AsyncStream<Void>
-        let runner: Runner<VirtualClock>
-        let progress = RunnerTests.ProgressLog()
-        let stop = StopRequest()
-
-        init(_ operations: [String: FakeOperation] = drillTimings) {
-            let (stream, cont) = AsyncStream<Void>.makeStream()
-            started = stream
-            cluster = FakeCluster(clock: clock, journal: journal, applyStarted: cont, operations: operations)
-            ledger = InMemoryLedger(journal: journal)
-            let load = FakeLoad(observations: Fixture.shortOutage, journal: journal)
-            let p = progress
-            runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
-                            logger: Logger(label: "test"), stop: stop, onProgress: { p.add($0) })
-        }
+    /// The runner tests' harness, with the drill's operations on the fake cluster.
+    func Harness(_ operations: [String: FakeOperation] = drillTimings) -> RunnerTests.Harness {
+        RunnerTests.Harness(operations: operations)
     }
 
     @Test func aDrillWithoutInjectRunsAndIsJournaledAtItsVirtualTimes() async throws {
@@ -222,18 +205,7 @@ struct OperationRunnerTests {
         var hanging = drillTimings
         hanging["restore"] = .hangs
         let h = Harness(hanging)
-        let obs = await withTaskGroup(of: Observations?.self) { group in
-            group.addTask { await h.runner.run(backupRestoreDrill) }
-            group.addTask {
-                for await _ in h.started { break }  // the runner is now inside the restore
-                return nil
-            }
-            _ = await group.next()
-            h.stop.request()  // Ctrl-C: the hanging restore is cancelled, the heal is not
-            var result: Observations?
-            for await o in group { if let o { result = o } }
-            return result
-        }
+        let obs = await RunnerTests.stopWhileHanging(h, backupRestoreDrill)  // Ctrl-C inside the restore
         let o = try #require(obs)
         #expect(o.cancelled)
         #expect(o.operations?.last?.status == .cancelled && o.operations?.last?.endedAtMs == nil)

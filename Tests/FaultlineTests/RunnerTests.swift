@@ -115,10 +115,10 @@ struct RunnerTests {
 
         init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false,
              verifyFailures: Int = 0, takeBackAtReadBack: Bool = false, members: [String: String] = [:],
-             memberMissing: [String: [String]]? = nil) {
+             memberMissing: [String: [String]]? = nil, operations: [String: FakeOperation] = [:]) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
-            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, members: members)
+            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, operations: operations, members: members)
             cluster = c
             var onVerify: (@Sendable (Int) async -> Void)? = nil
             if takeBackAtReadBack {
@@ -130,6 +130,23 @@ struct RunnerTests {
             let p = progress
             runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
                             logger: Logger(label: "test"), stop: stop, onProgress: { p.add($0) })
+        }
+    }
+
+    /// Runs `scenario` and presses Ctrl-C (a stop request) once the fake cluster signals that an apply or an
+    /// operation started and hangs there; the run's observations.
+    static func stopWhileHanging(_ h: Harness, _ scenario: Scenario) async -> Observations? {
+        await withTaskGroup(of: Observations?.self) { group in
+            group.addTask { await h.runner.run(scenario) }
+            group.addTask {
+                for await _ in h.applyStarted { break }  // the runner is now stuck inside apply or perform
+                return nil
+            }
+            _ = await group.next()  // the signal comes first: the run cannot finish while it hangs
+            h.stop.request()        // Ctrl-C: the hanging call is cancelled, the heal is not
+            var result: Observations?
+            for await o in group { if let o { result = o } }
+            return result
         }
     }
 
@@ -277,18 +294,7 @@ struct RunnerTests {
 
     @Test func cancellationHealsAndStopsTheLoad() async throws {
         let h = Harness(mode: .applyHangs)
-        let obs = await withTaskGroup(of: Observations?.self) { group in
-            group.addTask { await h.runner.run(killPrimary) }
-            group.addTask {
-                for await _ in h.applyStarted { break }  // the runner is now stuck inside apply
-                return nil
-            }
-            _ = await group.next()  // the apply signal comes first: run cannot finish while apply hangs
-            h.stop.request()        // Ctrl-C: the hanging apply is cancelled, the heal is not
-            var result: Observations?
-            for await o in group { if let o { result = o } }
-            return result
-        }
+        let obs = await Self.stopWhileHanging(h, killPrimary)
         let o = try #require(obs)
         #expect(o.cancelled)
         #expect(o.events.contains { $0.kind == .cancelled })
