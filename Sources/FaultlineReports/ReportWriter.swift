@@ -1,7 +1,7 @@
 import Foundation
 import Faultline
 
-/// The one place that writes report files: `reports/<run-id>/` with report.json, report.md, junit.xml,
+/// The one place that writes report files: `reports/<run-id>/` with report.json, report.md, report.html, junit.xml,
 /// timeline.jsonl, ledger.jsonl and commands.log.
 public enum ReportWriter {
     /// Writes every file and returns the directory. Creates `root/<run-id>/`.
@@ -12,6 +12,7 @@ public enum ReportWriter {
         let files: [(String, String)] = [
             ("report.json", try Render.json(report)),
             ("report.md", Render.markdown(report)),
+            ("report.html", Render.html(report, commands: commands)),
             ("junit.xml", Render.junit(report)),
             ("timeline.jsonl", try Render.timelineLines(report)),
             ("ledger.jsonl", try Render.ledgerLines(report)),
