@@ -139,7 +139,7 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let dir = try ReportWriter.write(report(), commands: ["PGPASSWORD=x psql"], under: root)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-        #expect(names == ["commands.log", "junit.xml", "ledger.jsonl", "report.json", "report.md", "timeline.jsonl"])
+        #expect(names == ["commands.log", "junit.xml", "ledger.jsonl", "report.html", "report.json", "report.md", "timeline.jsonl"])
         #expect(try String(contentsOf: dir.appendingPathComponent("commands.log"), encoding: .utf8) == "PGPASSWORD=*** psql\n")
         #expect(try Render.decode(String(contentsOf: dir.appendingPathComponent("report.json"), encoding: .utf8)) == report())
 

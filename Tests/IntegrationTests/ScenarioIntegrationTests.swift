@@ -98,7 +98,7 @@ extension Integration {
         func checkReportFiles(_ o: Outcome) throws {
             let fm = FileManager.default
             let names = try fm.contentsOfDirectory(atPath: o.dir.path).sorted()
-            #expect(names == ["commands.log", "junit.xml", "ledger.jsonl", "report.json", "report.md", "timeline.jsonl"])
+            #expect(names == ["commands.log", "junit.xml", "ledger.jsonl", "report.html", "report.json", "report.md", "timeline.jsonl"])
 
             let json = try String(contentsOf: o.dir.appendingPathComponent("report.json"), encoding: .utf8)
             let back = try Render.decode(json)
