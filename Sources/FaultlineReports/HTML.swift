@@ -437,7 +437,7 @@ extension Render {
     .step{fill:#90a4ae}.step.detection{fill:#8e24aa}.step.promotion{fill:#5e35b1}.step.routing{fill:#1e88e5}.step.restored{fill:#43a047}.step.recovered{fill:#7cb342}.step.rto{fill:#2e7d32}
     .bar{fill:#1f77b4}.point{fill:#1f77b4}.point.failed{fill:#c62828}.point.error{fill:#6a1b9a}
     .probe-ok{fill:#66bb6a}.probe-err{fill:#e53935}
-    .pair{display:flex;gap:40px;flex-wrap:wrap}details summary{cursor:pointer}
+    .pair{display:flex;gap:40px;flex-wrap:wrap}.pair>.figure{flex:1 1 500px;min-width:420px}details summary{cursor:pointer}
     pre.commands{font-size:12px;background:#f7f7f7;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
     footer{color:#888;font-size:12px;margin-top:24px}
     """

@@ -68,10 +68,12 @@ public struct RTOReport: Codable, Sendable, Equatable {
     public var reports: Int
     public var scenarios: [Scenario]
 
-    /// Groups the runs by scenario (sorted by name) and each scenario's runs by start time.
+    /// Groups the runs by scenario (sorted by name) and each scenario's runs by start time. A run id seen
+    /// twice (the same report copied into two folders) counts once.
     public init(_ reports: [RunReport]) {
-        self.reports = reports.count
-        let runs = reports.map(Run.init)
+        var seen = Set<String>()
+        let runs = reports.filter { seen.insert($0.runId).inserted }.map(Run.init)
+        self.reports = runs.count
         scenarios = Dictionary(grouping: runs, by: \.scenario).sorted { $0.key < $1.key }.map { name, rs in
             let sorted = rs.sorted { ($0.startedAt, $0.runId) < ($1.startedAt, $1.runId) }
             let rto = sorted.compactMap(\.rtoMs)
@@ -229,8 +231,8 @@ extension Render {
             o += "<circle class=\"point \(statusRow(p.1.status))\" cx=\"\(num(x(p.0)))\" cy=\"\(num(y(p.2)))\" r=\"3.5\"><title>\(esc(p.1.runId)) \(esc(p.1.startedAt)): \(sec(p.2)), \(esc(p.1.status))</title></circle>\n"
         }
         let firstDate = String(s.series.first!.startedAt.prefix(10)), lastDate = String(s.series.last!.startedAt.prefix(10))
-        o += "<text class=\"xtick\" x=\"\(num(x(0)))\" y=\"\(num(hgt - b + 14))\">\(esc(firstDate))</text>"
-        if s.series.count > 1 { o += "<text class=\"xtick\" x=\"\(num(x(s.series.count - 1)))\" y=\"\(num(hgt - b + 14))\">\(esc(lastDate))</text>" }
+        o += "<text class=\"xtick\" text-anchor=\"start\" style=\"text-anchor:start\" x=\"\(num(x(0) - 6))\" y=\"\(num(hgt - b + 14))\">\(esc(firstDate))</text>"
+        if s.series.count > 1 { o += "<text class=\"xtick\" style=\"text-anchor:end\" x=\"\(num(x(s.series.count - 1)))\" y=\"\(num(hgt - b + 14))\">\(esc(lastDate))</text>" }
         return o + "\n<text class=\"yunit\" x=\"\(num(w / 2))\" y=\"\(num(hgt - 4))\">runs in order of start</text></svg>\n"
     }
 }

@@ -25,8 +25,8 @@ struct RTOReportTests {
         let c = htmlFixtureReport(Fixture.neverRecovers(), runId: "kill-primary-c", startedAt: "2026-11-27T10:00:00Z")
         var other = htmlFixtureReport(runId: "switchover-a")
         other.scenario.name = "switchover"
-        let r = RTOReport([a, b, c, other])
-        #expect(r.reports == 4)
+        let r = RTOReport([a, b, c, other, a])
+        #expect(r.reports == 4, "the same run twice counts once")
         #expect(r.scenarios.map(\.scenario) == ["kill-primary", "switchover"])
         let kp = r.scenarios[0]
         #expect(kp.runs == 3 && kp.series.map(\.runId) == ["kill-primary-b", "kill-primary-a", "kill-primary-c"], "oldest first")
