@@ -69,14 +69,14 @@ import Testing
         let report = await Blocking.run { probe.run(originNs: origin, limitNs: 60_000_000_000, stop: stop) }
         _ = try await stopper.value
         #expect(report.intervalMs == 20)
-        #expect(report.attempts.count >= 5)
+        #expect(report.attempts.count >= 2, "the probe kept trying while refused")
         #expect(report.attempts.allSatisfy { $0.outcome == .connectionRefused })
         for (a, b) in zip(report.attempts, report.attempts.dropFirst()) {
             // No backoff: the next tick is one interval on, or at once after a slow attempt (0.1 ms rounding).
             #expect(abs(b.intendedMs - max(a.intendedMs + 20, a.endMs)) <= 0.2)
             #expect(a.startMs >= a.intendedMs && a.endMs >= a.startMs)
         }
-        #expect(try #require(report.attempts.last).endMs < 2_000, "stopped with the load")
+        #expect(try #require(report.attempts.last).endMs < 5_000, "stopped with the load")
     }
 
     @Test func theLoopEndsAtItsLimitAndItsCap() async {

@@ -103,8 +103,9 @@ struct HTMLReportTests {
         return html.matches(of: r).map { String(html[$0.range]) }
     }
 
-    /// A 30-minute run at 100 ms windows, three workloads: the drawing is downsampled, the file stays small, the
-    /// render takes under 2 s (measured in docs/reports.md: about 0.2 s in a debug build).
+    /// A 30-minute run at 100 ms windows, three workloads: the drawing is downsampled and the file stays small.
+    /// The render time is a benchmark, not a unit-test assertion: `scripts/bench-report` (docs/reports.md) sets
+    /// FAULTLINE_BENCH=1, and only then is the 2 s target checked.
     @Test func thirtyMinutesRenderSmallAndFast() throws {
         let r = Self.longRun(minutes: 30)
         #expect(r.observations.load.windows.count == 54_000)
@@ -114,7 +115,10 @@ struct HTMLReportTests {
         let bytes = html.utf8.count
         print("html of a 30 min run: \(bytes) bytes, rendered in \(took)")
         #expect(bytes < 5_000_000)
-        #expect(took < .seconds(2))
+        if ProcessInfo.processInfo.environment["FAULTLINE_BENCH"] == "1" {
+            print("bench-report: rendered a 30 min run (\(bytes) bytes) in \(took.milliseconds) ms")
+            #expect(took < .seconds(2))
+        }
         // The verdicts use every window: the spike at 17 min is in the drawing all the same.
         #expect(html.contains("data-series=\"connection_refused\""))
     }
