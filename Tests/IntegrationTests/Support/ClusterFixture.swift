@@ -64,7 +64,7 @@ struct ClusterFixture: Sendable {
         let driver = Self.driver
         if let env = driver.existing() {
             do {
-                _ = try await healEnvironment(driver) { logger.warning("fixture heal: \($0)") }
+                _ = try await healEnvironment(driver) { logger.info("fixture heal: \($0)") }
                 return ClusterFixture(env: env)
             } catch {
                 // A test that failed may leave a cluster heal cannot mend; the next tests get a new one
