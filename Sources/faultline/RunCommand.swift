@@ -22,14 +22,16 @@ struct RunCommand: AsyncParsableCommand {
           observe                                                the load after the heal; 0s: none
           rate, write-rate, read-rate, lost-writes               whole numbers
           error-budget, error-budget-during                      ratios: 0.01 or 1%
+          rto-judges                                             service (default: the 20 ms probe) or application
 
         Ctrl-C stops the run: the faults are undone (heal) and the load stopped before faultline exits.
         If faultline itself is killed, the fault ledger (in the environment's state directory) keeps what to
         undo: `faultline heal` undoes it. The local environment is brought up first when it is not up.
 
-        Reports: <reports>/<run-id>/report.json, report.md, junit.xml, timeline.jsonl, ledger.jsonl, commands.log.
+        Reports: <reports>/<run-id>/report.json, report.md, report.html, junit.xml, timeline.jsonl, ledger.jsonl, commands.log.
 
-        Exit codes: 0 every target met; 1 a target failed; 2 bad input; 3 harness or environment error.
+        Exit codes: 0 nothing failed (every verdict passed, or skipped: status "skipped"); 1 a target failed (a cluster
+        that did not recover after the heal included); 2 bad input; 3 harness or environment error.
 
         Examples:
           faultline run kill-primary --dry-run
