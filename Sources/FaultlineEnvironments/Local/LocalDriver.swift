@@ -51,8 +51,7 @@ public struct LocalDriver: EnvironmentDriver {
     public func isUp() async throws -> Bool { existing() != nil }
 
     public func up(_ settings: UpSettings) async throws -> BringUpReport {
-        let r = try await LocalEnvironment(config: config(settings), logger: context.logger).up()
-        return BringUpReport(elapsed: r.elapsed, phases: r.phases, status: r.status)
+        try await LocalEnvironment(config: config(settings), logger: context.logger).up()
     }
 
     public func down() async throws -> [String] {

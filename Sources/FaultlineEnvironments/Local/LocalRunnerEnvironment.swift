@@ -25,12 +25,7 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     static func logPath(_ l: LocalEnvironment) -> String { "\(l.config.stateDir)/commands.log" }
 
     public func topology() async throws -> Topology {
-        Self.topology(from: await local.status(withReplication: false).members)
-    }
-
-    /// Maps Patroni's view onto the runner's roles (`ClusterStatus.topology(from:)`). Pure.
-    public static func topology(from members: [MemberStatus]) -> Topology {
-        ClusterStatus.topology(from: members)
+        ClusterStatus.topology(from: await local.status(withReplication: false).members)
     }
 
     public func probeReport() async -> ProbeReport? { probes.finish() }

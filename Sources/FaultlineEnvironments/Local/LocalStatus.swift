@@ -9,7 +9,8 @@ import Glibc
 extension LocalEnvironment {
     // MARK: status
 
-    /// Members and roles from Patroni's REST API (the first node that answers), plus the leader's view of replication.
+    /// Members and roles from Patroni's REST API (every node asked; the view most of them share), plus the
+    /// leader's view of replication.
     public func status(withReplication: Bool = true, withMemory: Bool = false) async -> ClusterStatus {
         var members: [MemberStatus] = config.nodeNames.map {
             MemberStatus(name: $0, role: "down", state: "unreachable", host: config.nodeIP($0), timeline: nil, lagBytes: nil)
@@ -78,7 +79,6 @@ extension LocalEnvironment {
         }
     }
 
-    /// Waits until a write through HAProxy's read-write port and through PgBouncer succeeds.
     /// Waits until a real commit succeeds through HAProxy's read-write port and through PgBouncer.
     func waitEndpoints(timeout: Duration) async throws {
         for (name, dsn) in [("HAProxy rw", config.readWrite), ("PgBouncer", config.pooler)] {

@@ -9,14 +9,6 @@ import Glibc
 extension LocalEnvironment {
     // MARK: - up
 
-    /// What `up` reports.
-    public struct UpReport: Sendable {
-        public var elapsed: Duration
-        /// When each phase finished, measured from the start of `up`.
-        public var phases: [(name: String, at: Duration)]
-        public var status: ClusterStatus
-    }
-
     /// Creates the whole environment and waits until it is healthy. Refuses when not root, when a
     /// requirement is missing, or when it is already up; then nothing is changed.
     ///
@@ -24,7 +16,7 @@ extension LocalEnvironment {
     /// nothing to lose, so every phase can be retried this way); the error of the last attempt names the phase
     /// that failed and why, and says whether anything was left behind (`FAULTLINE_KEEP_FAILED` keeps a failed
     /// environment for inspection instead, and does not retry).
-    public func up(timeout: Duration = .seconds(90), attempts: Int = 2) async throws -> UpReport {
+    public func up(timeout: Duration = .seconds(90), attempts: Int = 2) async throws -> BringUpReport {
         try config.validate()
         try Self.checkPreconditions(config)
         guard !(try await isUp()) else { throw EnvironmentError.alreadyUp("local") }
@@ -56,7 +48,7 @@ extension LocalEnvironment {
     }
 
     /// One bring-up attempt; `entering` is told the name of each phase as it starts.
-    private func attemptUp(timeout: Duration, entering: (String) -> Void) async throws -> UpReport {
+    private func attemptUp(timeout: Duration, entering: (String) -> Void) async throws -> BringUpReport {
         let started = ContinuousClock.now
         var phases: [(name: String, at: Duration)] = []
         func mark(_ name: String, next: String) {
@@ -105,7 +97,7 @@ extension LocalEnvironment {
             mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready", next: "status")
         }
         let status = await self.status(withMemory: true)
-        return UpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
+        return BringUpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
     }
 
     /// Checks root, binaries and templates.
