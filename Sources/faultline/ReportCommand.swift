@@ -54,7 +54,20 @@ struct ReportCommand: ParsableCommand {
             """
         )
 
-        enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, html, json }
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case markdown, html, json
+
+            /// The file `--output` writes this format to.
+            var fileName: String { self == .markdown ? "rto.md" : "rto.\(rawValue)" }
+
+            func render(_ report: RTOReport) throws -> String {
+                switch self {
+                case .markdown: Render.rtoMarkdown(report)
+                case .html: Render.rtoHTML(report)
+                case .json: try Render.rtoJSON(report)
+                }
+            }
+        }
 
         @Argument(help: ArgumentHelp("Report directories or folders holding them.", valueName: "path"))
         var paths: [String]
@@ -79,18 +92,13 @@ struct ReportCommand: ParsableCommand {
             if let output {
                 let dir = URL(fileURLWithPath: output, isDirectory: true)
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                for (name, text) in [("rto.md", Render.rtoMarkdown(report)), ("rto.html", Render.rtoHTML(report)),
-                                     ("rto.json", try Render.rtoJSON(report))] {
-                    try Data(text.utf8).write(to: dir.appendingPathComponent(name), options: .atomic)
+                for f in Format.allCases {
+                    try Data(try f.render(report).utf8).write(to: dir.appendingPathComponent(f.fileName), options: .atomic)
                 }
-                print(dir.appendingPathComponent("rto.html").path)
+                print(dir.appendingPathComponent(Format.html.fileName).path)
                 return
             }
-            switch format {
-            case .markdown: print(Render.rtoMarkdown(report), terminator: "")
-            case .html: print(Render.rtoHTML(report), terminator: "")
-            case .json: print(try Render.rtoJSON(report), terminator: "")
-            }
+            print(try format.render(report), terminator: "")
         }
     }
 }
