@@ -38,6 +38,7 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         do {
             try await local.heal(timeout: .seconds(90))
         } catch EnvironmentError.unhealthy(let why) where local.everyDaemonRunning {
+            local.logPatroniTails(lines: 25)
             throw ClusterDidNotRecover(why)
         }
     }
@@ -60,6 +61,17 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
 extension LocalEnvironment {
     /// Every daemon the heal restarts (etcd, Patroni, HAProxy, PgBouncer, ...) is running.
     var everyDaemonRunning: Bool { allSpecs.allSatisfy { daemons.isRunning($0.name) } }
+
+    /// Logs (warning) the last `lines` lines of every node's Patroni log (PostgreSQL's own output included),
+    /// secrets masked: what a cluster that did not recover was doing, for the run's log and CI's output.
+    func logPatroniTails(lines: Int) {
+        for n in config.nodeNames {
+            let file = daemons.logFile("\(n)-patroni")
+            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+            let tail = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
+            logger.warning("the last \(tail.count) lines of \(file.path):\n\(Secrets.mask(tail.joined(separator: "\n")))")
+        }
+    }
 
     /// SIGKILLs Patroni and every PostgreSQL process of `node` (etcd on the node keeps running, so
     /// the DCS keeps its quorum). The leader key then expires after ttl.
