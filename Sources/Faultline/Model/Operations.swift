@@ -58,10 +58,13 @@ public struct OperationOutcome: Codable, Sendable, Equatable {
     public var detail: String
     /// Facts later checks may read (a backup label, the point restored to), by name.
     public var facts: [String: String]
+    /// The commands it ran, in order, for the drill's runbook; nil when it kept none.
+    public var commands: [RunbookStep]?
 
-    public init(_ detail: String = "", facts: [String: String] = [:]) {
+    public init(_ detail: String = "", facts: [String: String] = [:], commands: [RunbookStep]? = nil) {
         self.detail = detail
         self.facts = facts
+        self.commands = commands
     }
 }
 

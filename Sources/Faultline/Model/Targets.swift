@@ -27,11 +27,15 @@ public struct Targets: Codable, Sendable, Equatable {
     /// Which recovery instant the RTO verdict judges (`--set rto-judges=application`); without service-probe data
     /// it falls back to the application instant and says so.
     public var rtoJudges: RTOInstant = .serviceRestored
+    /// Disaster recovery: the data a restore may lose, in time. To a target T: from T back to the newest acknowledged
+    /// commit that survived; to the end of the archive: from the newest acknowledged commit back to the newest that
+    /// survived. nil: not checked.
+    public var rpo: Duration?
 
     public init(rto: Duration? = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
                 p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5),
-                writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil) {
+                writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil, rpo: Duration? = nil) {
         self.rto = rto
         self.lostWrites = lostWrites
         self.settle = settle
@@ -43,6 +47,7 @@ public struct Targets: Codable, Sendable, Equatable {
         self.observeAfterHeal = observeAfterHeal
         self.writesDuringFault = writesDuringFault
         self.writesBackAfterHeal = writesBackAfterHeal
+        self.rpo = rpo
     }
 }
 

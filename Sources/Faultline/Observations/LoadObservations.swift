@@ -215,3 +215,72 @@ public struct LatencySummary: Codable, Sendable, Equatable {
         self.maxUs = maxUs
     }
 }
+
+extension LoadObservations {
+    /// `originWallClock` in ms since the Unix epoch; nil when absent or not of the form "2026-11-25T10:00:00.123Z".
+    public var originEpochMs: Double? { originWallClock.flatMap(EpochTime.milliseconds(iso:)) }
+}
+
+/// ISO 8601 UTC times ("2026-11-25T10:00:00.123Z", "2026-11-25 10:00:00.123456+00") to ms since the Unix epoch
+/// and back, without Foundation's formatters (pure: the core reads no clock). Only UTC ("Z", "+00", "+00:00").
+public enum EpochTime {
+    public static func milliseconds(iso text: String) -> Double? {
+        let s = Array(text.utf8)
+        func num(_ r: Range<Int>) -> Int? {
+            guard r.upperBound <= s.count else { return nil }
+            var v = 0
+            for c in s[r] { guard c >= 48, c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
+            return v
+        }
+        guard s.count >= 19, let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+              let mi = num(14..<16), let se = num(17..<19), s[4] == 45, s[7] == 45, s[10] == 84 || s[10] == 32,
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
+        var i = 19
+        var frac = 0.0
+        if i < s.count, s[i] == 46 {
+            i += 1
+            var scale = 0.1
+            while i < s.count, s[i] >= 48, s[i] <= 57 { frac += Double(s[i] - 48) * scale; scale /= 10; i += 1 }
+        }
+        let zone = String(decoding: s[i...], as: UTF8.self)
+        guard ["Z", "+00", "+00:00", "+0000", ""].contains(zone) else { return nil }
+        let days = daysFromCivil(y, mo, d)
+        let seconds = Double(days * 86_400 + h * 3600 + mi * 60 + se) + frac
+        return seconds * 1000
+    }
+
+    /// "2026-11-25T10:00:00.123456Z" (microseconds) for `ms` since the Unix epoch.
+    public static func iso(milliseconds ms: Double) -> String {
+        let micros = Int64((ms * 1000).rounded())
+        let secs = Int(micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+        let us = Int(micros - Int64(secs) * 1_000_000)
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        let (y, m, d) = civilFromDays(days)
+        func p(_ v: Int, _ w: Int) -> String { let t = String(v); return String(repeating: "0", count: max(0, w - t.count)) + t }
+        return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(rem / 3600, 2)):\(p(rem % 3600 / 60, 2)):\(p(rem % 60, 2)).\(p(us, 6))Z"
+    }
+
+    /// Howard Hinnant's days_from_civil.
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}

@@ -197,6 +197,8 @@ public struct Observations: Codable, Sendable, Equatable {
     public var operations: [OperationResult]?
     /// Set when a heal undid every fault and the cluster did not settle: a failed verdict, not a harness error.
     public var recoveryFailure: RecoveryFailure?
+    /// A disaster-recovery drill's read-back (a destroy and a restore ran); nil otherwise.
+    public var restore: RestoreCheck?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,

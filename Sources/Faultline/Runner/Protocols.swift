@@ -37,16 +37,19 @@ public protocol Environment: Sendable {
     /// about every 200 ms while such a condition is awaited; throw when the alerting cannot be read.
     func activeAlerts() async throws -> [ActiveAlert]
 
-    /// Performs an operation step (backup, destroy, restore, migrate, workload switch; never `.mark`, which the
-    /// runner records itself) and returns once it is done. Throw `OperationUnsupported` when this environment
+    /// Performs an operation step (backup, destroy, restore, migrate, workload switch) and returns once it is done.
+    /// A `.mark` is recorded by the runner first and then offered here, so that an environment can note the server's
+    /// time of it (fact `server-time-epoch-ms`, ms since the Unix epoch, and `server-time`, ISO) for a restore to it;
+    /// a mark must never fail the run (errors are ignored). Throw `OperationUnsupported` when this environment
     /// cannot do it at all (the default): the run's verdicts are then skipped. Any other error fails the
     /// operation's verdict and skips the remaining steps; the run heals and stops the load.
     func perform(_ operation: OperationSpec) async throws -> OperationOutcome
 }
 
 extension Environment {
-    /// No driver performs operations yet: every one is unsupported.
+    /// Every operation is unsupported, but a mark, which needs nothing of the environment (the runner has recorded it).
     public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
+        if case .mark = operation { return OperationOutcome() }
         throw OperationUnsupported("this environment cannot \(operation.slug) (operations are not implemented here)")
     }
 }
@@ -112,10 +115,17 @@ public protocol LoadDriver: Sendable {
     /// answers too) and returns the ones missing there. Throws `MemberReadUnsupported` (the default) when
     /// this driver cannot; any other error means that member did not answer.
     func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String]
+
+    /// This run's ledger rows on the current primary, id → server commit time in ms since the Unix epoch
+    /// (`pg_xact_commit_timestamp`; needs `track_commit_timestamp = on`). For disaster-recovery drills: read
+    /// just before the destroy and again after the restore. Throws `MemberReadUnsupported` (the default) when
+    /// this driver cannot.
+    func ledgerCommits() async throws -> [String: Double]
 }
 
 extension LoadDriver {
     public func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String] { throw MemberReadUnsupported() }
+    public func ledgerCommits() async throws -> [String: Double] { throw MemberReadUnsupported() }
 }
 
 /// The persisted fault ledger: every fault that may be in effect, with its reversal. Written before

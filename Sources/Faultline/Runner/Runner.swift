@@ -179,6 +179,11 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     logger.info("read back \(ids.count) acknowledged writes\(on), \(rb.missing.count) missing")
                 }
             }
+            if rec.operations.contains(where: { $0.operation.slug == "restore" && $0.status == .succeeded }) {
+                do { rec.presentAfter = try await load.ledgerCommits() } catch {
+                    rec.restoreErrors.append("commit times after the restore not read: \(describe(error))")
+                }
+            }
             return .completed
         case .finish:
             return .completed
@@ -371,10 +376,21 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         let start = clock.now
         if case .mark(let name) = op {
             rec.add(.mark, at: start, detail: name)
-            rec.operations.append(OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: rec.ms(start),
-                                                  status: .succeeded))
-            logger.notice("mark '\(name)'")
+            var r = OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: rec.ms(start), status: .succeeded)
+            // The environment may note the server's time of it (a restore target); a mark never fails the run.
+            let environment = self.environment
+            r.outcome = try? await unlessStopped { try await environment.perform(op) }
+            rec.operations.append(r)
+            let at = r.outcome?.facts["server-time"].map { " (server time \($0))" } ?? ""
+            logger.notice("mark '\(name)'\(at)")
             return .completed
+        }
+        if case .destroy = op, rec.disasterAt == nil {
+            // The drill's reference: what the primary holds just before the disaster, by server commit time.
+            rec.disasterAt = start
+            do { rec.commitsBefore = try await load.ledgerCommits() } catch {
+                rec.restoreErrors.append("commit times before the destroy not read: \(describe(error))")
+            }
         }
         rec.add(.operationStarted, at: start, detail: op.description)
         logger.notice("operation: \(op)")
@@ -486,6 +502,11 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var unsupported: [String] = []
         var operations: [OperationResult] = []
         var recoveryFailure: RecoveryFailure?
+        /// A drill: when the destroy began, the ledger's commit times just before it and after the restore.
+        var disasterAt: C.Instant?
+        var commitsBefore: [String: Double]?
+        var presentAfter: [String: Double]?
+        var restoreErrors: [String] = []
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -528,6 +549,22 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             leader = now
         }
 
+        /// A drill's read-back, once a destroy ran and a restore succeeded: T from the mark the restore went to
+        /// (its server time, when the environment gave one), the commit times before and after.
+        func restoreCheck(_ o: Observations, shift: Int) -> RestoreCheck? {
+            guard let disasterAt,
+                  let restore = o.operations?.first(where: { $0.operation.slug == "restore" && $0.status == .succeeded }) else { return nil }
+            let target = restore.operation.restoreTarget
+            let mark = target.flatMap { t in o.operations?.first { $0.operation == .mark(t) } }
+            var errors = restoreErrors
+            if presentAfter == nil, errors.isEmpty { errors.append("commit times after the restore not read (no read-back ran)") }
+            return RestoreCheck(target: target, targetEpochMs: mark?.outcome?.facts["server-time-epoch-ms"].flatMap(Double.init),
+                                targetISO: mark?.outcome?.facts["server-time"], targetLoadMs: mark?.startedAtMs,
+                                disasterLoadMs: ms(disasterAt) - shift, loadOriginEpochMs: load.originEpochMs,
+                                commitsBefore: commitsBefore, presentAfter: presentAfter ?? [:], resolutionMs: 1,
+                                restoreStep: restore.step, error: errors.isEmpty ? nil : errors.joined(separator: "; "))
+        }
+
         /// The observations, with every time converted to ms since the load started.
         func observations() -> Observations {
             let shift = loadStart.map { ms($0) } ?? 0
@@ -555,6 +592,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 r.endedAtMs = r.endedAtMs.map { $0 - shift }
                 return r
             }
+            o.restore = restoreCheck(o, shift: shift)
             return o
         }
     }
