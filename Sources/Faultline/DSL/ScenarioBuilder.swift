@@ -151,6 +151,24 @@ public struct Destroy: ScenarioComponent {
     public var elements: [ScenarioElement] { [.step(.operation(.destroy, within: within))] }
 }
 
+/// Destroys one backup repository with everything in it (region loss): `DestroyRepository("1")`.
+public struct DestroyRepository: ScenarioComponent {
+    public var repo: String
+    public var within: Duration?
+    public init(_ repo: String, within: Duration? = nil) {
+        self.repo = repo
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.destroyRepository(repo), within: within))] }
+}
+
+/// Removes one archived WAL segment after the newest backup: the archive-gap control. `RemoveArchivedWAL()`.
+public struct RemoveArchivedWAL: ScenarioComponent {
+    public var repo: String?
+    public init(repo: String? = nil) { self.repo = repo }
+    public var elements: [ScenarioElement] { [.step(.operation(.removeArchivedWAL(repo: repo), within: nil))] }
+}
+
 /// Restores from the archive to a mark, or to its end: `Restore(to: "target", within: .minutes(30))`.
 public struct Restore: ScenarioComponent {
     public var target: String?

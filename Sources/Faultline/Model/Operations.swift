@@ -18,6 +18,11 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
     /// Restores the cluster from the archive: to the instant of the mark named `to` (point in time),
     /// nil: to the end of the archive. `repo` nil: the environment's default repository.
     case restore(to: String?, repo: String?)
+    /// Destroys one backup repository and everything in it (region loss): `repo` is the environment's name for it.
+    case destroyRepository(String)
+    /// Removes one archived WAL segment from `repo` (nil: the default), between the newest backup and now: the
+    /// control a drill must fail (an archive with a gap).
+    case removeArchivedWAL(repo: String?)
     /// Runs the schema migration to `revision`.
     case migrate(revision: String)
     /// Switches the application workload to `version`; `share` (0 < share ≤ 1) of the clients, nil: all of them.
@@ -29,6 +34,8 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
         case .mark: "mark"
         case .backup: "backup"
         case .destroy: "destroy"
+        case .destroyRepository: "destroy-repository"
+        case .removeArchivedWAL: "remove-archived-wal"
         case .restore: "restore"
         case .migrate: "migrate"
         case .switchWorkload: "switch-workload"
@@ -41,6 +48,8 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
         case .mark(let n): return "mark '\(n)'"
         case .backup(let t, let r): return "\(t.rawValue) backup\(repo(r))"
         case .destroy: return "destroy the cluster"
+        case .destroyRepository(let r): return "destroy backup repository \(r)"
+        case .removeArchivedWAL(let r): return "remove one archived WAL segment after the newest backup" + repo(r)
         case .restore(let to, let r): return "restore to " + (to.map { "mark '\($0)'" } ?? "the end of the archive") + repo(r)
         case .migrate(let rev): return "migrate to revision \(rev)"
         case .switchWorkload(let v, let share):
@@ -85,6 +94,8 @@ extension OperationSpec: Codable {
         case ("mark", .some(let n), _, _, _): self = .mark(n)
         case ("backup", _, .some(let t), _, _): self = .backup(t, repo: f.repo)
         case ("destroy", _, _, _, _): self = .destroy
+        case ("destroy-repository", _, _, _, _) where f.repo != nil: self = .destroyRepository(f.repo!)
+        case ("remove-archived-wal", _, _, _, _): self = .removeArchivedWAL(repo: f.repo)
         case ("restore", _, _, _, _): self = .restore(to: f.to, repo: f.repo)
         case ("migrate", _, _, .some(let r), _): self = .migrate(revision: r)
         case ("switch-workload", _, _, _, .some(let v)): self = .switchWorkload(version: v, share: f.share)
@@ -100,6 +111,8 @@ extension OperationSpec: Codable {
         case .mark(let n): f.name = n
         case .backup(let t, let r): f.type = t; f.repo = r
         case .destroy: break
+        case .destroyRepository(let r): f.repo = r
+        case .removeArchivedWAL(let r): f.repo = r
         case .restore(let to, let r): f.to = to; f.repo = r
         case .migrate(let rev): f.revision = rev
         case .switchWorkload(let v, let s): f.version = v; f.share = s

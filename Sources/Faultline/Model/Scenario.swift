@@ -150,7 +150,9 @@ extension Scenario {
         case .switchWorkload(let v, let share):
             if v.isEmpty { out.append("a workload switch needs a version") }
             if let s = share, !(s > 0 && s <= 1) { out.append("a workload switch's share must be in (0, 1]") }
-        case .backup, .destroy, .restore: break
+        case .destroyRepository(let r):
+            if r.isEmpty { out.append("destroying a repository needs its name") }
+        case .backup, .destroy, .restore, .removeArchivedWAL: break
         }
         return out
     }
