@@ -136,6 +136,12 @@ public final class LoadGeneratorDriver: LoadDriver {
         let found = try await LoadGenerator.ledgerPresence(ids: ids, runID: runID, conninfo: conninfo)
         return ids.filter { !found.contains($0) }
     }
+
+    /// This run's ledger rows on the primary (the verify endpoint), id → server commit time (epoch ms).
+    public func ledgerCommits() async throws -> [String: Double] {
+        guard let runID = lastRunID.withLock({ $0 }) else { return [:] }
+        return try await LoadGenerator.ledgerCommits(runID: runID, conninfo: endpoints.verify ?? endpoints.writes)
+    }
 }
 
 extension LoadSnapshot {

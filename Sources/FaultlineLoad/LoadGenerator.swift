@@ -285,6 +285,33 @@ public final class LoadGenerator: Sendable {
         return try result.get()
     }
 
+    /// Every ledger row of `runID`, id → its commit time in ms since the Unix epoch (`pg_xact_commit_timestamp(xmin)`,
+    /// which needs `track_commit_timestamp = on`; a row whose commit time is unknown is left out, and none at all
+    /// is an error saying so).
+    public static func ledgerCommits(runID: String, conninfo: String, connectTimeout: Duration = .seconds(5),
+                                     statementTimeout: Duration = .seconds(60)) async throws -> [String: Double] {
+        let result: Result<([String: Double], Int), PGError> = await Blocking.run {
+            do throws(PGError) {
+                let c = try PGConnection(conninfo, connectTimeout: connectTimeout)
+                defer { c.close() }
+                let r = try c.exec("SELECT id, (extract(epoch from pg_xact_commit_timestamp(xmin)) * 1000)::float8 "
+                                   + "FROM faultline_ledger WHERE run_id = $1", [runID], timeout: statementTimeout)
+                var out: [String: Double] = [:]
+                for row in r.rows {
+                    if let id = row.first ?? nil, row.count > 1, let t = row[1].flatMap(Double.init) { out[id] = t }
+                }
+                return .success((out, r.rows.count))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (commits, rows) = try result.get()
+        if rows > 0, commits.isEmpty {
+            throw LedgerCommitTimesUnknown(rows: rows)
+        }
+        return commits
+    }
+
     /// The acknowledged ids that are missing from the database: every id returned is a lost acknowledged write.
     public static func verifyLedger(acked: [AckedWrite], runID: String, conninfo: String) async throws(PGError) -> [String] {
         let ids = acked.map(\.id)
@@ -303,4 +330,12 @@ public final class LoadGenerator: Sendable {
 func pgTextArray<S: Sequence<String>>(_ items: S) -> String {
     "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         .joined(separator: ",") + "}"
+}
+
+/// Ledger rows were found but none has a commit time: `track_commit_timestamp` was off when they were written.
+public struct LedgerCommitTimesUnknown: Error, CustomStringConvertible {
+    public var rows: Int
+    public var description: String {
+        "\(rows) ledger rows but no commit time for any: set track_commit_timestamp = on (needs a restart)"
+    }
 }

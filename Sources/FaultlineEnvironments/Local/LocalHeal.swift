@@ -27,6 +27,14 @@ extension LocalEnvironment {
                 try? FileManager.default.removeItem(atPath: "\(config.dataMount(n))/\(f)")
             }
         }
+        // A drill that died between its destroy and its restore: restore from the archive, to its end, first
+        // (starting Patroni on empty data directories would make a new, empty cluster).
+        if let data = FileManager.default.contents(atPath: destroyedMarkerPath),
+           let marker = try? JSONDecoder().decode(DestroyedMarker.self, from: data), let repo = marker.repos.first {
+            logger.notice("heal: the cluster was destroyed by a drill at \(marker.at); restoring it from repo\(repo) to the end of the archive")
+            for spec in allSpecs where !spec.name.hasSuffix("-patroni") && !daemons.isRunning(spec.name) { try await daemons.start(spec) }
+            _ = try await drRestore(targetTime: nil, repo: "\(repo)", force: true)
+        }
         for spec in allSpecs where !daemons.isRunning(spec.name) {
             logger.info("restarting \(spec.name)")
             try await daemons.start(spec)

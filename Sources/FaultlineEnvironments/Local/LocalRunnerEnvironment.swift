@@ -14,6 +14,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     public let probes: ProbeSampler
     /// Sessions held by session faults (long query, idle in transaction, connections).
     public let sessions = HeldSessions()
+    /// A drill's marks (their server times), for a restore to one.
+    public let dr = DRState()
 
     public init(_ local: LocalEnvironment) {
         self.local = local
@@ -40,6 +42,28 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         } catch EnvironmentError.unhealthy(let why) where local.everyDaemonRunning {
             local.logPatroniTails(lines: 25)
             throw ClusterDidNotRecover(why)
+        }
+    }
+
+    /// The disaster-recovery operations (LocalDR.swift); migrations and workload switches are not done here yet.
+    public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
+        switch operation {
+        case .mark(let name): return try await local.drMark(name, state: dr)
+        case .backup(let type, let repo): return try await local.drBackup(type, repo: repo)
+        case .destroy: return try await local.drDestroy()
+        case .destroyRepository(let repo): return try await local.drDestroyRepository(repo)
+        case .removeArchivedWAL(let repo): return try await local.drRemoveArchivedWAL(repo: repo)
+        case .restore(let to, let repo):
+            var time: String?
+            if let to {
+                guard let t = dr.marks.withLock({ $0[to] }) else {
+                    throw EnvironmentError.unhealthy("restore to mark '\(to)': its server time was not recorded")
+                }
+                time = t
+            }
+            return try await local.drRestore(targetTime: time, repo: repo)
+        case .migrate, .switchWorkload:
+            throw OperationUnsupported("the local environment cannot \(operation.slug) yet")
         }
     }
 
