@@ -64,6 +64,25 @@ import Testing
         #expect(bad.terminationStatus != 0)
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: systemdAnalyze), "needs /usr/bin/systemd-analyze"))
+    func unitFilesPassSystemdAnalyzeVerify() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fb-units-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = BackupSchedule(faultline: "/usr/bin/true", environment: "local", stateDir: "/var/lib/faultline/local")
+        for (name, text) in s.units { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.systemdAnalyze)
+        p.arguments = ["verify"] + s.units.keys.sorted().map { dir.appendingPathComponent($0).path }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0 && text.isEmpty, "\(text)")
+    }
+
     @Test func crontabHasFiveFieldsAtTheSameTimes() throws {
         let lines = schedule.crontab.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
         #expect(lines.count == 2)

@@ -2,7 +2,7 @@ import Faultline
 import Foundation
 
 // Backups of the local environment with pgBackRest: every call runs `pgbackrest` through `pgbackrest(_:_:)` (as
-// postgres, in a node's namespace, with that node's config and --stanza=faultline). See docs/dr.md.
+// postgres, in a node's namespace, with that node's config and --stanza=faultline). See docs/environment.md, "Backups".
 
 extension LocalEnvironment {
     /// Bound of one backup: `pgbackrest backup` is stopped past it.
