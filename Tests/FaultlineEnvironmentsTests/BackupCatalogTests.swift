@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func noiseBeforeTheJSONIsSkippedAndGarbageIsAnError() throws {
-        let c = try catalog("WARN: repo2: something pgBackRest said\n" + BackupFixtures.info)
+        let c = try catalog("WARN: repo2: [FileMissingError] something pgBackRest said\n" + BackupFixtures.info)
         #expect(c.backups.count == 4)
         #expect(throws: BackupParseError.self) { try catalog("ERROR: [055]: unable to load info file") }
         #expect(throws: BackupParseError.self) { try catalog("[]") }

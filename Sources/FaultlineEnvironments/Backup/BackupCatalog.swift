@@ -97,9 +97,11 @@ public struct BackupCatalog: Sendable, Equatable {
     /// Lines before the JSON (a warning pgBackRest printed to stdout) are skipped.
     public static func parse(_ data: Data, stanza: String? = nil) throws(BackupParseError) -> BackupCatalog {
         let text = String(decoding: data, as: UTF8.self)
-        guard let at = text.range(of: "[") else { throw .info("no JSON array in pgbackrest info output: \(snippet(text))") }
+        // The JSON starts a line (a warning's own "[055]" does not).
+        let start = text.hasPrefix("[") ? text.startIndex : text.range(of: "\n[").map { text.index(after: $0.lowerBound) }
+        guard let start else { throw .info("no JSON array in pgbackrest info output: \(snippet(text))") }
         let stanzas: [RawStanza]
-        do { stanzas = try JSONDecoder().decode([RawStanza].self, from: Data(text[at.lowerBound...].utf8)) } catch {
+        do { stanzas = try JSONDecoder().decode([RawStanza].self, from: Data(text[start...].utf8)) } catch {
             throw .info("cannot decode pgbackrest info JSON: \(error)")
         }
         guard let s = stanza.map({ n in stanzas.first { $0.name == n } }) ?? stanzas.first else {
