@@ -92,24 +92,57 @@ public struct ArchiverStatus: Codable, Sendable, Equatable {
     }
 }
 
+/// One S3 object store (a SeaweedFS of its own, with its own CA, certificate and key pair) holding one pgBackRest
+/// repository: region A (repo1) in the client namespace at the bridge address, region B (repo2) in a namespace of
+/// its own. Pure.
+public struct ObjectStore: Sendable, Equatable {
+    /// pgBackRest's repository number.
+    public var repo: Int
+    /// "a" or "b".
+    public var region: String
+    public var netns: String
+    public var ip: String
+    /// SeaweedFS' data, TLS files, identities and private /tmp live below it.
+    public var dir: String
+    public var tlsDir: String { "\(dir)/tls" }
+    /// The CA every pgBackRest verifies this store's certificate with.
+    public var caFile: String { "\(tlsDir)/ca.crt" }
+    public var identities: String { "\(dir)/s3-identities.json" }
+    /// This store's own /tmp (see `LocalEnvironment.withPrivateTmp`).
+    public var tmp: String { "\(dir)/tmp" }
+    public var daemonName: String { region == "a" ? "seaweedfs" : "seaweedfs-\(region)" }
+    public var url: String { "https://\(ip):\(ArchivingConfig.s3Port)/\(ArchivingConfig.bucket)" }
+}
+
 extension LocalConfig {
-    /// SeaweedFS' data, its TLS files and S3 identities.
-    public var archiveDir: String { "\(stateDir)/archive" }
-    public var archiveTLSDir: String { "\(archiveDir)/tls" }
-    /// The CA every pgBackRest verifies the S3 certificate with.
-    public var archiveCAFile: String { "\(archiveTLSDir)/ca.crt" }
-    public var s3URL: String { "https://\(clientIP):\(ArchivingConfig.s3Port)/\(ArchivingConfig.bucket)" }
+    /// Region B's namespace and address (.3 on the bridge).
+    public var regionBNetns: String { "\(namePrefix)-s3b" }
+    public var regionBIP: String { "\(prefix).3" }
+    /// The two object stores, repo1 first.
+    public var objectStores: [ObjectStore] {
+        [ObjectStore(repo: 1, region: "a", netns: clientNetns, ip: clientIP, dir: "\(stateDir)/archive"),
+         ObjectStore(repo: 2, region: "b", netns: regionBNetns, ip: regionBIP, dir: "\(stateDir)/archive-b")]
+    }
+    public func objectStore(repo: Int) -> ObjectStore? { objectStores.first { $0.repo == repo } }
+    /// Region A's (repo1) data dir, CA and URL.
+    public var archiveDir: String { objectStores[0].dir }
+    public var archiveTLSDir: String { objectStores[0].tlsDir }
+    public var archiveCAFile: String { objectStores[0].caFile }
+    public var s3URL: String { objectStores[0].url }
     public var weed: String { "\(home)/.venv/bin/weed" }
     public func pgbackrestDir(_ node: String) -> String { "\(nodeDir(node))/pgbackrest" }
     public func pgbackrestConfig(_ node: String) -> String { "\(pgbackrestDir(node))/pgbackrest.conf" }
 }
 
 extension LocalEnvironment {
-    /// The template values of the archiving setup for node `n`.
+    /// The template values of the archiving setup for node `n`: repo1 (region A) and repo2 (region B), each with
+    /// its own address, CA and key pair.
     func archivingValues(node n: String, secrets: SecretSet) -> [String: String] {
-        [
-            "S3_HOST": config.clientIP, "S3_PORT": "\(ArchivingConfig.s3Port)", "S3_BUCKET": ArchivingConfig.bucket,
-            "S3_KEY": secrets.s3AccessKey, "S3_KEY_SECRET": secrets.s3SecretKey, "CA_FILE": config.archiveCAFile,
+        let a = config.objectStores[0], b = config.objectStores[1]
+        return [
+            "S3_HOST": a.ip, "S3_PORT": "\(ArchivingConfig.s3Port)", "S3_BUCKET": ArchivingConfig.bucket,
+            "S3_KEY": secrets.s3AccessKey, "S3_KEY_SECRET": secrets.s3SecretKey, "CA_FILE": a.caFile,
+            "S3B_HOST": b.ip, "S3B_KEY": secrets.s3AccessKeyB ?? "", "S3B_KEY_SECRET": secrets.s3SecretKeyB ?? "", "CA_FILE_B": b.caFile,
             "STANZA": ArchivingConfig.stanza, "PGBACKREST_DIR": config.pgbackrestDir(n),
             "IO_TIMEOUT": "\(ArchivingConfig.ioTimeoutSeconds)",
             "ARCHIVE_COMMAND": ArchivingConfig.archiveCommand(config: config.pgbackrestConfig(n)),
@@ -117,16 +150,9 @@ extension LocalEnvironment {
         ]
     }
 
-    /// Directories, the CA and the S3 server certificate (the CA's key is deleted once it has signed),
-    /// and SeaweedFS' identities file. Everything lives under the state dir, so `down` removes it.
+    /// Both stores' files (`prepareStore`), and every node's pgBackRest directories.
     func prepareArchiving(secrets: SecretSet) async throws {
         let fm = FileManager.default
-        let tls = config.archiveTLSDir
-        for d in [config.archiveDir, tls, "\(config.archiveDir)/data", "\(config.archiveDir)/tmp"] {
-            try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        try chmod(config.archiveDir, 0o711)  // postgres reads the CA certificate below it
-        try chmod(tls, 0o711)
         for n in config.nodeNames {
             for d in ["", "/log", "/lock", "/spool"] {
                 let p = config.pgbackrestDir(n) + d
@@ -134,11 +160,25 @@ extension LocalEnvironment {
                 try chown(p, "postgres")
             }
         }
-        let ip = config.clientIP
+        try await prepareStore(config.objectStores[0], accessKey: secrets.s3AccessKey, secretKey: secrets.s3SecretKey)
+        try await prepareStore(config.objectStores[1], accessKey: secrets.s3AccessKeyB ?? "", secretKey: secrets.s3SecretKeyB ?? "")
+    }
+
+    /// One store's directories, its CA and S3 server certificate (the CA's key is deleted once it has signed),
+    /// and its SeaweedFS identities file. Everything lives under the state dir, so `down` removes it.
+    func prepareStore(_ store: ObjectStore, accessKey: String, secretKey: String) async throws {
+        let fm = FileManager.default
+        let tls = store.tlsDir
+        for d in [store.dir, tls, "\(store.dir)/data", store.tmp] {
+            try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        try chmod(store.dir, 0o711)  // postgres reads the CA certificate below it
+        try chmod(tls, 0o711)
+        let ip = store.ip
         let ssl = "/usr/bin/openssl"
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         try await runner.run([ssl, "req", "-x509"] + ec + ["-keyout", "\(tls)/ca.key", "-out", "\(tls)/ca.crt",
-                             "-days", "7", "-subj", "/CN=faultline-\(config.namePrefix)-ca"])
+                             "-days", "7", "-subj", "/CN=faultline-\(config.namePrefix)-region-\(store.region)-ca"])
         try await runner.run([ssl, "req"] + ec + ["-keyout", "\(tls)/s3.key", "-out", "\(tls)/s3.csr", "-subj", "/CN=\(ip)"])
         try Data(ArchivingConfig.serverCertExtensions(ip: ip).utf8).write(to: URL(fileURLWithPath: "\(tls)/s3.ext"))
         try await runner.run([ssl, "x509", "-req", "-in", "\(tls)/s3.csr", "-CA", "\(tls)/ca.crt", "-CAkey", "\(tls)/ca.key",
@@ -147,48 +187,62 @@ extension LocalEnvironment {
         try chmod("\(tls)/ca.crt", 0o644)
         try chmod("\(tls)/s3.crt", 0o644)
         try chmod("\(tls)/s3.key", 0o600)
-        let ids = "\(config.archiveDir)/s3-identities.json"
-        guard fm.createFile(atPath: ids, contents: Data(ArchivingConfig.identities(accessKey: secrets.s3AccessKey, secretKey: secrets.s3SecretKey).utf8),
+        let ids = store.identities
+        guard fm.createFile(atPath: ids, contents: Data(ArchivingConfig.identities(accessKey: accessKey, secretKey: secretKey).utf8),
                             attributes: [.posixPermissions: 0o600]) else { throw EnvironmentError.badConfig("cannot write \(ids)") }
     }
 
-    /// SeaweedFS (master, volume, filer, S3 gateway) in the client namespace.
-    var seaweedSpec: DaemonSpec {
-        let tls = config.archiveTLSDir
-        return DaemonSpec(name: "seaweedfs", netns: config.clientNetns,
-                          argv: withPrivateTmp(ArchivingConfig.weedArgv(weed: config.weed, dataDir: "\(config.archiveDir)/data", ip: config.clientIP,
-                                                                        cert: "\(tls)/s3.crt", key: "\(tls)/s3.key",
-                                                                        identities: "\(config.archiveDir)/s3-identities.json")))
+    /// SeaweedFS (master, volume, filer, S3 gateway) of region A, in the client namespace.
+    var seaweedSpec: DaemonSpec { seaweedSpec(config.objectStores[0]) }
+    /// Both regions' SeaweedFS.
+    var seaweedSpecs: [DaemonSpec] { config.objectStores.map(seaweedSpec) }
+
+    /// `store`'s SeaweedFS, in its namespace, with its own /tmp.
+    func seaweedSpec(_ store: ObjectStore) -> DaemonSpec {
+        DaemonSpec(name: store.daemonName, netns: store.netns,
+                   argv: withPrivateTmp(ArchivingConfig.weedArgv(weed: config.weed, dataDir: "\(store.dir)/data", ip: store.ip,
+                                                                 cert: "\(store.tlsDir)/s3.crt", key: "\(store.tlsDir)/s3.key",
+                                                                 identities: store.identities), tmp: store.tmp))
     }
 
-    /// This environment's own /tmp for SeaweedFS (`<archive>/tmp`, bind-mounted in a private mount namespace).
-    var seaweedTmp: String { "\(config.archiveDir)/tmp" }
+    /// Region A's own /tmp.
+    var seaweedTmp: String { config.objectStores[0].tmp }
 
-    /// `argv` run with `seaweedTmp` as its /tmp. SeaweedFS puts unix sockets at fixed paths such as
+    /// `argv` run with `tmp` (default: region A's) as its /tmp. SeaweedFS puts unix sockets at fixed paths such as
     /// `/tmp/seaweedfs-master-grpc-19333.sock` and prefers them to TCP; the filesystem is shared across
-    /// network namespaces, so a second environment's SeaweedFS (or `weed shell`) would otherwise talk to
-    /// the first one's. The program is started from its own directory (`cd` first, then `./name`), so a
+    /// network namespaces, so another store's SeaweedFS (or `weed shell`) would otherwise talk to
+    /// this one. The program is started from its own directory (`cd` first, then `./name`), so a
     /// checkout under /tmp stays reachable once /tmp is covered. `unshare` and `sh` exec: the pid stays
     /// the program's.
-    func withPrivateTmp(_ argv: [String]) -> [String] {
+    func withPrivateTmp(_ argv: [String], tmp: String? = nil) -> [String] {
         let program = URL(fileURLWithPath: argv[0])
         return ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                 #"cd "$1" && mount --bind "$0" /tmp && shift && exec ./"$@""#,
-                seaweedTmp, program.deletingLastPathComponent().path, program.lastPathComponent] + argv.dropFirst()
+                tmp ?? seaweedTmp, program.deletingLastPathComponent().path, program.lastPathComponent] + argv.dropFirst()
     }
 
-    func startSeaweed() async throws { try await daemons.start(seaweedSpec) }
+    func startSeaweed() async throws { for spec in seaweedSpecs { try await daemons.start(spec) } }
 
-    /// Creates the bucket through `weed shell` once SeaweedFS' master answers.
+    /// `weed shell` against `store`, in its namespace, with its /tmp.
+    func weedShell(_ store: ObjectStore) -> [String] {
+        ["/usr/bin/nsenter", "--net=/run/netns/\(store.netns)"]
+            + withPrivateTmp([config.weed, "shell", "-master=\(store.ip):\(ArchivingConfig.masterPort)"], tmp: store.tmp)
+    }
+
+    /// Creates the bucket in both stores.
     func createBucket(timeout: Duration) async throws {
-        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)"]
-            + withPrivateTmp([config.weed, "shell", "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"])
+        for store in config.objectStores { try await createBucket(store, timeout: timeout) }
+    }
+
+    /// Creates the bucket through `weed shell` once `store`'s SeaweedFS master answers.
+    func createBucket(_ store: ObjectStore, timeout: Duration) async throws {
+        let argv = weedShell(store)
         var last = ""
         do {
             try await poll(timeout: timeout, what: "the S3 bucket") { () -> Void? in
-                try ensureRunning([seaweedSpec])
+                try ensureRunning([seaweedSpec(store)])
                 // `weed shell` waits long for a master that is not up yet: ask the master first.
-                let master = "http://\(config.clientIP):\(ArchivingConfig.masterPort)/cluster/status"
+                let master = "http://\(store.ip):\(ArchivingConfig.masterPort)/cluster/status"
                 guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else {
                     last = "the master at \(master) did not answer"
                     return nil
@@ -200,7 +254,7 @@ extension LocalEnvironment {
             }
         } catch let e as EnvironmentError {
             if case .daemonExited = e { throw e }
-            throw EnvironmentError.unhealthy("SeaweedFS: cannot create bucket \(ArchivingConfig.bucket): \(Secrets.mask(last))")
+            throw EnvironmentError.unhealthy("SeaweedFS of region \(store.region): cannot create bucket \(ArchivingConfig.bucket): \(Secrets.mask(last))")
         }
     }
 
@@ -236,7 +290,7 @@ extension LocalEnvironment {
                 last = CommandRunner.lastLine(out)
                 if !r.succeeded, out.contains("[055]") || out.contains("[040]") {
                     logger.warning("up: half-made pgBackRest stanza in the new repository (\(Secrets.mask(last))); removing it")
-                    try await removeRepositoryPath()
+                    for store in config.objectStores { try await removeRepositoryPath(store) }
                 }
                 return r.succeeded ? () : nil
             }
@@ -245,11 +299,9 @@ extension LocalEnvironment {
         }
     }
 
-    /// Removes the pgBackRest repository path from the bucket (only ever at bring-up, when it is new).
-    func removeRepositoryPath() async throws {
-        let argv = ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)"]
-            + withPrivateTmp([config.weed, "shell", "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"])
-        try await runner.run(argv, check: false, timeout: .seconds(20),
+    /// Removes the pgBackRest repository path from `store`'s bucket (at bring-up, when it is new; a drill's region loss).
+    func removeRepositoryPath(_ store: ObjectStore) async throws {
+        try await runner.run(weedShell(store), check: false, timeout: .seconds(20),
                              stdin: "fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)\n")
     }
 

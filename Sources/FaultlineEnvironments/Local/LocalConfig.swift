@@ -59,7 +59,7 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     public var clientNetns: String { "\(namePrefix)-client" }
     public var bridge: String { "\(namePrefix)br0" }
     public var hostLink: String { "\(namePrefix)-host" }
-    public var allNetns: [String] { [clientNetns] + nodeNames.map(nodeNetns) }
+    public var allNetns: [String] { [clientNetns] + nodeNames.map(nodeNetns) + [regionBNetns] }
 
     public func nodeDir(_ node: String) -> String { "\(stateDir)/\(node)" }
     public func dataMount(_ node: String) -> String { "\(stateDir)/\(node)/pgdata" }

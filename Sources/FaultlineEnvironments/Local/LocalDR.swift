@@ -41,7 +41,7 @@ struct RunbookRecorder {
 
 extension LocalEnvironment {
     /// The repositories pgBackRest is configured with here.
-    public var repositories: [Int] { [1] }
+    public var repositories: [Int] { config.objectStores.map(\.repo) }
 
     var destroyedMarkerPath: String { "\(config.stateDir)/dr-destroyed.json" }
 
@@ -352,7 +352,7 @@ extension LocalEnvironment {
     func drDestroyRepository(_ name: String) async throws -> OperationOutcome {
         let repo = try repository(name)
         var book = RunbookRecorder()
-        try await recorded(&book, "delete repo\(repo) (its whole pgBackRest path in the object store)",
+        try await recorded(&book, "delete repo\(repo) (its whole pgBackRest path in region \(config.objectStore(repo: repo)?.region ?? "?")'s object store)",
                            weedShellArgv(repo: repo), stdin: "fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)\n")
         return OperationOutcome("repo\(repo) deleted", facts: ["repo": "\(repo)"], commands: book.steps)
     }
@@ -383,8 +383,7 @@ extension LocalEnvironment {
 
     /// `weed shell` against the object store of `repo`.
     func weedShellArgv(repo: Int) -> [String] {
-        ["/usr/bin/nsenter", "--net=/run/netns/\(config.clientNetns)"]
-            + withPrivateTmp([config.weed, "shell", "-master=\(config.clientIP):\(ArchivingConfig.masterPort)"])
+        weedShell(config.objectStore(repo: repo) ?? config.objectStores[0])
     }
 }
 

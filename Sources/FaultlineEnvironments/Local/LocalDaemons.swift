@@ -35,7 +35,7 @@ extension LocalEnvironment {
     }
 
     /// Every daemon the environment runs, by name (the cluster's, SeaweedFS, then the observability processes).
-    var allSpecs: [DaemonSpec] { clusterSpecs + [seaweedSpec] + observabilitySpecs }
+    var allSpecs: [DaemonSpec] { clusterSpecs + seaweedSpecs + observabilitySpecs }
 
     /// Throws, with the last line of its log, if a daemon of `specs` has exited.
     func ensureRunning(_ specs: [DaemonSpec]) throws {

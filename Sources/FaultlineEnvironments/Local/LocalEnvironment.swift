@@ -33,7 +33,7 @@ public struct LocalEnvironment: Sendable {
 
     public var endpoints: [String: String] {
         ["rw": config.readWrite, "ro": config.readOnly, "pooler": config.pooler,
-         "rest": config.nodeNames.map(config.restURL).joined(separator: ","), "s3": config.s3URL].merging(observabilityEndpoints) { a, _ in a }
+         "rest": config.nodeNames.map(config.restURL).joined(separator: ","), "s3": config.s3URL, "s3-b": config.objectStores[1].url].merging(observabilityEndpoints) { a, _ in a }
     }
 
     /// Whether any part of the environment exists: its state or one of its namespaces.

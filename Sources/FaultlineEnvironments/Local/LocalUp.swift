@@ -142,6 +142,8 @@ extension LocalEnvironment {
         var superuser, replication, rewind, app: String
         /// SeaweedFS' S3 key pair (pgBackRest's repo1-s3-key and repo1-s3-key-secret).
         var s3AccessKey = "", s3SecretKey = ""
+        /// Region B's own key pair (repo2).
+        var s3AccessKeyB: String? = nil, s3SecretKeyB: String? = nil
     }
 
     private func writeSecrets() throws -> SecretSet {
@@ -150,7 +152,8 @@ extension LocalEnvironment {
             return (0..<n).map { _ in String(alphabet.randomElement(using: &g)!) }.joined()
         }
         let s = SecretSet(superuser: random(), replication: random(), rewind: random(), app: random(),
-                          s3AccessKey: random(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), s3SecretKey: random(40))
+                          s3AccessKey: random(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), s3SecretKey: random(40),
+                          s3AccessKeyB: random(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"), s3SecretKeyB: random(40))
         let dir = config.stateDir
         try writePrivate("\(dir)/secrets.json", String(decoding: try JSONEncoder.pretty.encode(s), as: UTF8.self), owner: "root")
         try writePrivate(config.passfile, "*:*:*:postgres:\(s.superuser)\n*:*:*:faultline:\(s.app)\n*:*:*:replicator:\(s.replication)\n", owner: "root")
@@ -182,6 +185,14 @@ extension LocalEnvironment {
             try await runner.run([ip, "-n", ns, "link", "set", "eth0", "up"])
             // No default route: nothing leaves the subnet, and a DNS lookup (Python's getfqdn in
             // Patroni's REST API) fails at once instead of timing out for 10 s.
+        }
+        // Region B's object store: a namespace of its own on the bridge.
+        do {
+            let ns = config.regionBNetns, v = "v-s3b"
+            try await runner.run([ip, "-n", c, "link", "add", v, "type", "veth", "peer", "name", "eth0", "netns", ns])
+            try await runner.run([ip, "-n", c, "link", "set", v, "master", config.bridge, "up"])
+            try await runner.run([ip, "-n", ns, "addr", "add", "\(config.regionBIP)/24", "dev", "eth0"])
+            try await runner.run([ip, "-n", ns, "link", "set", "eth0", "up"])
         }
         // The host's one link into the bridge, so the harness can reach every address.
         try await runner.run([ip, "link", "add", config.hostLink, "type", "veth", "peer", "name", "v-host", "netns", c])
