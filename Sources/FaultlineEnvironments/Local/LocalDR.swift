@@ -47,10 +47,8 @@ extension LocalEnvironment {
 
     func repository(_ name: String?) throws -> Int {
         guard let name else { return repositories[0] }
-        guard let n = Int(name), repositories.contains(n) else {
-            throw EnvironmentError.badConfig("unknown repository '\(name)'; this environment has repositories "
-                                             + repositories.map(String.init).joined(separator: " and "))
-        }
+        guard let n = Int(name) else { throw EnvironmentError.badConfig("repository '\(name)' must be a number (1 or 2)") }
+        try BackupRepositories.check(n)
         return n
     }
 
@@ -101,47 +99,38 @@ extension LocalEnvironment {
 
     // MARK: backup
 
-    /// `pgbackrest backup` on the primary into `repo` (`--start-fast`: a checkpoint at once, not at the next
+    /// A backup on the primary into `repo` (`runBackup`: `--start-fast`, a checkpoint at once, not at the next
     /// scheduled one, which made a 29 MB backup take 1 min 45 s here).
     func drBackup(_ type: BackupType, repo name: String?) async throws -> OperationOutcome {
         let repo = try repository(name)
-        let leader = await leaderOrFirst()
         var book = RunbookRecorder()
-        try await recorded(&book, "\(type.rawValue) backup of the primary (\(leader)) into repo\(repo)",
-                           pgbackrestArgv(leader, ["--repo=\(repo)", "--type=\(type.rawValue)", "--start-fast", "backup"]),
-                           timeout: .seconds(600))
-        let info = try await backupInfo(on: leader, repo: repo, book: &book)
-        guard let newest = info.last else { throw EnvironmentError.unhealthy("no backup listed in repo\(repo) after the backup") }
-        return OperationOutcome("backup \(newest.label) in repo\(repo), WAL \(newest.walStart)…\(newest.walStop)",
-                                facts: ["label": newest.label, "repo": "\(repo)", "wal-start": newest.walStart, "wal-stop": newest.walStop],
+        let at = RunbookRecorder.now()
+        let b = try await runBackup(type: type, repo: repo)
+        book.add("\(type.rawValue) backup of the primary into repo\(repo)",
+                 "pgbackrest --stanza=\(ArchivingConfig.stanza) --repo=\(repo) --type=\(type.rawValue) --start-fast backup",
+                 "backup \(b.label), \(b.durationSeconds) s, WAL \(b.walStart ?? "?")…\(b.walStop ?? "?")", at: at)
+        return OperationOutcome("backup \(b.label) in repo\(repo), WAL \(b.walStart ?? "?")…\(b.walStop ?? "?")",
+                                facts: ["label": b.label, "repo": "\(repo)", "wal-start": b.walStart ?? "", "wal-stop": b.walStop ?? ""],
                                 commands: book.steps)
     }
 
-    struct BackupEntry { var label: String; var walStart: String; var walStop: String }
-
-    /// The good backups of `repo`, oldest first (`pgbackrest info --output=json`).
-    func backupInfo(on node: String, repo: Int, book: inout RunbookRecorder) async throws -> [BackupEntry] {
-        let r = try await recorded(&book, "list the backups of repo\(repo)", pgbackrestArgv(node, ["--repo=\(repo)", "--output=json", "info"]))
-        guard let stanzas = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] else {
-            throw EnvironmentError.unhealthy("pgbackrest info gave no JSON")
-        }
-        var out: [BackupEntry] = []
-        for s in stanzas {
-            for b in s["backup"] as? [[String: Any]] ?? [] where (b["error"] as? Bool) != true {
-                let a = b["archive"] as? [String: Any]
-                if let label = b["label"] as? String, let start = a?["start"] as? String, let stop = a?["stop"] as? String {
-                    out.append(BackupEntry(label: label, walStart: start, walStop: stop))
-                }
-            }
-        }
-        return out
+    /// The newest good backup of `repo`, nil when it holds none (`pgbackrest info`), recorded for the runbook.
+    func newestBackup(repo: Int, book: inout RunbookRecorder) async throws -> BackupRecord? {
+        let at = RunbookRecorder.now()
+        let b = try await backupInfo().newestGood(repo: repo)
+        book.add("find the newest good backup in repo\(repo)", "pgbackrest --stanza=\(ArchivingConfig.stanza) --repo=\(repo) info",
+                 b.map { "\($0.label), WAL from \($0.walStart ?? "?")" } ?? "none", at: at)
+        return b
     }
 
-    /// The WAL segments archived in `repo` (24-hex names, any timeline).
-    func archivedSegments(on node: String, repo: Int, book: inout RunbookRecorder) async throws -> Set<String> {
-        let r = try await recorded(&book, "list the WAL archived in repo\(repo)",
-                                   pgbackrestArgv(node, ["--repo=\(repo)", "repo-ls", "--recurse", "archive/\(ArchivingConfig.stanza)"]))
-        return WALNames.segments(inListing: r.stdout)
+    /// The WAL segments archived in `repo` (any timeline), recorded for the runbook.
+    func archivedSegments(repo: Int, book: inout RunbookRecorder) async throws -> Set<String> {
+        let at = RunbookRecorder.now()
+        let segs = try await archiveSegments(repo: repo)
+        book.add("list the WAL archived in repo\(repo)",
+                 "pgbackrest --stanza=\(ArchivingConfig.stanza) --repo=\(repo) repo-ls --recurse archive/\(ArchivingConfig.stanza)",
+                 "\(segs.count) segments", at: at)
+        return segs
     }
 
     // MARK: pre-check and destroy
@@ -164,14 +153,14 @@ extension LocalEnvironment {
         var usable: [Int] = []
         var problems: [String] = []
         for repo in repositories {
-            let backups = try await backupInfo(on: leader, repo: repo, book: &book)
-            guard let oldestUseful = backups.last else { continue }  // no backup here: this repository cannot restore
-            let present = try await archivedSegments(on: leader, repo: repo, book: &book)
-            let missing = WALNames.missing(present: present, from: oldestUseful.walStart, through: last)
+            // No backup here: this repository cannot restore, and is not counted on.
+            guard let newest = try await newestBackup(repo: repo, book: &book), let from = newest.walStart else { continue }
+            let present = try await archivedSegments(repo: repo, book: &book)
+            let missing = try WALSegments.missing(present: present, from: from, through: last)
             if missing.isEmpty { usable.append(repo) } else {
                 problems.append("repo\(repo) lacks WAL segment \(missing.prefix(3).joined(separator: ", "))"
                                 + (missing.count > 3 ? " and \(missing.count - 3) more" : "")
-                                + " between backup \(oldestUseful.label) (\(oldestUseful.walStart)) and \(last)")
+                                + " between backup \(newest.label) (\(from)) and \(last)")
             }
         }
         if !problems.isEmpty { throw EnvironmentError.unhealthy("pre-check failed, nothing destroyed: " + problems.joined(separator: "; ")) }
@@ -352,87 +341,34 @@ extension LocalEnvironment {
     func drDestroyRepository(_ name: String) async throws -> OperationOutcome {
         let repo = try repository(name)
         var book = RunbookRecorder()
-        try await recorded(&book, "delete repo\(repo) (its whole pgBackRest path in region \(config.objectStore(repo: repo)?.region ?? "?")'s object store)",
-                           weedShellArgv(repo: repo), stdin: "fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)\n")
+        guard let store = config.objectStore(repo: repo) else { throw EnvironmentError.badConfig(BackupRepositories.unknown(repo)) }
+        let at = RunbookRecorder.now()
+        try await removeRepositoryPath(store)
+        book.add("delete repo\(repo): its whole pgBackRest path in region \(store.region)'s object store",
+                 "weed shell -master=\(store.ip):\(ArchivingConfig.masterPort) <<< 'fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)'",
+                 "deleted", at: at)
         return OperationOutcome("repo\(repo) deleted", facts: ["repo": "\(repo)"], commands: book.steps)
     }
 
     /// The archive-gap control: closes the current segment twice, so that at least one whole segment lies after
-    /// the newest backup, then deletes the first archived segment after that backup's last one.
+    /// the newest backup, then deletes the first archived segment after that backup's last one (`repo-rm`).
     func drRemoveArchivedWAL(repo name: String?) async throws -> OperationOutcome {
         let repo = try repository(name)
         var book = RunbookRecorder()
         let leader = await leaderOrFirst()
-        guard let backup = try await backupInfo(on: leader, repo: repo, book: &book).last else {
+        guard let backup = try await newestBackup(repo: repo, book: &book), let stop = backup.walStop.flatMap(WALSegment.init) else {
             throw EnvironmentError.unhealthy("repo\(repo) holds no backup: no WAL after one to remove")
         }
         _ = try await archiveUpToNow(on: leader, book: &book)
         _ = try await archiveUpToNow(on: leader, book: &book)
-        let r = try await recorded(&book, "list the WAL archived in repo\(repo)",
-                                   pgbackrestArgv(leader, ["--repo=\(repo)", "repo-ls", "--recurse", "archive/\(ArchivingConfig.stanza)"]))
-        let files = WALNames.files(inListing: r.stdout)
-        guard let victim = files.filter({ String($0.name.prefix(24)).dropFirst(8) > backup.walStop.dropFirst(8) }).min(by: { $0.name < $1.name }) else {
-            throw EnvironmentError.unhealthy("no archived segment after \(backup.walStop) in repo\(repo)")
-        }
-        try await recorded(&book, "delete archived WAL segment \(victim.name.prefix(24)) from repo\(repo) (the gap)",
-                           weedShellArgv(repo: repo),
-                           stdin: "fs.rm /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)/archive/\(ArchivingConfig.stanza)/\(victim.path)\n")
-        return OperationOutcome("removed \(victim.name.prefix(24)) from repo\(repo)", facts: ["segment": String(victim.name.prefix(24))],
-                                commands: book.steps)
-    }
-
-    /// `weed shell` against the object store of `repo`.
-    func weedShellArgv(repo: Int) -> [String] {
-        weedShell(config.objectStore(repo: repo) ?? config.objectStores[0])
+        let after = try await archivedSegments(repo: repo, book: &book).compactMap(WALSegment.init).filter { $0.position > stop.position }
+        guard let victim = after.min() else { throw EnvironmentError.unhealthy("no archived segment after \(stop) in repo\(repo)") }
+        let at = RunbookRecorder.now()
+        let files = try await removeArchivedSegment(victim.name, repo: repo)
+        book.add("delete archived WAL segment \(victim) from repo\(repo): the gap",
+                 "pgbackrest --stanza=\(ArchivingConfig.stanza) --repo=\(repo) repo-rm " + files.map { "\(archivePath)/\($0)" }.joined(separator: " "),
+                 "removed", at: at)
+        return OperationOutcome("removed \(victim) from repo\(repo)", facts: ["segment": victim.name], commands: book.steps)
     }
 }
 
-/// WAL file names in pgBackRest listings, and the gaps between them. Pure.
-public enum WALNames {
-    /// One archived file: its path below `archive/<stanza>/` and its name.
-    public struct File: Equatable, Sendable { public var path: String; public var name: String }
-
-    static func isHex24(_ s: Substring) -> Bool { s.count >= 24 && s.prefix(24).allSatisfy(\.isHexDigit) }
-
-    /// Every archived WAL segment file in a `repo-ls --recurse` listing (`15-1/0000000100000000/<24 hex>-<sha1>.lz4`).
-    public static func files(inListing text: String) -> [File] {
-        text.split(whereSeparator: \.isNewline).compactMap { line -> File? in
-            let path = line.trimmingCharacters(in: .whitespaces)
-            guard let name = path.split(separator: "/").last, isHex24(name), name.dropFirst(24).first == "-" else { return nil }
-            return File(path: path, name: String(name))
-        }
-    }
-
-    /// The 24-hex segment names of `files(inListing:)`.
-    public static func segments(inListing text: String) -> Set<String> { Set(files(inListing: text).map { String($0.name.prefix(24)) }) }
-
-    /// (log, seg) of a segment name: its position in the WAL, whatever its timeline.
-    static func position(_ name: String) -> (UInt64, UInt64)? {
-        guard name.count >= 24, let log = UInt64(name.dropFirst(8).prefix(8), radix: 16),
-              let seg = UInt64(name.dropFirst(16).prefix(8), radix: 16) else { return nil }
-        return (log, seg)
-    }
-
-    /// The positions from `from` through `through` (16 MiB segments: 256 a log file) that no archived segment of any
-    /// timeline covers, as segment names on `through`'s timeline. A timeline switch is not a gap.
-    public static func missing(present: Set<String>, from: String, through: String) -> [String] {
-        guard let a = position(from), let b = position(through) else { return [] }
-        let have = Set(present.compactMap { position($0).map { $0.0 << 8 | $0.1 } })
-        let tl = through.prefix(8)
-        var out: [String] = []
-        var p = a.0 << 8 | a.1
-        let end = b.0 << 8 | b.1
-        while p <= end, out.count < 1000 {
-            if !have.contains(p) {
-                out.append(tl + hex8(p >> 8) + hex8(p & 0xFF))
-            }
-            p += 1
-        }
-        return out
-    }
-
-    static func hex8(_ v: UInt64) -> String {
-        let s = String(v, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 8 - s.count)) + s
-    }
-}
