@@ -195,12 +195,25 @@ final class FakeLoad: LoadDriver {
     /// What each member's direct read-back answers (missing ids), by conninfo; a conninfo not listed refuses the
     /// connection. nil: this load cannot read members (`MemberReadUnsupported`).
     let memberMissing: [String: [String]]?
+    /// What `ledgerCommits()` answers, call by call (the drill reads it before the destroy, then after the restore);
+    /// a nil entry throws. nil: this load cannot read commit times (`MemberReadUnsupported`).
+    let commits: [[String: Double]?]?
     private let verifyCalls = Mutex(0)
+    private let commitCalls = Mutex(0)
 
     init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
-         verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil) {
+         verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil,
+         commits: [[String: Double]?]? = nil) {
         (self.observations, self.missing, self.journal, self.clock) = (observations, missing, journal, clock)
-        (self.verifyFailures, self.onVerify, self.memberMissing) = (verifyFailures, onVerify, memberMissing)
+        (self.verifyFailures, self.onVerify, self.memberMissing, self.commits) = (verifyFailures, onVerify, memberMissing, commits)
+    }
+
+    func ledgerCommits() async throws -> [String: Double] {
+        guard let commits else { throw MemberReadUnsupported() }
+        let n = commitCalls.withLock { $0 += 1; return $0 }
+        journal.add("commit times \(n)")
+        guard n <= commits.count, let answer = commits[n - 1] else { throw FakeError("commit times: connection refused") }
+        return answer
     }
 
     func run(_ workloads: [Workload]) async throws -> LoadObservations {

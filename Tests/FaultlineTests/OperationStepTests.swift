@@ -5,6 +5,7 @@ import Logging
 
 /// A drill without any fault: back up, mark the target, destroy, restore to the mark, expect a healthy cluster.
 let backupRestoreDrill = Scenario("backup-restore-drill", summary: "operations only") {
+    Targets(rto: .minutes(30))
     Load(.ledgerWrites(rate: 200))
     SteadyState(for: .seconds(5))
     Backup(.full, within: .minutes(10))
@@ -15,12 +16,47 @@ let backupRestoreDrill = Scenario("backup-restore-drill", summary: "operations o
     Expect(.clusterHealthy(members: 3, sync: 1))
 }
 
-/// The drill's operations on the fake cluster: backup 2 min, destroy 10 s, restore 20 min.
+/// The drill's operations on the fake cluster: backup 2 min, destroy 10 s, restore 20 min; the mark (at +125 s)
+/// reports its server time, 0.2 ms after the load's clock.
 let drillTimings: [String: FakeOperation] = [
     "backup": .takes(.minutes(2), OperationOutcome("backup 20240101-120000F", facts: ["label": "20240101-120000F"])),
+    "mark": .takes(.zero, OperationOutcome(facts: ["server-time-epoch-ms": "\(DrillFixture.origin + 125_000.2)",
+                                                   "server-time": EpochTime.iso(milliseconds: DrillFixture.origin + 125_000.2)])),
     "destroy": .takes(.seconds(10)),
     "restore": .takes(.minutes(20)),
 ]
+
+/// What the drill's load saw on the fake cluster's timeline: one acknowledged write a second from 0 to 127 s (w1-0 …
+/// w1-127, committed 4 ms after it started), none while the cluster was gone, three after the restore (w1-r0 … from
+/// +1338 s); and what `ledgerCommits()` answers: every row before the destroy, the rows before T (w1-0 … w1-124) and
+/// the new ones after the restore.
+enum DrillFixture {
+    static let originISO = "2026-01-01T00:00:00.000Z"
+    static let origin = EpochTime.milliseconds(iso: originISO)!
+
+    static func load(extra: [AckedWrite] = []) -> LoadObservations {
+        func write(_ id: String, _ startMs: Int, _ server: String) -> AckedWrite {
+            AckedWrite(id: id, startMs: Double(startMs), ackMs: Double(startMs + 5), server: server)
+        }
+        let before: [AckedWrite] = (0..<128).map { (k: Int) in write("w1-\(k)", k * 1_000, "10.77.0.11/tl1") }
+        let restored: [AckedWrite] = (0..<3).map { (k: Int) in write("w1-r\(k)", 1_338_000 + k * 1_000, "10.77.0.11/tl2") }
+        var l = LoadObservations(acked: before + restored + extra)
+        l.originWallClock = originISO
+        return l
+    }
+
+    static func commit(_ startMs: Int) -> Double { origin + Double(startMs) + 4 }
+
+    static var before: [String: Double] {
+        Dictionary(uniqueKeysWithValues: (0..<128).map { (k: Int) in ("w1-\(k)", commit(k * 1_000)) })
+    }
+
+    static var after: [String: Double] {
+        let kept: [(String, Double)] = (0..<125).map { (k: Int) in ("w1-\(k)", commit(k * 1_000)) }
+        let restored: [(String, Double)] = (0..<3).map { (k: Int) in ("w1-r\(k)", commit(1_338_000 + k * 1_000)) }
+        return Dictionary(uniqueKeysWithValues: kept + restored)
+    }
+}
 
 @Suite("Operation steps: state machine")
 struct OperationStateMachineTests {
@@ -78,7 +114,8 @@ struct OperationStateMachineTests {
 struct OperationRunnerTests {
     /// The runner tests' harness, with the drill's operations on the fake cluster.
     func Harness(_ operations: [String: FakeOperation] = drillTimings) -> RunnerTests.Harness {
-        RunnerTests.Harness(operations: operations)
+        RunnerTests.Harness(operations: operations, loadObservations: DrillFixture.load(),
+                            commits: [DrillFixture.before, DrillFixture.after])
     }
 
     @Test func aDrillWithoutInjectRunsAndIsJournaledAtItsVirtualTimes() async throws {
@@ -105,7 +142,7 @@ struct OperationRunnerTests {
         // Operations owe no heal: nothing recorded, reverted or healed; the load still stops and writes are read back.
         let j = h.journal.all
         #expect(j.contains("perform full backup") && j.contains("perform destroy the cluster"))
-        #expect(!j.contains("perform mark 'target'"), "marks never reach the environment")
+        #expect(j.contains("perform mark 'target'"), "a mark is offered to the environment (the server time of T)")
         #expect(!j.contains { $0.hasPrefix("heal") || $0.hasPrefix("revert") || $0.hasPrefix("ledger") }, "\(j)")
         #expect(j.contains("load off") && j.contains { $0.hasPrefix("verify") })
         #expect(h.progress.all.contains { $0.phase == .operate })
@@ -117,7 +154,8 @@ struct OperationRunnerTests {
         #expect(backup.notes.contains("label: 20240101-120000F"))
         #expect(try verdict("operation-restore", vs).result == .passed(measured: .ms(1_200_000), target: .ms(1_800_000)))
         #expect(!vs.contains { $0.id == "operation-destroy" }, "no bound, succeeded: nothing to judge")
-        #expect(try verdict("rto", vs).result.status == .skipped)
+        // A drill's RTO: the disaster (+128 s) to the first write acknowledged on the restored cluster (+1338.005 s).
+        #expect(try verdict("rto", vs).result == .passed(measured: .ms(1_210_005), target: .ms(1_800_000)))
         #expect(ExitStatus.of(vs) == .passed, "\(vs.filter { $0.result.status != .passed && $0.result.status != .skipped })")
     }
 

@@ -115,7 +115,8 @@ struct RunnerTests {
 
         init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false,
              verifyFailures: Int = 0, takeBackAtReadBack: Bool = false, members: [String: String] = [:],
-             memberMissing: [String: [String]]? = nil, operations: [String: FakeOperation] = [:]) {
+             memberMissing: [String: [String]]? = nil, operations: [String: FakeOperation] = [:],
+             loadObservations: LoadObservations = Fixture.shortOutage, commits: [[String: Double]?]? = nil) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
             let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, operations: operations, members: members)
@@ -124,8 +125,8 @@ struct RunnerTests {
             if takeBackAtReadBack {
                 onVerify = { @Sendable (n: Int) async in if n == 1 { await c.takeBack() } }
             }
-            load = FakeLoad(observations: Fixture.shortOutage, missing: missing, journal: journal, clock: clockedLoad ? clock : nil,
-                            verifyFailures: verifyFailures, onVerify: onVerify, memberMissing: memberMissing)
+            load = FakeLoad(observations: loadObservations, missing: missing, journal: journal, clock: clockedLoad ? clock : nil,
+                            verifyFailures: verifyFailures, onVerify: onVerify, memberMissing: memberMissing, commits: commits)
             ledger = InMemoryLedger(journal: journal, stored: leftovers)
             let p = progress
             runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",

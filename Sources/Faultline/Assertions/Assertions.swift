@@ -7,7 +7,8 @@ public enum Assertions {
 
     /// Every verdict for this run, in report order: harness, RTO, lost writes, cluster recovered, conditions, error
     /// budgets, latency.
-    /// `recovery` is the run's one `RecoveryAnalysis` (it is computed once, by `Judgement`).
+    /// `recovery` is the run's one `RecoveryAnalysis` (it is computed once, by `Judgement`). A drill (a restore step)
+    /// gets `DRChecks`' `lost-writes` and `rto` instead of these, and its RPO and writes-after-T verdicts.
     static func verdicts(_ scenario: Scenario, _ obs: Observations, recovery: RecoveryAnalysis?) -> [Verdict] {
         var out: [Verdict] = []
         if let h = harness(obs) { out.append(h) }
@@ -19,7 +20,7 @@ public enum Assertions {
         out += WritePhases.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
         out += OperationChecks.evaluate(scenario, obs)
-        return FaultChecks.applyingUnsupported(out, obs)
+        return FaultChecks.applyingUnsupported(DRChecks.replacing(out, scenario, obs), obs)
     }
 
     /// An error verdict when the harness failed or the run was cancelled; nil when neither happened.
