@@ -560,9 +560,17 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             if presentAfter == nil, errors.isEmpty { errors.append("commit times after the restore not read (no read-back ran)") }
             return RestoreCheck(target: target, targetEpochMs: mark?.outcome?.facts["server-time-epoch-ms"].flatMap(Double.init),
                                 targetISO: mark?.outcome?.facts["server-time"], targetLoadMs: mark?.startedAtMs,
-                                disasterLoadMs: ms(disasterAt) - shift, loadOriginEpochMs: load.originEpochMs,
+                                disasterLoadMs: disasterLoadMs(o, fallback: ms(disasterAt) - shift), loadOriginEpochMs: load.originEpochMs,
                                 commitsBefore: commitsBefore, presentAfter: presentAfter ?? [:], resolutionMs: 1,
                                 restoreStep: restore.step, error: errors.isEmpty ? nil : errors.joined(separator: "; "))
+        }
+
+        /// The disaster's instant in the load's frame: the destroy's own `disaster-epoch-ms` fact (when the environment
+        /// actually began destroying, after its pre-check), else `fallback` (the destroy step's start).
+        func disasterLoadMs(_ o: Observations, fallback: Int) -> Int {
+            guard let destroy = o.operations?.first(where: { $0.operation == .destroy }),
+                  let epoch = destroy.outcome?.facts["disaster-epoch-ms"].flatMap(Double.init), let origin = load.originEpochMs else { return fallback }
+            return Int((epoch - origin).rounded())
         }
 
         /// The observations, with every time converted to ms since the load started.

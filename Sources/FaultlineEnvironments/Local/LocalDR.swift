@@ -175,6 +175,7 @@ extension LocalEnvironment {
         let usable = try await destroyPreCheck(book: &book)
         let marker = DestroyedMarker(repos: usable, at: RunbookRecorder.now())
         try JSONEncoder().encode(marker).write(to: URL(fileURLWithPath: destroyedMarkerPath), options: .atomic)
+        let disaster = Date().timeIntervalSince1970 * 1000
         for n in config.nodeNames {
             let at = RunbookRecorder.now()
             try? await killNode(n)
@@ -190,7 +191,8 @@ extension LocalEnvironment {
         try await deletePatroniKeys(book: &book)
         return OperationOutcome("destroyed \(config.nodeNames.joined(separator: ", ")); restorable from "
                                 + usable.map { "repo\($0)" }.joined(separator: ", "),
-                                facts: ["restorable-repos": usable.map(String.init).joined(separator: ",")], commands: book.steps)
+                                facts: ["restorable-repos": usable.map(String.init).joined(separator: ","),
+                                        "disaster-epoch-ms": String(format: "%.3f", disaster)], commands: book.steps)
     }
 
     /// Removes the cluster's keys (`/faultline/<scope>`) from etcd, both APIs.
