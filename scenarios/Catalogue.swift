@@ -2,11 +2,14 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability + dr
 
     /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
     /// long-query check theirs too.
     public static let observability: [Scenario] = [poolExhaustion, noLeader, roguePromote]
+
+    /// Disaster-recovery drills: backup, destroy, restore (dr-archive-gap is the control that must fail).
+    public static let dr: [Scenario] = [drDrill, drDrillRegionLoss, drSuddenLoss, drArchiveGap]
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
     public static let faults: [Scenario] = [

@@ -8,4 +8,6 @@ extension Tag {
     public static let locks: Tag = "locks"
     public static let replication: Tag = "replication"
     public static let dcs: Tag = "dcs"
+    /// Disaster-recovery drills: backup, destroy, restore.
+    public static let dr: Tag = "dr"
 }

@@ -2,14 +2,14 @@ import Foundation
 import Faultline
 
 /// The one place that writes report files: `reports/<run-id>/` with report.json, report.md, report.html, junit.xml,
-/// timeline.jsonl, ledger.jsonl and commands.log.
+/// timeline.jsonl, ledger.jsonl and commands.log; runbook.md too when the run's operations recorded commands (a drill).
 public enum ReportWriter {
     /// Writes every file and returns the directory. Creates `root/<run-id>/`.
     @discardableResult
     public static func write(_ report: RunReport, commands: [String], under root: URL) throws -> URL {
         let dir = root.appendingPathComponent(report.runId, isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let files: [(String, String)] = [
+        var files: [(String, String)] = [
             ("report.json", try Render.json(report)),
             ("report.md", Render.markdown(report)),
             ("report.html", Render.html(report, commands: commands)),
@@ -18,6 +18,7 @@ public enum ReportWriter {
             ("ledger.jsonl", try Render.ledgerLines(report)),
             ("commands.log", Render.commandLog(commands)),
         ]
+        if let runbook = Runbook.render(report) { files.append(("runbook.md", runbook)) }
         for (name, text) in files {
             try Data(text.utf8).write(to: dir.appendingPathComponent(name), options: .atomic)
         }
