@@ -12,7 +12,6 @@ public let drDrill = Scenario(
     Load(.ledgerWrites(rate: 50), .replicaReads(rate: 50))
     SteadyState(for: .seconds(10))
     Backup(.full, repo: "1", within: .minutes(5))
-    // No fault is in effect: a Hold only keeps the load writing (the DSL's one wait step).
     Hold(for: .seconds(5))
     Mark("target")
     // Writes after T: the restore must leave every one of them out.

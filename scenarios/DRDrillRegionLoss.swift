@@ -12,7 +12,6 @@ public let drDrillRegionLoss = Scenario(
     SteadyState(for: .seconds(10))
     Backup(.full, repo: "1", within: .minutes(5))
     Backup(.full, repo: "2", within: .minutes(5))
-    // No fault is in effect: a Hold only keeps the load writing.
     Hold(for: .seconds(5))
     Mark("target")
     Hold(for: .seconds(10))

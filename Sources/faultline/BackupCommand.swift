@@ -3,13 +3,13 @@ import Faultline
 import FaultlineEnvironments
 import Foundation
 
-/// `faultline backup run | list | metrics | schedule`: pgBackRest backups of the environment's repositories.
+/// `faultline backup run | list | restore | metrics | schedule`: pgBackRest backups of the environment's repositories.
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Take, list and watch pgBackRest backups of the environment (repositories 1 and 2).",
         discussion: "Exit codes: 0 done; 2 bad input; 3 pgBackRest or the environment failed; 6 the environment is not up.",
-        subcommands: [Run.self, List.self, Metrics.self, Schedule.self]
+        subcommands: [Run.self, List.self, Restore.self, Metrics.self, Schedule.self]
     )
 
     struct Run: AsyncParsableCommand {
@@ -45,7 +45,45 @@ struct BackupCommand: AsyncParsableCommand {
         func run() async throws {
             try await backupGuarded(common) {
                 let listing = BackupListing(try await localEnvironment(common).backupInfo(), now: Date(), repo: repo)
-                print(json ? listing.json() : listing.text(), terminator: "")
+                let text = json ? listing.json() : listing.text()
+                print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore the cluster from a repository, to a point in time or to the end of the archive.",
+            discussion: """
+                The first node restores (pgBackRest, through Patroni's custom bootstrap), replays and is promoted; the others are
+                rebuilt from it. A cluster that is up is replaced only with --force, and only after a pre-check has shown that the
+                repository holds a backup and every WAL segment since it. Refused with exit 2 and nothing changed: a target in the
+                future or before the oldest backup, an unknown repository, a cluster that is up without --force.
+                """)
+        @OptionGroup var common: EnvOptions
+        @Option(help: "Target time, UTC: '2026-12-01 18:41:41.836573+00' or 2026-12-01T18:41:41Z (default: the end of the archive).")
+        var target: String?
+        @Option(help: "Repository: 1 or 2.") var repo: Int = 1
+        @Flag(help: "Replace a cluster that is up (after the pre-check).") var force = false
+
+        func validate() throws {
+            try checkRepo(repo)
+            if let target, EpochTime.milliseconds(iso: target) == nil {
+                throw ValidationError("--target '\(target)': expected a UTC time such as '2026-12-01 18:41:41+00' or 2026-12-01T18:41:41Z")
+            }
+        }
+
+        func run() async throws {
+            try await backupGuarded(common) {
+                let env = try localEnvironment(common)
+                let t = target.flatMap(EpochTime.milliseconds(iso:))
+                if let why = RestoreRequest.refusal(targetEpochMs: t, nowEpochMs: Date().timeIntervalSince1970 * 1000,
+                                                    catalog: try await env.backupInfo(), repo: repo) {
+                    FileHandle.standardError.write(Data("faultline: backup restore: \(why)\n".utf8))
+                    throw ExitCode(2)
+                }
+                let outcome = try await env.restoreCommand(targetTime: t.map { EpochTime.iso(milliseconds: $0) }, repo: repo, force: force)
+                print(outcome.detail)
             }
         }
     }

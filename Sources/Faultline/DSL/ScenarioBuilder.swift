@@ -78,7 +78,8 @@ public struct Await: ScenarioComponent {
     public var elements: [ScenarioElement] { [.step(.await(condition, within: within))] }
 }
 
-/// Keeps the fault in effect for a while, watching: `Hold(for: .seconds(20))`.
+/// Keeps the fault in effect for a while, watching: `Hold(for: .seconds(20))`. With no fault in effect (a drill's
+/// steps), it only keeps the load running that long.
 public struct Hold: ScenarioComponent {
     public var duration: Duration
     public init(for duration: Duration) { self.duration = duration }

@@ -16,7 +16,10 @@ extension Scenario {
                 add("inject: \(f) (selector resolved at injection; reversal written to the fault ledger first)")
                 healed = false
             case .await(let c, let w): add("\(label) \(c) within \(DurationText.format(w)) of \(from)")
-            case .hold(let d): add("hold the fault for \(DurationText.format(d)), watching (direct write probes on every member)")
+            case .hold(let d):
+                let faultsBefore = steps[..<i].contains { if case .inject = $0 { true } else { false } }
+                add(faultsBefore && !healed ? "hold the fault for \(DurationText.format(d)), watching (direct write probes on every member)"
+                                            : "wait \(DurationText.format(d)) with the load running (no fault in effect)")
             case .heal:
                 add("heal: undo this run's faults newest first, then a full heal")
                 healed = true

@@ -307,6 +307,25 @@ extension LocalEnvironment {
                                 commands: book.steps)
     }
 
+    /// `faultline backup restore`: a cluster that is up is refused unless `force`, and then replaced only once the
+    /// pre-check (backups and unbroken WAL since them) passed for `repo`.
+    public func restoreCommand(targetTime: String?, repo: Int, force: Bool) async throws -> OperationOutcome {
+        let up = config.nodeNames.filter { daemons.isRunning("\($0)-patroni") }
+        if !up.isEmpty {
+            guard force else {
+                throw EnvironmentError.badConfig("the cluster is up (Patroni runs on \(up.joined(separator: ", "))); "
+                                                 + "restoring replaces it: pass --force, or destroy it first")
+            }
+            var book = RunbookRecorder()
+            let usable = try await destroyPreCheck(book: &book)
+            guard usable.contains(repo) else {
+                throw EnvironmentError.badConfig("repository \(repo) cannot restore this cluster (the pre-check found "
+                                                 + (usable.isEmpty ? "none that can" : "only repo \(usable.map(String.init).joined(separator: ", "))") + ")")
+            }
+        }
+        return try await drRestore(targetTime: targetTime, repo: "\(repo)", force: force)
+    }
+
     /// pgBackRest's restore wrote restore_command and the recovery target into postgresql.auto.conf; a replica built
     /// from this primary would copy them and stop replaying at T. Reset them.
     func resetRecoverySettings(_ node: String, book: inout RunbookRecorder) async throws {

@@ -1,0 +1,138 @@
+import Faultline
+import FaultlineEnvironments
+import FaultlinePG
+import Foundation
+import Testing
+
+extension Integration {
+    /// Disaster recovery on the real local environment (docs/dr.md): the drill to a mark T from repo1, the region loss
+    /// (repo1 destroyed, restored from repo2), the sudden loss to the end of the archive, and the archive-gap control,
+    /// which must fail before anything is destroyed. Fast profile: 3 s steady state; the 10 s of writes after T stay.
+    @Suite(.serialized) struct DRIntegrationTests {
+        static let fast = ["steady=3s"]
+
+        func run(_ name: String, _ overrides: [String] = fast) async throws -> (RunReport, URL, ClusterFixture) {
+            let fx = try await ClusterFixture.ensureUp()
+            let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("faultline-it-\(name)-\(UInt32.random(in: 0...UInt32.max))")
+            let outcome = try await fx.run(name, overrides: overrides, tag: "dr", reports: root)
+            let dir = try #require(outcome.reportDir, "report directory written")
+            #expect(outcome.report.observations.harnessErrors.isEmpty, "\(outcome.report.observations.harnessErrors)")
+            #expect(!FileManager.default.fileExists(atPath: "\(fx.env.config.stateDir)/dr-destroyed.json"), "no destroyed marker left")
+            return (outcome.report, dir, fx)
+        }
+
+        func verdict(_ id: String, _ r: RunReport) throws -> Verdict {
+            try #require(r.verdicts.first { $0.id == id }, "no verdict \(id) in \(r.verdicts.map(\.id))")
+        }
+
+        /// Every declared verdict passed, but those named (each skipped for the reason given at the call).
+        func expectAllPassed(_ r: RunReport, skipped: Set<String> = []) {
+            let bad = r.verdicts.filter { skipped.contains($0.id) ? $0.result.status != .skipped : $0.result.status != .passed }
+            #expect(bad.isEmpty, "\(bad.map { "\($0.id): \($0.result) \($0.notes)" })")
+        }
+
+        /// The restored primary, read independently of the runner: this run's rows committed after T and before the
+        /// disaster (must be none), and those committed up to T (must equal what the split expected present).
+        func independentSplit(_ r: RunReport, _ fx: ClusterFixture) async throws -> (afterT: Int, upToT: Int) {
+            let restore = try #require(r.observations.restore)
+            let t = try #require(restore.targetISO)
+            let runID = try #require(r.observations.load.runID)
+            let origin = try #require(restore.loadOriginEpochMs)
+            let disaster = EpochTime.iso(milliseconds: origin + Double(restore.disasterLoadMs))
+            let c = try PGConnection(fx.rw, connectTimeout: .seconds(5))
+            defer { c.close() }
+            let after = try c.exec("select count(*) from faultline_ledger where run_id = $1 and pg_xact_commit_timestamp(xmin) > $2::timestamptz "
+                                   + "and pg_xact_commit_timestamp(xmin) <= $3::timestamptz", [runID, t, disaster], timeout: .seconds(10)).scalar
+            let upTo = try c.exec("select count(*) from faultline_ledger where run_id = $1 and pg_xact_commit_timestamp(xmin) <= $2::timestamptz",
+                                  [runID, t], timeout: .seconds(10)).scalar
+            return (Int(after ?? "") ?? -1, Int(upTo ?? "") ?? -1)
+        }
+
+        /// The runbook is written, lists the restore's pgBackRest command, and holds no secret of the environment.
+        func expectRunbook(_ dir: URL, _ fx: ClusterFixture, mentions: [String]) throws {
+            let text = try String(contentsOf: dir.appendingPathComponent("runbook.md"), encoding: .utf8)
+            for m in mentions { #expect(text.contains(m), "runbook.md mentions \(m)") }
+            let secrets = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fx.env.config.stateDir)/secrets.json"))) as? [String: Any]
+            for case let (k, v as String) in secrets ?? [:] where v.count >= 8 {
+                #expect(!text.contains(v), "secret \(k) in runbook.md")
+                let commands = (try? String(contentsOf: dir.appendingPathComponent("commands.log"), encoding: .utf8)) ?? ""
+                #expect(!commands.contains(v), "secret \(k) in commands.log")
+            }
+        }
+
+        @Test func drillRestoresEveryWriteUpToTAndNoneAfter() async throws {
+            let (r, dir, fx) = try await run("dr-drill")
+            expectAllPassed(r, skipped: ["error-budget-after"])  // no heal runs when nothing was injected
+            let restore = try #require(r.observations.restore)
+            #expect((restore.commitsBefore?.count ?? 0) > 0 && !restore.presentAfter.isEmpty, "\(restore.error ?? "")")
+            let lost = try verdict("lost-writes", r)
+            #expect(lost.result == .passed(measured: .count(0), target: .count(0)), "\(lost.notes)")
+            #expect(try verdict("writes-after-target-absent", r).result.status == .passed)
+            let rpo = try verdict("rpo", r)
+            #expect(rpo.result.status == .passed && (rpo.result.measured?.value ?? -1) >= 0, "\(rpo.notes)")
+            let rto = try verdict("rto", r)
+            #expect(rto.result.status == .passed && (rto.result.measured?.value ?? 0) > 1000, "the restore takes seconds: \(rto.notes)")
+            #expect(rto.notes.contains { $0.contains("breakdown") }, "\(rto.notes)")
+            // Checked apart from the runner: nothing committed between T and the disaster survived, and every row up to T did.
+            let split = try await independentSplit(r, fx)
+            #expect(split.afterT == 0, "rows committed after T present: \(split.afterT)")
+            let expected = (restore.commitsBefore ?? [:]).values.filter { $0 <= (restore.targetEpochMs ?? 0) }.count
+            #expect(split.upToT == expected, "rows up to T: \(split.upToT), before the destroy: \(expected)")
+            try expectRunbook(dir, fx, mentions: ["pgbackrest", "--type=time", "restore", "backup"])
+        }
+
+        @Test func regionLossRestoresFromTheSecondRepository() async throws {
+            let (r, dir, fx) = try await run("dr-drill-region-loss")
+            expectAllPassed(r, skipped: ["error-budget-after"])
+            let ops = r.observations.operations ?? []
+            let restore = try #require(ops.first { $0.operation.slug == "restore" })
+            #expect(restore.outcome?.facts["repo"] == "2")
+            #expect(ops.contains { $0.operation == .destroyRepository("1") && $0.status == .succeeded })
+            #expect(try await independentSplit(r, fx).afterT == 0)
+            try expectRunbook(dir, fx, mentions: ["--repo=2", "repo1"])
+            // repo1 is usable again afterwards (its stanza made again): a backup to it works.
+            let b = try await fx.env.runBackup(type: .full, repo: 1)
+            #expect(b.repo == 1)
+        }
+
+        @Test func suddenLossRestoresToTheEndOfTheArchive() async throws {
+            let (r, _, _) = try await run("dr-sudden-loss", Self.fast + ["hold=5s"])
+            expectAllPassed(r, skipped: ["error-budget-after"])
+            #expect(r.verdicts.first { $0.id == "writes-after-target-absent" } == nil, "no target, no after-T verdict")
+            let lost = try verdict("lost-writes", r)
+            #expect(lost.result.measured != nil, "the writes lost are counted: \(lost.result)")
+            #expect(try verdict("rpo", r).result.status == .passed)
+        }
+
+        /// The control: a WAL segment removed after the backup. The pre-check finds the gap and refuses to destroy:
+        /// the run fails (exit 1) with the reason, and the cluster is untouched (same timeline, nothing lost).
+        @Test func archiveGapControlFailsBeforeDestroyingAnything() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let before = try await fx.env.status(withReplication: false)
+            let (r, _, _) = try await run("dr-archive-gap")
+            #expect(r.exitStatus == .targetFailed, "\(r.exitStatus)")
+            let destroy = try #require(r.verdicts.first { $0.id.hasPrefix("operation-destroy") }, "\(r.verdicts.map(\.id))")
+            guard case .failed(_, _, let why) = destroy.result else { Issue.record("destroy verdict: \(destroy.result)"); return }
+            #expect(why.contains("pre-check failed, nothing destroyed") && why.contains("lacks WAL segment"), "\(why)")
+            #expect(try verdict("lost-writes", r).result == .passed(measured: .count(0), target: .count(0)))
+            let after = try await fx.env.status(withReplication: false)
+            #expect(after.leader?.timeline == before.leader?.timeline, "no restore happened")
+            #expect(r.verdicts.allSatisfy { $0.result.status != .passed || $0.id != "rpo" }, "the control never passes its RPO")
+        }
+
+        /// `faultline backup restore` refuses, with one line and exit 2 and nothing changed: a target in the future, one
+        /// before the oldest backup, an unknown repository, and a restore while the cluster is up without --force.
+        @Test func badRestoreRequestsAreRefusedWithNothingChanged() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            if (try? await fx.env.backupInfo())?.newestGood(repo: 1) == nil { _ = try await fx.env.runBackup(type: .full, repo: 1) }
+            let before = try await fx.env.status(withReplication: false)
+            for args in [["--target", "2099-01-01T00:00:00Z"], ["--target", "2000-01-01T00:00:00Z"], ["--repo", "3"], []] {
+                let r = try LocalEnvironmentTests.cli(["backup", "restore"] + args)
+                #expect(r.status == 2, "\(args): \(r.err)")
+                #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
+            }
+            let after = try await fx.env.status(withReplication: false)
+            #expect(after.healthy && after.leader?.timeline == before.leader?.timeline, "\(after.problems)")
+        }
+    }
+}
