@@ -277,6 +277,19 @@ struct DRChecksTests {
         #expect(try verdict("lost-writes", DRChecks.evaluate(drill, missing)).result.status == .failed)
     }
 
+    /// The archive-gap control: the destroy's pre-check refused, nothing was destroyed, so the standard read-back judges.
+    @Test func aDestroyThatRefusedJudgesTheStandardReadBack() throws {
+        let o = observations(restore: .failed) { o in
+            o.operations = [OperationResult(step: 0, operation: .backup(.full, repo: "1"), startedAtMs: 0, endedAtMs: 5_000, status: .succeeded),
+                            OperationResult(step: 3, operation: .destroy, startedAtMs: 20_000, endedAtMs: 21_000,
+                                            status: .failed, error: "pre-check failed, nothing destroyed")]
+            o.readBack = ReadBack(checked: 25, missing: ["w2"])
+        }
+        let lost = try verdict("lost-writes", DRChecks.evaluate(drill, o))
+        #expect(lost.title == "Lost acknowledged writes")
+        #expect(lost.result.status == .failed, "a write missing from a cluster never destroyed is lost")
+    }
+
     @Test func aFailedReadIsAHarnessErrorAndTheRTOIsStillMeasured() throws {
         let o = observations { $0.restore?.error = "commit times after the restore not read: connection refused" }
         let vs = DRChecks.evaluate(drill, o)

@@ -17,8 +17,9 @@ public enum DRChecks {
         let rtoTitle = "RTO: the disaster to the first acknowledged write on the restored cluster"
 
         if let stopped = notRestored(step, scenario, obs) {
-            // The drill stopped before the destroy: the cluster was never lost, every acknowledged write must be on it.
-            if !(obs.operations ?? []).contains(where: { $0.operation == .destroy }), scenario.hasWrites {
+            // The drill stopped before the destroy, or the destroy refused (its pre-check failed, as it does on the
+            // archive-gap control): the cluster was never lost, every acknowledged write must be on it.
+            if !(obs.operations ?? []).contains(where: { $0.operation == .destroy && $0.status == .succeeded }), scenario.hasWrites {
                 var v = Assertions.lostWrites(scenario, obs)
                 v.notes.append("the drill stopped before the destroy: the standard read-back of every acknowledged write is judged")
                 out.append(v)
