@@ -93,10 +93,17 @@ struct BackupCommand: AsyncParsableCommand {
             abstract: "Print the backup metrics in Prometheus' text format.",
             discussion: "When pgbackrest info fails, prints faultline_backup_info_success 0 (and exits 0), so the alert sees it.")
         @OptionGroup var common: EnvOptions
+        @Flag(help: "Write them to the file Prometheus scrapes (node_exporter's textfile directory) instead of printing.")
+        var write = false
 
         func run() async throws {
             try await backupGuarded(common) {
                 let env = try localEnvironment(common)
+                if write {
+                    await env.writeBackupMetrics()
+                    print("\(env.config.backupMetricsDir)/faultline_backup.prom")
+                    return
+                }
                 let catalog = try? await env.backupInfo()
                 print(BackupMetrics.exposition(catalog, now: Date()), terminator: "")
             }

@@ -242,6 +242,15 @@ struct DRChecksTests {
         #expect(v.notes.contains("service probe: first acknowledged write after the disaster at +29.2 s, 3.8 s before the workload's"))
     }
 
+    /// A write acknowledged while the destroy ran (the doomed cluster's last, milliseconds after the disaster) is not
+    /// the restored cluster's first: the RTO counts from the first one acknowledged after the destroy finished.
+    @Test func aWriteAcknowledgedWhileTheDestroyRanIsNotTheRestoredClustersFirst() throws {
+        let o = observations { $0.load.acked.append(acked("w-doomed", 20_010, 20_021)) }
+        let v = try verdict("rto", DRChecks.evaluate(drill, o))
+        #expect(v.result == .passed(measured: .ms(30_005), target: .ms(60_000)), "\(v.result)")
+        #expect(!v.notes.contains { $0.contains("w-doomed") })
+    }
+
     @Test func noWriteAfterTheDisasterFailsTheRTOWithoutAMeasure() throws {
         let v = try verdict("rto", DRChecks.evaluate(drill, observations { $0.load.acked.removeAll { $0.startMs >= 50_000 } }))
         #expect(v.result == .failed(measured: nil, target: .ms(60_000), why: "no acknowledged write after the disaster in the 40.0 s observed"))

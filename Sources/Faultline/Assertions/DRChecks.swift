@@ -150,7 +150,8 @@ public enum DRChecks {
                        notes: notes)
     }
 
-    /// RTO from the disaster (the destroy began) to the first acknowledged write the workload sent after it, judged
+    /// RTO from the disaster (the destroy began) to the first acknowledged write the workload sent after it and that
+    /// was acknowledged once the destroy had finished (on the restored cluster), judged
     /// against `Targets.rto`; the service probe's first write after it and the restore's breakdown in the notes.
     static func rto(_ title: String, _ step: Int, _ scenario: Scenario, _ obs: Observations) -> Verdict {
         let destroy = obs.operations?.last { $0.operation == .destroy && $0.step < step }
@@ -168,9 +169,12 @@ public enum DRChecks {
             }
             if !breakdown.isEmpty { notes.append("breakdown: " + breakdown.joined(separator: ", ")) }
         }
-        let first = obs.load.acked.filter { $0.startMs >= Double(disaster) }.min { $0.ackMs < $1.ackMs }
+        // On the restored cluster: acknowledged once the destroy had finished (a write acknowledged while it ran was the
+        // doomed cluster's last, seen here within milliseconds of the disaster).
+        let gone = Double(max(disaster, destroy?.endedAtMs ?? disaster))
+        let first = obs.load.acked.filter { $0.startMs >= Double(disaster) && $0.ackMs >= gone }.min { $0.ackMs < $1.ackMs }
         let measured = first.map { Int(($0.ackMs - Double(disaster)).rounded(.up)) }
-        if let p = obs.load.probe, let ack = p.attempts.first(where: { $0.ok && $0.startMs >= Double(disaster) }) {
+        if let p = obs.load.probe, let ack = p.attempts.first(where: { $0.ok && $0.startMs >= Double(disaster) && $0.endMs >= gone }) {
             let at = Int((ack.endMs - Double(disaster)).rounded(.up))
             let earlier = measured.map { $0 - at }.map { $0 > 0 ? ", \(DurationText.human(ms: $0)) before the workload's" : "" } ?? ""
             notes.append("service probe: first acknowledged write after the disaster at +\(DurationText.human(ms: at))\(earlier)")

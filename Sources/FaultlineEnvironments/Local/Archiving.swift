@@ -130,6 +130,8 @@ extension LocalConfig {
     public var archiveCAFile: String { objectStores[0].caFile }
     public var s3URL: String { objectStores[0].url }
     public var weed: String { "\(home)/.venv/bin/weed" }
+    /// Where `faultline_backup.prom` goes (node_exporter's textfile directory).
+    public var backupMetricsDir: String { "\(stateDir)/observability/textfile" }
     public func pgbackrestDir(_ node: String) -> String { "\(nodeDir(node))/pgbackrest" }
     public func pgbackrestConfig(_ node: String) -> String { "\(pgbackrestDir(node))/pgbackrest.conf" }
 }

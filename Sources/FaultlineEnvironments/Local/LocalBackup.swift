@@ -35,6 +35,7 @@ extension LocalEnvironment {
         guard let made = try await backupInfo().backups(repo: repo).last(where: { !before.contains($0.label) }) else {
             throw EnvironmentError.unhealthy("pgbackrest backup to repository \(repo) succeeded, but info lists no new backup")
         }
+        await writeBackupMetrics()
         return made
     }
 
@@ -56,6 +57,24 @@ extension LocalEnvironment {
             try await pgbackrest(node, ["repo-rm", "--repo=\(repo)", Self.backupIOTimeout, "\(archivePath)/\(f)"], timeout: .seconds(60))
         }
         return files
+    }
+
+    /// Writes the backup metrics (`BackupMetrics.exposition` of `pgbackrest info` now; only the failure gauge when info
+    /// fails) to the file node_exporter's textfile collector serves, atomically. Never throws: a metrics file that
+    /// could not be refreshed shows as stale, which is what the alert watches.
+    public func writeBackupMetrics() async {
+        let catalog = try? await backupInfo()
+        let text = BackupMetrics.exposition(catalog, now: Date())
+        let dir = config.backupMetricsDir
+        let tmp = "\(dir)/.faultline_backup.prom.tmp"
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+            try chmod(tmp, 0o644)
+            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: "\(dir)/faultline_backup.prom"), withItemAt: URL(fileURLWithPath: tmp))
+        } catch {
+            logger.warning("backup metrics not written to \(dir): \(error)")
+        }
     }
 
     /// `archive/<stanza>`, relative to the repository's path.

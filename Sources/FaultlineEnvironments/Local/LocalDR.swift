@@ -295,6 +295,7 @@ extension LocalEnvironment {
         try await recorded(&book, "make sure every repository has the stanza (a lost one is made again)",
                            pgbackrestArgv(first, ["--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)", "stanza-create"]))
         try? FileManager.default.removeItem(atPath: destroyedMarkerPath)
+        await writeBackupMetrics()
         let restoreMs = start.duration(to: restoredAt ?? promoted).milliseconds
         let replayMs = (restoredAt ?? promoted).duration(to: replayedAt ?? promoted).milliseconds
         return OperationOutcome("restored from repo\(repo)" + (targetTime.map { " to \($0)" } ?? " to the end of the archive")

@@ -92,6 +92,7 @@ extension LocalEnvironment {
             let seg = try await waitFirstArchive(on: l, timeout: .seconds(30))
             mark("WAL archiving: \(seg) in \(config.s3URL)", next: "observability")
         }
+        await writeBackupMetrics()
         try await startObservability()
         if config.observabilityEnabled {
             mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready", next: "status")

@@ -203,7 +203,9 @@ extension LocalEnvironment {
     var nodeExporterSpec: DaemonSpec {
         DaemonSpec(name: "node-exporter", netns: config.clientNetns, user: Self.observabilityUser,
                    argv: ["/usr/bin/prometheus-node-exporter", "--web.listen-address=\(config.clientIP):\(ObservabilityPorts.nodeExporter)",
-                          "--collector.disable-defaults", "--collector.filesystem"])
+                          "--collector.disable-defaults", "--collector.filesystem",
+                          // The backup metrics (`faultline backup metrics`), as a file: Prometheus' job "backup".
+                          "--collector.textfile", "--collector.textfile.directory=\(config.backupMetricsDir)"])
     }
 
     var prometheusSpec: DaemonSpec {
