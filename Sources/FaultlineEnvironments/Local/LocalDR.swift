@@ -147,9 +147,21 @@ extension LocalEnvironment {
 
     /// The pre-check before anything is destroyed: every repository holding a backup must hold a good one and every
     /// WAL segment from its start to the segment just archived; at least one must. Returns the usable repositories.
-    func destroyPreCheck(book: inout RunbookRecorder) async throws -> [Int] {
+    /// `archiveFirst` (a drill with a target T): the current segment is closed and archived first, so the archive holds
+    /// T; without (a sudden loss), the check runs to the last segment already archived, and what was not is lost.
+    func destroyPreCheck(archiveFirst: Bool = true, book: inout RunbookRecorder) async throws -> [Int] {
         let leader = await leaderOrFirst()
-        let last = try await archiveUpToNow(on: leader, book: &book)
+        let last: String
+        if archiveFirst {
+            last = try await archiveUpToNow(on: leader, book: &book)
+        } else {
+            guard let l = try archiverStatus(leader).lastArchivedWal, WALSegment(l) != nil else {
+                throw EnvironmentError.unhealthy("pre-check failed, nothing destroyed: \(leader) has archived no WAL segment yet")
+            }
+            last = l
+            book.add("read the last WAL segment archived (no switch: a sudden loss loses what was not archived)",
+                     "psql -c \"select last_archived_wal from pg_stat_archiver\"", l)
+        }
         var usable: [Int] = []
         var problems: [String] = []
         for repo in repositories {
@@ -170,9 +182,9 @@ extension LocalEnvironment {
 
     /// The disaster: after the pre-check, SIGKILLs Patroni and PostgreSQL everywhere, removes every node's PGDATA and
     /// archive spool and Patroni's keys in etcd. A marker file says which repositories can restore it.
-    func drDestroy() async throws -> OperationOutcome {
+    func drDestroy(archiveFirst: Bool) async throws -> OperationOutcome {
         var book = RunbookRecorder()
-        let usable = try await destroyPreCheck(book: &book)
+        let usable = try await destroyPreCheck(archiveFirst: archiveFirst, book: &book)
         let marker = DestroyedMarker(repos: usable, at: RunbookRecorder.now())
         try JSONEncoder().encode(marker).write(to: URL(fileURLWithPath: destroyedMarkerPath), options: .atomic)
         let disaster = Date().timeIntervalSince1970 * 1000
@@ -256,6 +268,7 @@ extension LocalEnvironment {
                  "add to \(yml):\n" + bootstrap, "written")
         defer { try? writePrivate(yml, original, owner: "postgres") }
         let start = ContinuousClock.now
+        let startWall = Date().timeIntervalSince1970 * 1000
         try? FileManager.default.removeItem(atPath: config.dataDir(first))
         try await startPatroni(first)
         book.add("start Patroni on \(first)", "patroni \(yml)", "started")
@@ -271,13 +284,16 @@ extension LocalEnvironment {
             let role = o["role"] as? String ?? ""
             if restoredAt == nil, !state.isEmpty, state != "running custom bootstrap script", state != "stopped" { restoredAt = .now }
             if state.contains("failed") { throw EnvironmentError.unhealthy("Patroni on \(first): \(state)") }
-            if role == "primary" || role == "master", state == "running" {
-                replayedAt = replayedAt ?? .now
-                return ()
-            }
+            if role == "primary" || role == "master", state == "running" { return () }
             return nil
         }
         let promoted = ContinuousClock.now
+        // Where the WAL replay ended: PostgreSQL's "archive recovery complete" in the node's log (Patroni's output), by
+        // its own clock; the promotion is from there until Patroni reported the primary running.
+        let promotedWall = Date().timeIntervalSince1970 * 1000
+        if let end = lastRecoveryComplete(first), end >= startWall, end < promotedWall {
+            replayedAt = promoted.advanced(by: .milliseconds(Int64(-(promotedWall - end).rounded())))
+        }
         book.add("wait until \(first) has restored, replayed the WAL and been promoted", "curl \(config.restURL(first))/patroni",
                  "primary after \(DurationText.human(ms: start.duration(to: promoted).milliseconds))")
         try await resetRecoverySettings(first, book: &book)
@@ -325,6 +341,14 @@ extension LocalEnvironment {
             }
         }
         return try await drRestore(targetTime: targetTime, repo: "\(repo)", force: force)
+    }
+
+    /// The wall-clock time (epoch ms) of the last "archive recovery complete" in `node`'s Patroni log, if any.
+    func lastRecoveryComplete(_ node: String) -> Double? {
+        guard let text = try? String(contentsOf: daemons.logFile("\(node)-patroni"), encoding: .utf8) else { return nil }
+        guard let line = text.split(separator: "\n").last(where: { $0.contains("archive recovery complete") }) else { return nil }
+        // "2026-12-01 18:42:25.033 UTC [11438] LOG:  archive recovery complete"
+        return EpochTime.milliseconds(iso: String(line.prefix(23)))
     }
 
     /// pgBackRest's restore wrote restore_command and the recovery target into postgresql.auto.conf; a replica built

@@ -50,7 +50,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         switch operation {
         case .mark(let name): return try await local.drMark(name, state: dr)
         case .backup(let type, let repo): return try await local.drBackup(type, repo: repo)
-        case .destroy: return try await local.drDestroy()
+        // With a mark, the WAL up to it is archived before anything goes; without, the loss is sudden.
+        case .destroy: return try await local.drDestroy(archiveFirst: !dr.marks.withLock(\.isEmpty))
         case .destroyRepository(let repo): return try await local.drDestroyRepository(repo)
         case .removeArchivedWAL(let repo): return try await local.drRemoveArchivedWAL(repo: repo)
         case .restore(let to, let repo):
