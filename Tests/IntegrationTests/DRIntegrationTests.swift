@@ -78,7 +78,9 @@ extension Integration {
             #expect(split.afterT == 0, "rows committed after T present: \(split.afterT)")
             let expected = (restore.commitsBefore ?? [:]).values.filter { $0 <= (restore.targetEpochMs ?? 0) }.count
             #expect(split.upToT == expected, "rows up to T: \(split.upToT), before the destroy: \(expected)")
-            try expectRunbook(dir, fx, mentions: ["pgbackrest", "--type=time", "restore", "backup"])
+            try expectRunbook(dir, fx, mentions: ["pgbackrest", "--type=time", "restore", "backup", "pg_amcheck", "verify"])
+            let facts = try #require(r.observations.operations?.first { $0.operation.slug == "restore" }?.outcome?.facts)
+            #expect(facts["pg_amcheck"] == "ok" && facts["pgbackrest-verify"] == "ok" && facts["data-checksums"] == "on, 0 failures", "\(facts)")
         }
 
         @Test func regionLossRestoresFromTheSecondRepository() async throws {
@@ -118,6 +120,39 @@ extension Integration {
             let after = try await fx.env.status(withReplication: false)
             #expect(after.leader?.timeline == before.leader?.timeline, "no restore happened")
             #expect(r.verdicts.allSatisfy { $0.result.status != .passed || $0.id != "rpo" }, "the control never passes its RPO")
+        }
+
+        /// The backup commands on the real repositories: the schedule's own command line (from its rendered unit) takes a
+        /// backup to repo2, `backup list --json` lists it, and Prometheus scrapes its age (job `backup`) for the stale-backup
+        /// alert.
+        @Test func theScheduledBackupCommandWorksAndItsAgeIsScraped() async throws {
+            _ = try await ClusterFixture.ensureUp()
+            let dir = NSTemporaryDirectory() + "faultline-it-schedule-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let sched = try LocalEnvironmentTests.cli(["backup", "schedule", "--output", dir])
+            #expect(sched.status == 0, "\(sched.err)")
+            let unit = try String(contentsOfFile: "\(dir)/faultline-local-backup-repo2-full.service", encoding: .utf8)
+            let exec = try #require(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }).dropFirst("ExecStart=".count)
+            let argv = exec.split(separator: " ").map(String.init)
+            #expect(argv.dropFirst().prefix(3) == ["backup", "run", "--type"], "\(argv)")
+            let run = try LocalEnvironmentTests.cli(Array(argv.dropFirst()) + ["--json"])
+            #expect(run.status == 0, "\(run.err)")
+            let made = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any]
+            let label = try #require(made?["label"] as? String, "\(run.out)")
+            let list = try LocalEnvironmentTests.cli(["backup", "list", "--repo", "2", "--json"])
+            #expect(list.status == 0 && list.out.contains(label), "\(list.out.prefix(400)) \(list.err)")
+            // Prometheus scrapes the new age within a few scrape intervals.
+            let url = "http://\(ClusterFixture.config.clientIP):9090/api/v1/query?query=faultline_backup_newest_good_age_seconds%7Bjob%3D%22backup%22%2Crepo%3D%222%22%7D"
+            var age: Double?
+            let deadline = ContinuousClock.now + .seconds(45)
+            while age.map({ $0 > 600 }) ?? true, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(1))
+                let body = (try? HTTP.get(url, timeout: .seconds(2)))?.body ?? ""
+                let o = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+                let result = ((o?["data"] as? [String: Any])?["result"] as? [[String: Any]])?.first
+                age = ((result?["value"] as? [Any])?.last as? String).flatMap(Double.init)
+            }
+            #expect((age ?? .infinity) < 600, "the newest repo2 backup's age as Prometheus sees it: \(age.map { "\($0) s" } ?? "absent")")
         }
 
         /// `faultline backup restore` refuses, with one line and exit 2 and nothing changed: a target in the future, one

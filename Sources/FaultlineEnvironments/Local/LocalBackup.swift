@@ -1,5 +1,8 @@
 import Faultline
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Backups of the local environment with pgBackRest: every call runs `pgbackrest` through `pgbackrest(_:_:)` (as
 // postgres, in a node's namespace, with that node's config and --stanza=faultline). See docs/environment.md, "Backups".
@@ -71,7 +74,7 @@ extension LocalEnvironment {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
             try chmod(tmp, 0o644)
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: "\(dir)/faultline_backup.prom"), withItemAt: URL(fileURLWithPath: tmp))
+            guard rename(tmp, "\(dir)/faultline_backup.prom") == 0 else { throw EnvironmentError.badConfig("rename into \(dir) failed: errno \(errno)") }
         } catch {
             logger.warning("backup metrics not written to \(dir): \(error)")
         }

@@ -151,23 +151,16 @@ extension LocalEnvironment {
     /// T; without (a sudden loss), the check runs to the last segment already archived, and what was not is lost.
     func destroyPreCheck(archiveFirst: Bool = true, book: inout RunbookRecorder) async throws -> [Int] {
         let leader = await leaderOrFirst()
-        let last: String
-        if archiveFirst {
-            last = try await archiveUpToNow(on: leader, book: &book)
-        } else {
-            guard let l = try archiverStatus(leader).lastArchivedWal, WALSegment(l) != nil else {
-                throw EnvironmentError.unhealthy("pre-check failed, nothing destroyed: \(leader) has archived no WAL segment yet")
-            }
-            last = l
-            book.add("read the last WAL segment archived (no switch: a sudden loss loses what was not archived)",
-                     "psql -c \"select last_archived_wal from pg_stat_archiver\"", l)
-        }
+        // With a target, through the segment just closed; without (a sudden loss: no switch, what was not archived is
+        // lost), through each repository's newest archived segment.
+        let closed: String? = archiveFirst ? try await archiveUpToNow(on: leader, book: &book) : nil
         var usable: [Int] = []
         var problems: [String] = []
         for repo in repositories {
             // No backup here: this repository cannot restore, and is not counted on.
             guard let newest = try await newestBackup(repo: repo, book: &book), let from = newest.walStart else { continue }
             let present = try await archivedSegments(repo: repo, book: &book)
+            guard let last = closed ?? present.compactMap(WALSegment.init).max()?.name else { continue }
             let missing = try WALSegments.missing(present: present, from: from, through: last)
             if missing.isEmpty { usable.append(repo) } else {
                 problems.append("repo\(repo) lacks WAL segment \(missing.prefix(3).joined(separator: ", "))"
@@ -308,6 +301,7 @@ extension LocalEnvironment {
         let healthy = ContinuousClock.now
         book.add("wait until the cluster is healthy (3 members, 1 sync) and takes writes through HAProxy and PgBouncer",
                  "curl \(config.restURL(first))/cluster", "healthy after \(DurationText.human(ms: start.duration(to: healthy).milliseconds))")
+        let integrity = try await integrityCheck(first, repo: repo, book: &book)
         try await recorded(&book, "make sure every repository has the stanza (a lost one is made again)",
                            pgbackrestArgv(first, ["--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)", "stanza-create"]))
         try? FileManager.default.removeItem(atPath: destroyedMarkerPath)
@@ -320,7 +314,7 @@ extension LocalEnvironment {
                                 facts: ["repo": "\(repo)", "target-time": targetTime ?? "end of archive",
                                         "restore-ms": "\(restoreMs)", "replay-ms": "\(replayMs)",
                                         "promotion-ms": "\((replayedAt ?? promoted).duration(to: promoted).milliseconds)",
-                                        "replicas-ms": "\(promoted.duration(to: healthy).milliseconds)"],
+                                        "replicas-ms": "\(promoted.duration(to: healthy).milliseconds)"].merging(integrity) { a, _ in a },
                                 commands: book.steps)
     }
 
@@ -341,6 +335,36 @@ extension LocalEnvironment {
             }
         }
         return try await drRestore(targetTime: targetTime, repo: "\(repo)", force: force)
+    }
+
+    /// The restored cluster's integrity, each check failing the restore with its reason: `pg_amcheck --heapallindexed`
+    /// over every database, data checksums on with no checksum failure counted, `pgbackrest verify` of `repo`.
+    func integrityCheck(_ node: String, repo: Int, book: inout RunbookRecorder) async throws -> [String: String] {
+        let amcheck = try await recorded(&book, "check every table and index of every database (pg_amcheck, heap and all indexes)",
+                                         ["/usr/bin/env", "PGPASSFILE=\(config.stateDir)/pgpass", "/usr/lib/postgresql/15/bin/pg_amcheck",
+                                          "--all", "--heapallindexed", "--install-missing", "--host=\(config.nodeIP(node))",
+                                          "--username=postgres", "--no-password"], timeout: .seconds(600))
+        let dsn = config.direct(node, user: "postgres", dbname: "postgres")
+        let at = RunbookRecorder.now()
+        let row: [String?] = try await Blocking.run {
+            let c = try PGConnection(dsn, connectTimeout: .seconds(2))
+            defer { c.close() }
+            return try c.exec("select current_setting('data_checksums'), coalesce(sum(checksum_failures), 0)::text from pg_stat_database",
+                              timeout: .seconds(5)).rows.first ?? []
+        }
+        let checksums = row.first.flatMap { $0 } ?? "?"
+        let failures = row.count > 1 ? row[1] ?? "?" : "?"
+        book.add("data checksums on, and no checksum failure counted",
+                 "psql -c \"select current_setting('data_checksums'), sum(checksum_failures) from pg_stat_database\"",
+                 "data_checksums \(checksums), \(failures) failures", at: at)
+        guard checksums == "on", failures == "0" else {
+            throw EnvironmentError.unhealthy("integrity: data_checksums \(checksums), \(failures) checksum failures on the restored primary")
+        }
+        try await recorded(&book, "verify every backup and archived WAL file of repo\(repo) (pgbackrest verify)",
+                           pgbackrestArgv(node, ["--repo=\(repo)", "--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)", "--output=text", "verify"]),
+                           timeout: .seconds(600))
+        _ = amcheck
+        return ["pg_amcheck": "ok", "data-checksums": "on, \(failures) failures", "pgbackrest-verify": "ok"]
     }
 
     /// The wall-clock time (epoch ms) of the last "archive recovery complete" in `node`'s Patroni log, if any.
