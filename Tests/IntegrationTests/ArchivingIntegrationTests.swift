@@ -36,10 +36,15 @@ extension Integration {
             let stanzas = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [[String: Any]])
             let archive = try #require((stanzas.first?["archive"] as? [[String: Any]])?.first)
             #expect((archive["max"] as? String ?? "") >= seg, "pgbackrest info: \(archive)")
-            // Status 0 is "ok", 2 "no valid backups" (only WAL archived, before any drill's backup); 99, "other", would
-            // be an unreachable repository, 4 repositories that disagree.
-            let code = (stanzas.first?["status"] as? [String: Any])?["code"] as? Int
-            #expect(code == 0 || code == 2, "\(info.stdout)")
+            // Each repository's status: 0 "ok" or 2 "no valid backups" (only WAL archived, before any drill's backup);
+            // 99, "other", would be an unreachable one. (The stanza's own status is 4, "different across repos", while
+            // only one of them holds a backup.)
+            let repos = try #require(stanzas.first?["repo"] as? [[String: Any]])
+            #expect(repos.count == 2, "repo1 and repo2: \(info.stdout)")
+            for repo in repos {
+                let code = (repo["status"] as? [String: Any])?["code"] as? Int
+                #expect(code == 0 || code == 2, "\(info.stdout)")
+            }
 
             // archive-get on a replica returns the primary's segment byte for byte.
             let replica = try #require(env.config.nodeNames.first { $0 != primary })
