@@ -76,7 +76,8 @@ import Testing
             #expect(abs(b.intendedMs - max(a.intendedMs + 20, a.endMs)) <= 0.2)
             #expect(a.startMs >= a.intendedMs && a.endMs >= a.startMs)
         }
-        #expect(try #require(report.attempts.last).endMs < 5_000, "stopped with the load")
+        // Told to stop at 0.4 s, with a 60 s limit: well before the limit (generous: a loaded 2-core machine once took > 5 s).
+        #expect(try #require(report.attempts.last).endMs < 30_000, "stopped with the load, not at its limit")
     }
 
     @Test func theLoopEndsAtItsLimitAndItsCap() async {
