@@ -61,6 +61,20 @@ def long_statement_timeout(env: dict[str, str] | None = None) -> str:
     return timeout_setting("statement_timeout", env.get("FAULTLINE_MIGRATE_LONG_STATEMENT_TIMEOUT", "30min"))
 
 
+def backfill_settings(env: dict[str, str] | None = None) -> tuple[int, float]:
+    """The backfill's rows a batch (FAULTLINE_MIGRATE_BATCH_ROWS, default 5000, at most 100000) and pause
+    between batches in seconds (FAULTLINE_MIGRATE_BATCH_PAUSE, default 0.05).
+    """
+    env = os.environ if env is None else env
+    rows = env.get("FAULTLINE_MIGRATE_BATCH_ROWS", "5000")
+    pause = env.get("FAULTLINE_MIGRATE_BATCH_PAUSE", "0.05")
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", rows) or int(rows) > 100_000:
+        raise BadInput(f"FAULTLINE_MIGRATE_BATCH_ROWS '{rows}' is not 1...100000")
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3})?", pause):
+        raise BadInput(f"FAULTLINE_MIGRATE_BATCH_PAUSE '{pause}' is not seconds such as 0.05")
+    return int(rows), float(pause)
+
+
 def backoff_schedule(tries: int = 10, first: float = 0.1, factor: float = 2.0, cap: float = 5.0) -> list[float]:
     """The sleeps between `tries` tries of a step that hit lock_timeout: first, first*factor, ... each at most
     cap; tries-1 of them (no sleep after the last try). GitLab's with_lock_retries in spirit.
@@ -225,11 +239,13 @@ def _main(argv: list[str]) -> int:
             target, steps = plan(revs, argv[4] or None, argv[3], argv[5] or None)
             print(target)
             print(" ".join(steps))
-        elif argv[:1] == ["timeouts"]:
+        elif argv[:1] == ["settings"]:
+            rows, pause = backfill_settings()
             print("\n".join(timeout_statements() + [long_statement_timeout()]))
+            print(f"backfill: {rows} rows a batch, {pause:g} s pause")
         else:
             print("usage: faultline_migrate.py url | revisions CONFIG SECTION | plan CONFIG SECTION up|down CURRENT TO"
-                  " | timeouts", file=sys.stderr)
+                  " | settings", file=sys.stderr)
             return 2
     except BadInput as e:
         print(e, file=sys.stderr)

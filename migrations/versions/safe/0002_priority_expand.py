@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("-- squawk-ignore prefer-bigint-over-int (a priority is a small number)\n"
+    op.execute("-- a priority is a small number\n-- squawk-ignore prefer-bigint-over-int\n"
                "ALTER TABLE orders ADD COLUMN IF NOT EXISTS priority int")
     op.execute("ALTER TABLE orders ALTER COLUMN priority SET DEFAULT 0")
 

@@ -12,8 +12,6 @@ pause between batches. Offline: a procedure that loops the same function with CO
 (PostgreSQL 11+), CALLed outside a transaction block under the long statement timeout.
 Batch size FAULTLINE_MIGRATE_BATCH_ROWS (default 5000), pause FAULTLINE_MIGRATE_BATCH_PAUSE seconds (0.05).
 """
-import os
-import re
 import time
 
 from alembic import context, op
@@ -62,16 +60,8 @@ END
 $$"""
 
 
-def settings() -> tuple[int, float]:
-    rows = os.environ.get("FAULTLINE_MIGRATE_BATCH_ROWS", "5000")
-    pause = os.environ.get("FAULTLINE_MIGRATE_BATCH_PAUSE", "0.05")
-    if not re.fullmatch(r"[1-9][0-9]{0,5}", rows) or not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3})?", pause):
-        raise fm.BadInput("FAULTLINE_MIGRATE_BATCH_ROWS must be 1...999999 and FAULTLINE_MIGRATE_BATCH_PAUSE seconds")
-    return int(rows), float(pause)
-
-
 def upgrade() -> None:
-    rows, pause = settings()
+    rows, pause = fm.backfill_settings()
     op.execute("""CREATE TABLE IF NOT EXISTS faultline_backfill (
         name text PRIMARY KEY,
         last_id bigint NOT NULL
