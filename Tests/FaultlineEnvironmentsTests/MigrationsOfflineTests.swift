@@ -1,0 +1,244 @@
+import Foundation
+import Testing
+
+/// The schema migrations (migrations/, scripts/migrate) without a database: Alembic renders the SQL offline
+/// (`upgrade ... --sql`) and the tests read it; the helper module's pure parts run in python3.
+@Suite struct MigrationsOfflineTests {
+    static let home = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let alembic = home + "/.venv/bin/alembic"
+    static let ini = home + "/migrations/alembic.ini"
+    static let hasAlembic = FileManager.default.isExecutableFile(atPath: alembic)
+    static let hasSquawk = FileManager.default.isExecutableFile(atPath: home + "/.venv/bin/squawk")
+
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    /// Runs a program with the environment minus FAULTLINE_* (plus `env`), stdout and stderr apart.
+    static func run(_ exe: String, _ args: [String], env: [String: String] = [:]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FAULTLINE_") }
+        e.merge(env) { $1 }
+        p.environment = e
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fl-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: outURL)
+        p.standardError = try FileHandle(forWritingTo: errURL)
+        try p.run()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: try String(contentsOf: outURL, encoding: .utf8),
+                   err: try String(contentsOf: errURL, encoding: .utf8))
+    }
+
+    /// Offline SQL of `alembic upgrade <range> --sql` in the safe history, or the naive one.
+    static func sql(_ range: String, naive: Bool = false, env: [String: String] = [:]) throws -> String {
+        let r = try run(alembic, ["-c", ini, "-n", naive ? "naive" : "alembic", "upgrade", range, "--sql"], env: env)
+        #expect(r.status == 0, "alembic upgrade \(range) --sql: \(r.err)")
+        return r.out
+    }
+
+    /// The statements (`;`-terminated lines) that run outside any BEGIN ... COMMIT in offline SQL.
+    static func outsideTransactions(_ sql: String) -> [String] {
+        var inside = false, outside: [String] = []
+        for line in sql.split(separator: "\n").map(String.init) {
+            if line == "BEGIN;" { inside = true } else if line == "COMMIT;" { inside = false } else if !inside && line.hasSuffix(";") { outside.append(line) }
+        }
+        return outside
+    }
+
+    /// The BEGIN ... COMMIT blocks of offline SQL, in order.
+    static func transactions(_ sql: String) -> [String] {
+        var blocks: [String] = [], current: String?
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line == "BEGIN;" { current = "" } else if line == "COMMIT;" { if let c = current { blocks.append(c) }; current = nil } else { current? += line + "\n" }
+        }
+        return blocks
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func everyMigrationOfHeadStartsWithTheTimeouts() throws {
+        let sql = try Self.sql("head")
+        #expect(sql.contains("SET lock_timeout = '1s';"))
+        let migrations = sql.components(separatedBy: "-- Running upgrade ").dropFirst()
+        #expect(migrations.count == 12)
+        for m in migrations {
+            let statements = m.split(separator: "\n").dropFirst().filter { !$0.isEmpty }.prefix(2).map(String.init)
+            #expect(statements == ["SET lock_timeout = '1s';", "SET statement_timeout = '30s';"], "\(m.prefix(20))")
+        }
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func timeoutsComeFromTheEnvironmentAndAreChecked() throws {
+        let sql = try Self.sql("0001", env: ["FAULTLINE_MIGRATE_LOCK_TIMEOUT": "250ms", "FAULTLINE_MIGRATE_STATEMENT_TIMEOUT": "10s"])
+        #expect(sql.contains("SET lock_timeout = '250ms';") && sql.contains("SET statement_timeout = '10s';"))
+        let bad = try Self.run(Self.alembic, ["-c", Self.ini, "upgrade", "head", "--sql"],
+                               env: ["FAULTLINE_MIGRATE_LOCK_TIMEOUT": "1s'; DROP TABLE orders; --"])
+        #expect(bad.status == 2)
+        #expect(!bad.out.contains("DROP TABLE orders") && bad.err.contains("is not a duration"))
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func indexIsBuiltConcurrentlyOutsideATransactionAfterDroppingALeftover() throws {
+        let sql = try Self.sql("0009:0010")
+        let outside = Self.outsideTransactions(sql)
+        let create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_created_idx ON orders (customer_id, created_at);"
+        let drop = "DROP INDEX CONCURRENTLY IF EXISTS orders_customer_created_idx;"
+        #expect(outside.contains(create) && outside.contains(drop), "\(outside)")
+        #expect((outside.firstIndex(of: drop) ?? .max) < (outside.firstIndex(of: create) ?? -1))
+        #expect(!Self.transactions(sql).contains { $0.contains("CONCURRENTLY") })
+        // Across the whole history, nothing CONCURRENTLY sits in a transaction block.
+        #expect(!Self.transactions(try Self.sql("head")).contains { $0.contains("CONCURRENTLY") })
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func backfillCommitsABatchAtATimeKeyedByIdOutsideATransaction() throws {
+        let sql = try Self.sql("0002:0003")
+        #expect(sql.contains("WHERE id > lo AND id <= lo + batch_size AND priority IS NULL"))
+        #expect(sql.contains("UPDATE faultline_backfill SET last_id = lo + batch_size"), "progress is recorded with each batch")
+        #expect(sql.contains("CREATE OR REPLACE PROCEDURE faultline_backfill_priority") && sql.contains("        COMMIT;\n"))
+        #expect(Self.outsideTransactions(sql).contains("CALL faultline_backfill_priority(5000, 0.05);"))
+        let small = try Self.sql("0002:0003", env: ["FAULTLINE_MIGRATE_BATCH_ROWS": "1000", "FAULTLINE_MIGRATE_BATCH_PAUSE": "0.2"])
+        #expect(small.contains("CALL faultline_backfill_priority(1000, 0.2);"))
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func notNullGoesThroughANotValidCheckEachStepInItsOwnTransaction() throws {
+        let blocks = Self.transactions(try Self.sql("0003:0006"))
+        #expect(blocks.count == 3)
+        guard blocks.count == 3 else { return }
+        #expect(blocks[0].contains("CHECK (priority IS NOT NULL) NOT VALID") && !blocks[0].contains("VALIDATE"))
+        #expect(blocks[1].contains("VALIDATE CONSTRAINT orders_priority_not_null") && blocks[1].contains("SET statement_timeout = '30min'"))
+        #expect(blocks[2].contains("ALTER COLUMN priority SET NOT NULL") && !blocks[2].contains("VALIDATE"))
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func renameBridgesThroughAViewAndRenamesOnlyInTheContract() throws {
+        let expand = try Self.sql("0006:0008")
+        #expect(expand.contains("CREATE VIEW orders_v2") && expand.contains("note AS comment"))
+        #expect(!expand.contains("RENAME COLUMN"))
+        let contract = try Self.sql("0008:0009")
+        #expect(contract.contains("unused_column_check('orders', 'note')"))
+        #expect(contract.contains("ALTER TABLE orders RENAME COLUMN note TO comment;"))
+        #expect(Self.transactions(contract).count == 1, "rename and view swap in one transaction")
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func naiveHistoryHasTheNaiveStatements() throws {
+        let sql = try Self.sql("head", naive: true)
+        #expect(sql.contains("ALTER TABLE orders ADD COLUMN priority int NOT NULL DEFAULT (random() * 10)::int;"))
+        #expect(sql.contains("ALTER TABLE orders RENAME COLUMN note TO comment;"))
+        #expect(sql.contains("CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at);"))
+        #expect(!sql.contains("CONCURRENTLY") && !sql.contains("orders_v2"))
+        #expect(Self.outsideTransactions(sql).filter { !$0.hasPrefix("--") }.isEmpty, "every naive statement in a transaction")
+    }
+
+    /// `alembic history` lines read `down -> up[ (head)], message`, newest first.
+    static func chain(naive: Bool) throws -> [String] {
+        let r = try run(alembic, ["-c", ini, "-n", naive ? "naive" : "alembic", "history"])
+        #expect(r.status == 0, "\(r.err)")
+        return r.out.split(separator: "\n").reversed().compactMap { line -> String? in
+            guard let arrow = line.range(of: " -> ") else { return nil }
+            let down = String(line[..<arrow.lowerBound])
+            let up = line[arrow.upperBound...].prefix { $0 != "," && $0 != " " }
+            return "\(down)>\(up)"
+        }
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func historiesAreLinearInTheDocumentedOrder() throws {
+        let safe = ["<base>"] + (1...12).map { String(format: "%04d", $0) }
+        #expect(try Self.chain(naive: false) == zip(safe, safe.dropFirst()).map { "\($0)>\($1)" })
+        #expect(try Self.chain(naive: true) == ["<base>>0001", "0001>n0002", "n0002>n0003", "n0003>n0004"])
+    }
+
+    /// faultline_migrate's pure parts, run by python3 with a fake lock timeout (SQLSTATE 55P03).
+    @Test func backoffScheduleAndLockRetriesAreBounded() throws {
+        let script = """
+        import json, sys
+        sys.path.insert(0, sys.argv[1])
+        import faultline_migrate as fm
+        class Locked(Exception):
+            sqlstate = "55P03"
+        class Wrapper(Exception):
+            def __init__(self, orig): self.orig = orig
+        out = {"schedule": fm.backoff_schedule(), "short": fm.backoff_schedule(tries=3, first=1, cap=1.5)}
+        sleeps, calls = [], [0]
+        def flaky():
+            calls[0] += 1
+            if calls[0] <= 3: raise Wrapper(Locked())
+            return "done"
+        out["result"] = fm.with_lock_retries(flaky, sleep=sleeps.append, log=lambda s: None)
+        out["sleeps"] = sleeps
+        def always(): raise Locked()
+        slept = []
+        try:
+            fm.with_lock_retries(always, sleep=slept.append, log=lambda s: None); out["exhausted"] = "no"
+        except fm.LockRetriesExhausted:
+            out["exhausted"] = len(slept)
+        other = [0]
+        def broken():
+            other[0] += 1; raise ValueError("not a lock")
+        try:
+            fm.with_lock_retries(broken, sleep=lambda s: None, log=lambda s: None)
+        except ValueError:
+            out["other_tries"] = other[0]
+        print(json.dumps(out))
+        """
+        let r = try Self.run("/usr/bin/env", ["python3", "-c", script, Self.home + "/migrations"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try #require(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let schedule = try #require(obj["schedule"] as? [Double])
+        #expect(schedule == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0], "10 tries: 9 sleeps, doubling to 5 s")
+        #expect(schedule.reduce(0, +) < 22)
+        #expect(obj["short"] as? [Double] == [1.0, 1.5])
+        #expect(obj["result"] as? String == "done")
+        #expect(obj["sleeps"] as? [Double] == [0.1, 0.2, 0.4], "three lock timeouts, three sleeps")
+        #expect(obj["exhausted"] as? Int == 9, "gives up after the 10th try")
+        #expect(obj["other_tries"] as? Int == 1, "other errors are not retried")
+    }
+
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func scriptRefusesBadInputWithExit2BeforeAnyDatabase() throws {
+        let migrate = Self.home + "/scripts/migrate"
+        let url = "postgresql://app:sekret-pw@127.0.0.1:1/orders"
+        let cases: [([String], [String: String], String)] = [
+            (["up", "--to", "9999"], ["FAULTLINE_MIGRATE_URL": url], "unknown revision '9999'"),
+            (["up", "--to", "n0003"], ["FAULTLINE_MIGRATE_URL": url], "unknown revision 'n0003'"),
+            (["down", "--to", "nope", "--naive"], ["FAULTLINE_MIGRATE_URL": url], "unknown revision 'nope'"),
+            (["up"], ["FAULTLINE_MIGRATE_URL": "postgresql://app:sekret-pw@127.0.0.1:5432/"], "names no database"),
+            (["status"], ["FAULTLINE_MIGRATE_URL": "postgresql://app:sekret-pw@127.0.0.1"], "names no database"),
+            (["down"], [:], "FAULTLINE_MIGRATE_URL is not set"),
+            (["up", "--to", "-1"], ["FAULTLINE_MIGRATE_URL": url], "for down only"),
+            (["sideways"], [:], "unknown argument"),
+        ]
+        for (args, env, want) in cases {
+            let r = try Self.run(migrate, args, env: env)
+            #expect(r.status == 2, "\(args): \(r.err)")
+            #expect(r.err.contains(want), "\(args): \(r.err)")
+            #expect(r.err.split(separator: "\n").count == 1, "one line: \(r.err)")
+            #expect(!(r.out + r.err).contains("sekret-pw"))
+        }
+        // Past the base is checked against the database's revision; the plan itself needs none.
+        let py = Self.home + "/.venv/bin/python"
+        let past = try Self.run(py, [Self.home + "/migrations/faultline_migrate.py", "plan", Self.ini, "alembic", "down", "0002", "-3"])
+        #expect(past.status == 2 && past.err.contains("past the base"), "\(past.err)")
+        let fine = try Self.run(py, [Self.home + "/migrations/faultline_migrate.py", "plan", Self.ini, "alembic", "down", "0002", "-2"])
+        #expect(fine.status == 0 && fine.out == "base\n0002 0001\n", "\(fine.out)\(fine.err)")
+    }
+
+    @Test(.enabled(if: hasAlembic && hasSquawk, "needs .venv/bin/alembic and .venv/bin/squawk (scripts/setup)"))
+    func squawkPassesTheSafeHistoryAndFlagsTheNaiveOne() throws {
+        let migrate = Self.home + "/scripts/migrate"
+        let safe = try Self.run(migrate, ["check"])
+        #expect(safe.status == 0, "\(safe.out)\(safe.err)")
+        let naive = try Self.run(migrate, ["check", "--naive"])
+        #expect(naive.status == 1)
+        for rule in ["adding-field-with-default", "renaming-column", "require-concurrent-index-creation"] {
+            #expect(naive.out.contains(rule), "\(rule): \(naive.out)")
+        }
+    }
+}

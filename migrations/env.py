@@ -1,0 +1,118 @@
+"""Alembic environment for the demo orders application (see docs/migrations.md).
+
+Every migration runs in its own transaction (transaction_per_migration) that starts with
+`SET lock_timeout = '1s'` and `SET statement_timeout = '30s'` (FAULTLINE_MIGRATE_LOCK_TIMEOUT,
+FAULTLINE_MIGRATE_STATEMENT_TIMEOUT), online and offline alike: the SETs are the first statements of every
+revision's upgrade and downgrade, so they also appear in `--sql` output.
+
+Online only: the database is FAULTLINE_MIGRATE_URL; one run at a time (a session advisory lock, exit 2 with
+"another migration holds the lock" when another run holds it); a step that fails with lock_timeout (55P03) is
+tried again in a fresh transaction after a backoff (faultline_migrate.with_lock_retries: 10 tries, 0.1 s
+doubling to 5 s), from the revision the database reached, so committed steps are not run again.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+from alembic import context, op
+from sqlalchemy import create_engine, pool, text
+
+import faultline_migrate as fm
+
+config = context.config
+
+
+def fail(message: str) -> None:
+    """Bad input or a held lock: one line, exit 2 (scripts/migrate passes it on; nothing ran)."""
+    print(f"faultline-migrate: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+try:
+    TIMEOUTS = fm.timeout_statements()
+except fm.BadInput as e:
+    fail(str(e))
+
+
+def _with_timeouts(fn):
+    """A revision's upgrade or downgrade preceded by the timeout SETs, inside that revision's transaction."""
+    if getattr(fn, "_faultline_timeouts", False):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        for statement in TIMEOUTS:
+            op.execute(statement)
+        return fn(*args, **kwargs)
+
+    run._faultline_timeouts = True
+    return run
+
+
+for revision in context.script.walk_revisions():
+    revision.module.upgrade = _with_timeouts(revision.module.upgrade)
+    revision.module.downgrade = _with_timeouts(revision.module.downgrade)
+
+
+def run_migrations_offline() -> None:
+    """Renders SQL (`alembic upgrade FROM:TO --sql`) without a database; needs no URL."""
+    context.configure(
+        dialect_name="postgresql",
+        literal_binds=True,
+        transaction_per_migration=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Runs against FAULTLINE_MIGRATE_URL, under the advisory lock, retrying lock timeouts."""
+    url = os.environ.get("FAULTLINE_MIGRATE_URL", "")
+    try:
+        fm.database_name(url)
+    except fm.BadInput as e:
+        fail(str(e))
+    engine = create_engine(fm.sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": fm.ADVISORY_LOCK_KEY}).scalar()
+        connection.commit()
+        if not got:
+            fail(fm.LOCK_HELD_MESSAGE)
+        applied: list[str] = []
+        seen = [0]
+
+        def attempt() -> None:
+            context.configure(
+                connection=connection,
+                transaction_per_migration=True,
+                on_version_apply=lambda **kw: applied.append(str(kw.get("step"))),
+            )
+            try:
+                with context.begin_transaction():
+                    context.run_migrations()
+            except Exception:
+                if connection.in_transaction():
+                    connection.rollback()
+                raise
+
+        def progressed() -> bool:
+            moved = len(applied) > seen[0]
+            seen[0] = len(applied)
+            return moved
+
+        try:
+            fm.with_lock_retries(attempt, progressed=progressed)
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": fm.ADVISORY_LOCK_KEY})
+            connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
