@@ -3,6 +3,9 @@ import FaultlineEnvironments
 import FaultlinePG
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Integration {
     /// Disaster recovery on the real local environment (docs/dr.md): the drill to a mark T from repo1, the region loss
@@ -153,6 +156,50 @@ extension Integration {
                 age = ((result?["value"] as? [Any])?.last as? String).flatMap(Double.init)
             }
             #expect((age ?? .infinity) < 600, "the newest repo2 backup's age as Prometheus sees it: \(age.map { "\($0) s" } ?? "absent")")
+        }
+
+        /// faultline SIGKILLed between the destroy and the restore: nothing runs, the data directories are gone. `faultline
+        /// heal` finds the destroy's marker and restores the cluster from the archive (to its end) before its usual work.
+        @Test func aDrillKilledAfterItsDestroyIsRestoredByFaultlineHeal() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let cfg = fx.env.config
+            let marker = "\(cfg.stateDir)/dr-destroyed.json"
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-dr-kill-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            let runLog = tmp.appendingPathComponent("run.log"), healLog = tmp.appendingPathComponent("heal.log")
+            let run = try ScenarioIntegrationTests.start(["run", "dr-drill", "--set", "steady=3s", "--reports", tmp.path], log: runLog)
+            do {
+                // Destroyed: the marker is written and no Patroni runs any more.
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !(FileManager.default.fileExists(atPath: marker) && cfg.nodeNames.allSatisfy { !fx.env.daemons.isRunning("\($0)-patroni") }) {
+                    guard run.isRunning else {
+                        throw ScenarioIntegrationTests.Timeout(description: "faultline run ended (exit \(run.terminationStatus)) before the destroy: "
+                                                               + ((try? String(contentsOf: runLog, encoding: .utf8)) ?? ""))
+                    }
+                    guard ContinuousClock.now < deadline else { throw ScenarioIntegrationTests.Timeout(description: "not destroyed after 120 s") }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            } catch {
+                kill(run.processIdentifier, SIGKILL)
+                throw error
+            }
+            kill(run.processIdentifier, SIGKILL)
+            try await ScenarioIntegrationTests.wait(run, within: .seconds(10))
+            #expect(FileManager.default.fileExists(atPath: marker), "the marker outlives the harness")
+
+            let heal = try ScenarioIntegrationTests.start(["heal"], log: healLog)
+            try await ScenarioIntegrationTests.wait(heal, within: .seconds(240))
+            let out = (try? String(contentsOf: healLog, encoding: .utf8)) ?? ""
+            #expect(heal.terminationStatus == 0, "faultline heal: \(out)")
+            #expect(!FileManager.default.fileExists(atPath: marker), "the restore removed the marker")
+            let status = await fx.env.status(withReplication: false)
+            #expect(status.healthy, "\(status.problems)")
+            // The data came back from the archive: the ledger table and its rows are there.
+            let c = try PGConnection(fx.rw, connectTimeout: .seconds(5))
+            defer { c.close() }
+            let rows = Int(try c.exec("select count(*) from faultline_ledger", timeout: .seconds(10)).scalar ?? "") ?? 0
+            #expect(rows > 0, "ledger rows restored: \(rows)")
         }
 
         /// `faultline backup restore` refuses, with one line and exit 2 and nothing changed: a target in the future, one

@@ -229,16 +229,18 @@ extension LocalEnvironment {
                                              + "a restore replaces it: destroy it first, or pass --force")
         }
         var book = RunbookRecorder()
-        if !running.isEmpty {  // forced: what runs is replaced by the restore
-            for n in running {
-                try? await killNode(n)
+        if force {  // what runs (or what a destroy killed half-way left running) is replaced by the restore
+            for n in config.nodeNames {
+                guard (try? await killNode(n)) != nil else { continue }
                 book.add("stop \(n) (the restore replaces it)", "kill -9 <patroni and postgres pids of \(n)>", "killed")
             }
             try await poll(timeout: .seconds(10), what: "PostgreSQL gone on every node") {
                 config.nodeNames.allSatisfy { n in postmasterPID(n).map { !Daemons.isAlive($0) } ?? true } ? () : nil
             }
-            try await deletePatroniKeys(book: &book)
         }
+        // Always: a destroy interrupted before it deleted them (faultline killed mid-drill) leaves the old cluster's keys,
+        // and Patroni would then wait for that cluster's leader instead of bootstrapping.
+        try await deletePatroniKeys(book: &book)
         let first = config.nodeNames[0]
         let yml = "\(config.nodeDir(first))/patroni.yml"
         let original = try String(contentsOfFile: yml, encoding: .utf8)
