@@ -260,13 +260,17 @@ extension LocalEnvironment {
         }
     }
 
+    /// pgBackRest with `node`'s config, in its namespace, as postgres (argv only; `pgbackrest(_:_:)` runs it).
+    func pgbackrestArgv(_ node: String, _ args: [String]) -> [String] {
+        ["/usr/bin/nsenter", "--net=/run/netns/\(config.nodeNetns(node))",
+         "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
+         ArchivingConfig.pgbackrest, "--config=\(config.pgbackrestConfig(node))", "--stanza=\(ArchivingConfig.stanza)"] + args
+    }
+
     /// Runs pgBackRest with `node`'s config, in its namespace, as postgres.
     @discardableResult
     public func pgbackrest(_ node: String, _ args: [String], check: Bool = true, timeout: Duration = .seconds(60)) async throws -> CommandResult {
-        try await runner.run(["/usr/bin/nsenter", "--net=/run/netns/\(config.nodeNetns(node))",
-                              "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
-                              ArchivingConfig.pgbackrest, "--config=\(config.pgbackrestConfig(node))",
-                              "--stanza=\(ArchivingConfig.stanza)"] + args, check: check, timeout: timeout)
+        try await runner.run(pgbackrestArgv(node, args), check: check, timeout: timeout)
     }
 
     /// `stanza-create` on the primary (idempotent), retried until the S3 gateway answers.

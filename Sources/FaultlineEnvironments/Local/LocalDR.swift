@@ -68,17 +68,21 @@ extension LocalEnvironment {
         return r
     }
 
-    /// pgBackRest with `node`'s config, in its namespace, as postgres (argv only).
-    func pgbackrestArgv(_ node: String, _ args: [String]) -> [String] {
-        ["/usr/bin/nsenter", "--net=/run/netns/\(config.nodeNetns(node))",
-         "/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
-         ArchivingConfig.pgbackrest, "--config=\(config.pgbackrestConfig(node))", "--stanza=\(ArchivingConfig.stanza)"] + args
+    /// SIGKILLs Patroni and PostgreSQL on every node where they run (`killNode`), records each for the runbook,
+    /// and waits until no postmaster is left.
+    func killCluster(_ why: String, book: inout RunbookRecorder) async throws {
+        for n in config.nodeNames {
+            let at = RunbookRecorder.now()
+            guard (try? await killNode(n)) != nil else { continue }
+            book.add("stop \(n) \(why)", "kill -9 <patroni and postgres pids of \(n)>", "killed", at: at)
+        }
+        try await poll(timeout: .seconds(10), what: "PostgreSQL gone on every node") {
+            config.nodeNames.allSatisfy { n in postmasterPID(n).map { !Daemons.isAlive($0) } ?? true } ? () : nil
+        }
     }
 
     /// The current leader, or the first node when there is none.
-    func leaderOrFirst() async -> String {
-        await status(withReplication: false).members.first { $0.isLeader }?.name ?? config.nodeNames[0]
-    }
+    func leaderOrFirst() async -> String { await leaderName() ?? config.nodeNames[0] }
 
     // MARK: mark
 
@@ -181,14 +185,7 @@ extension LocalEnvironment {
         let marker = DestroyedMarker(repos: usable, at: RunbookRecorder.now())
         try JSONEncoder().encode(marker).write(to: URL(fileURLWithPath: destroyedMarkerPath), options: .atomic)
         let disaster = Date().timeIntervalSince1970 * 1000
-        for n in config.nodeNames {
-            let at = RunbookRecorder.now()
-            try? await killNode(n)
-            book.add("stop \(n) the hard way: SIGKILL Patroni and PostgreSQL", "kill -9 <patroni and postgres pids of \(n)>", "killed", at: at)
-        }
-        try await poll(timeout: .seconds(10), what: "PostgreSQL gone on every node") {
-            config.nodeNames.allSatisfy { n in postmasterPID(n).map { !Daemons.isAlive($0) } ?? true } ? () : nil
-        }
+        try await killCluster("the hard way: SIGKILL Patroni and PostgreSQL", book: &book)
         for n in config.nodeNames {
             try await recorded(&book, "remove \(n)'s data directory", ["/bin/rm", "-rf", config.dataDir(n)])
             try await recorded(&book, "empty \(n)'s archive spool", ["/usr/bin/find", "\(config.pgbackrestDir(n))/spool", "-mindepth", "1", "-delete"])
@@ -229,15 +226,8 @@ extension LocalEnvironment {
                                              + "a restore replaces it: destroy it first, or pass --force")
         }
         var book = RunbookRecorder()
-        if force {  // what runs (or what a destroy killed half-way left running) is replaced by the restore
-            for n in config.nodeNames {
-                guard (try? await killNode(n)) != nil else { continue }
-                book.add("stop \(n) (the restore replaces it)", "kill -9 <patroni and postgres pids of \(n)>", "killed")
-            }
-            try await poll(timeout: .seconds(10), what: "PostgreSQL gone on every node") {
-                config.nodeNames.allSatisfy { n in postmasterPID(n).map { !Daemons.isAlive($0) } ?? true } ? () : nil
-            }
-        }
+        // What runs (or what a destroy killed half-way left running) is replaced by the restore.
+        if force { try await killCluster("(the restore replaces it)", book: &book) }
         // Always: a destroy interrupted before it deleted them (faultline killed mid-drill) leaves the old cluster's keys,
         // and Patroni would then wait for that cluster's leader instead of bootstrapping.
         try await deletePatroniKeys(book: &book)
@@ -342,7 +332,7 @@ extension LocalEnvironment {
     /// The restored cluster's integrity, each check failing the restore with its reason: `pg_amcheck --heapallindexed`
     /// over every database, data checksums on with no checksum failure counted, `pgbackrest verify` of `repo`.
     func integrityCheck(_ node: String, repo: Int, book: inout RunbookRecorder) async throws -> [String: String] {
-        let amcheck = try await recorded(&book, "check every table and index of every database (pg_amcheck, heap and all indexes)",
+        try await recorded(&book, "check every table and index of every database (pg_amcheck, heap and all indexes)",
                                          ["/usr/bin/env", "PGPASSFILE=\(config.stateDir)/pgpass", "/usr/lib/postgresql/15/bin/pg_amcheck",
                                           "--all", "--heapallindexed", "--install-missing", "--host=\(config.nodeIP(node))",
                                           "--username=postgres", "--no-password"], timeout: .seconds(600))
@@ -365,7 +355,6 @@ extension LocalEnvironment {
         try await recorded(&book, "verify every backup and archived WAL file of repo\(repo) (pgbackrest verify)",
                            pgbackrestArgv(node, ["--repo=\(repo)", "--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)", "--output=text", "verify"]),
                            timeout: .seconds(600))
-        _ = amcheck
         return ["pg_amcheck": "ok", "data-checksums": "on, \(failures) failures", "pgbackrest-verify": "ok"]
     }
 
