@@ -6,7 +6,7 @@ public enum Assertions {
     }
 
     /// Every verdict for this run, in report order: harness, RTO, lost writes, cluster recovered, conditions, error
-    /// budgets, latency.
+    /// budgets, latency, operations, a migration's (with `Targets.migration`).
     /// `recovery` is the run's one `RecoveryAnalysis` (it is computed once, by `Judgement`). A drill (a restore step)
     /// gets `DRChecks`' `lost-writes` and `rto` instead of these, and its RPO and writes-after-T verdicts.
     static func verdicts(_ scenario: Scenario, _ obs: Observations, recovery: RecoveryAnalysis?) -> [Verdict] {
@@ -20,6 +20,7 @@ public enum Assertions {
         out += WritePhases.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
         out += OperationChecks.evaluate(scenario, obs)
+        out += MigrationChecks.evaluate(scenario, obs)
         return FaultChecks.applyingUnsupported(DRChecks.replacing(out, scenario, obs), obs)
     }
 

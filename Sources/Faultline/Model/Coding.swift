@@ -74,7 +74,7 @@ extension Step {
 extension Targets {
     enum CodingKeys: String, CodingKey {
         case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
-        case writesDuringFault, writesBackAfterHealMs, rtoJudges
+        case writesDuringFault, writesBackAfterHealMs, rtoJudges, migration
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,6 +94,8 @@ extension Targets {
             writesBackAfterHeal: try c.decodeIfPresent(Int.self, forKey: .writesBackAfterHealMs).map { .milliseconds($0) })
         // Absent in reports written before the service probe: the default (they fall back to the application instant).
         rtoJudges = try c.decodeIfPresent(RTOInstant.self, forKey: .rtoJudges) ?? .serviceRestored
+        // Absent in reports written before migrations were judged, and in scenarios without one: not checked.
+        migration = try c.decodeIfPresent(MigrationTargets.self, forKey: .migration)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -110,6 +112,7 @@ extension Targets {
         try c.encodeIfPresent(writesDuringFault, forKey: .writesDuringFault)
         try c.encodeIfPresent(writesBackAfterHeal?.milliseconds, forKey: .writesBackAfterHealMs)
         try c.encode(rtoJudges, forKey: .rtoJudges)
+        try c.encodeIfPresent(migration, forKey: .migration)
     }
 }
 

@@ -52,6 +52,13 @@ extension Scenario {
         if let e = targets.errorBudgetAfter { t += ", errors after heal <= \(percent(e))" }
         if let p = targets.p99During { t += ", p99 during fault <= \(DurationText.format(p))" }
         if let p = targets.p99After { t += ", p99 after heal <= \(DurationText.format(p))" }
+        if let m = targets.migration, steps.contains(where: { if case .operation(.migrate, _) = $0 { true } else { false } }) {
+            t += ", migration: \(MigrationChecks.applicationWorkload) errors <= \(m.appErrors)"
+                + ", p99 <= max(\(MigrationChecks.number(m.p99Factor)) x steady, \(DurationText.format(m.p99Floor)))"
+                + (m.lockWait.map { ", lock wait <= \(DurationText.format($0))" } ?? "")
+                + (m.replicaLag.map { ", replica lag <= \(DurationText.format($0))" } ?? "")
+                + ", schema at the target revision"
+        }
         lines.append(t)
         if splitBrain == .provoked {
             lines.append("split brain provoked on purpose: the direct probes must see two members accepting writes during the fault, none after the heal")

@@ -31,11 +31,15 @@ public struct Targets: Codable, Sendable, Equatable {
     /// commit that survived; to the end of the archive: from the newest acknowledged commit back to the newest that
     /// survived. nil: not checked.
     public var rpo: Duration?
+    /// A schema migration under load (a scenario with a `Migrate` step): what the application may see while it runs.
+    /// nil: not checked.
+    public var migration: MigrationTargets?
 
     public init(rto: Duration? = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
                 p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5),
-                writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil, rpo: Duration? = nil) {
+                writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil, rpo: Duration? = nil,
+                migration: MigrationTargets? = nil) {
         self.rto = rto
         self.lostWrites = lostWrites
         self.settle = settle
@@ -48,6 +52,51 @@ public struct Targets: Codable, Sendable, Equatable {
         self.writesDuringFault = writesDuringFault
         self.writesBackAfterHeal = writesBackAfterHeal
         self.rpo = rpo
+        self.migration = migration
+    }
+}
+
+/// The bounds of a zero-downtime schema migration, judged by `MigrationChecks`. A nil bound is not checked.
+public struct MigrationTargets: Codable, Sendable, Equatable {
+    /// Errors the application workload ("orders") may see over the whole load (normally 0).
+    public var appErrors: Int
+    /// The application's p99 while a migrate step runs may be at most `p99Factor` × its steady-state p99 ...
+    public var p99Factor: Double
+    /// ... or `p99Floor`, whichever is larger (a fast steady state must not make the bound unreachably tight).
+    public var p99Floor: Duration
+    /// The longest an application session may wait on a lock while a migrate step runs.
+    public var lockWait: Duration?
+    /// The largest replay lag a replica may reach while a migrate step runs.
+    public var replicaLag: Duration?
+
+    public init(appErrors: Int = 0, p99Factor: Double = 3, p99Floor: Duration = .milliseconds(50),
+                lockWait: Duration? = .seconds(1), replicaLag: Duration? = .seconds(5)) {
+        self.appErrors = appErrors
+        self.p99Factor = p99Factor
+        self.p99Floor = p99Floor
+        self.lockWait = lockWait
+        self.replicaLag = replicaLag
+    }
+
+    enum CodingKeys: String, CodingKey { case appErrors, p99Factor, p99FloorMs, lockWaitMs, replicaLagMs }
+
+    /// An absent bound decodes as not checked (nil), so that a report round-trips; absent counts take the defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        appErrors = try c.decodeIfPresent(Int.self, forKey: .appErrors) ?? 0
+        p99Factor = try c.decodeIfPresent(Double.self, forKey: .p99Factor) ?? 3
+        p99Floor = .milliseconds(try c.decodeIfPresent(Int.self, forKey: .p99FloorMs) ?? 50)
+        lockWait = try c.decodeIfPresent(Int.self, forKey: .lockWaitMs).map { .milliseconds($0) }
+        replicaLag = try c.decodeIfPresent(Int.self, forKey: .replicaLagMs).map { .milliseconds($0) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(appErrors, forKey: .appErrors)
+        try c.encode(p99Factor, forKey: .p99Factor)
+        try c.encode(p99Floor.milliseconds, forKey: .p99FloorMs)
+        try c.encodeIfPresent(lockWait?.milliseconds, forKey: .lockWaitMs)
+        try c.encodeIfPresent(replicaLag?.milliseconds, forKey: .replicaLagMs)
     }
 }
 
