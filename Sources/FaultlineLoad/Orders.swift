@@ -136,7 +136,7 @@ struct OrdersClient {
         let params: [String?]
         switch request {
         case .insert:
-            let text: String? = rng.next() % 10 < 3 ? "note \(rng.next() % 1_000_000)" : nil
+            let text: String? = rng.next() % 10 < 3 ? "memo \(rng.next() % 1_000_000)" : nil
             let amount = String(rng.next() % 100_001)
             params = version == .v1 ? [String(customer), amount, text] : [String(customer), amount, text, String(rng.next() % 10)]
         case .readByID: params = [String(order)]

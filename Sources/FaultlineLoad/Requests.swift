@@ -80,7 +80,10 @@ struct RequestRunner {
         self.worker = worker
         self.scale = max(1, scale)
         self.sql = sql
-        self.rng = SplitMix64(seed: seed)
+        // Orders: the seed hashed first, since workers' seeds differ by SplitMix64's own increment (worker k's plain
+        // stream would be worker 0's shifted by k draws, and their inserts and picks would repeat one another's).
+        var hashed = SplitMix64(seed: seed)
+        self.rng = SplitMix64(seed: kind == .orders ? hashed.next() : seed)
         self.workerText = String(worker)
     }
 
