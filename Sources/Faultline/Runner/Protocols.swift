@@ -37,7 +37,7 @@ public protocol Environment: Sendable {
     /// about every 200 ms while such a condition is awaited; throw when the alerting cannot be read.
     func activeAlerts() async throws -> [ActiveAlert]
 
-    /// Performs an operation step (backup, destroy, restore, migrate, workload switch) and returns once it is done.
+    /// Performs an operation step (backup, destroy, restore, migrate; a workload switch is the load driver's) and returns once it is done.
     /// A `.mark` is recorded by the runner first and then offered here, so that an environment can note the server's
     /// time of it (fact `server-time-epoch-ms`, ms since the Unix epoch, and `server-time`, ISO) for a restore to it;
     /// a mark must never fail the run (errors are ignored). Throw `OperationUnsupported` when this environment
