@@ -11,6 +11,9 @@ public enum WorkloadKind: String, Sendable, Codable, CaseIterable {
     case tpcb
     /// The SQL of a file, sent as one simple-protocol request.
     case custom
+    /// The demo orders application (`OrdersSQL`): inserts, reads by id, status updates and a customer's newest
+    /// orders, in the SQL of each client's application version; sessions named `faultline-app`.
+    case orders
 
     /// The name used in timelines and summaries.
     public var defaultName: String {
@@ -19,6 +22,7 @@ public enum WorkloadKind: String, Sendable, Codable, CaseIterable {
         case .reads: "replica-reads"
         case .tpcb: "tpcb"
         case .custom: "custom"
+        case .orders: "orders"
         }
     }
 }
@@ -52,9 +56,12 @@ public struct WorkloadConfig: Sendable, Equatable {
     public var name: String
     /// Which clients connect per transaction (pgbench `-C`) and which keep their connection.
     public var connect: ConnectionPolicy
+    /// `.orders`: the application version every client starts with (`LoadGenerator.switchWorkload` changes it).
+    public var appVersion: AppVersion
 
     public init(kind: WorkloadKind, conninfo: String, clients: Int = 4, mode: LoadMode = .closed,
-                sql: String? = nil, name: String? = nil, connect: ConnectionPolicy = .persistent) {
+                sql: String? = nil, name: String? = nil, connect: ConnectionPolicy = .persistent, appVersion: AppVersion = .v1) {
+        self.appVersion = appVersion
         self.kind = kind
         self.conninfo = conninfo
         self.clients = clients
@@ -128,7 +135,7 @@ public struct LoadConfig: Sendable {
 
     /// Checks every bound. Throws the first problem found.
     public func validate() throws(LoadConfigError) {
-        guard !workloads.isEmpty else { throw LoadConfigError("no workload given; pass --workload ledger (or reads, tpcb, custom)") }
+        guard !workloads.isEmpty else { throw LoadConfigError("no workload given; pass --workload ledger (or reads, tpcb, custom, orders)") }
         var names = Set<String>(), kinds = Set<WorkloadKind>()
         for w in workloads {
             guard names.insert(w.name).inserted else { throw LoadConfigError("workload name '\(w.name)' used twice; give each workload once") }

@@ -59,6 +59,9 @@ public final class LoadGeneratorDriver: LoadDriver {
             case .replicaReads(let r, let c):
                 WorkloadConfig(kind: .reads, conninfo: endpoints.reads, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
                                name: w.name, connect: c)
+            case .orders(let r, let v, let c):
+                WorkloadConfig(kind: .orders, conninfo: endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
+                               name: w.name, connect: c, appVersion: v)
             }
         }
         var c = LoadConfig(workloads: wcs)
@@ -135,6 +138,15 @@ public final class LoadGeneratorDriver: LoadDriver {
         guard let runID = lastRunID.withLock({ $0 }) else { return ids }
         let found = try await LoadGenerator.ledgerPresence(ids: ids, runID: runID, conninfo: conninfo)
         return ids.filter { !found.contains($0) }
+    }
+
+    /// Switches the running orders workload's clients (`LoadGenerator.switchWorkload`); throws `WorkloadSwitchError`
+    /// when no load runs, it has no orders workload, or the version or share is unknown.
+    public func switchWorkload(version: String, share: Double?) async throws -> String {
+        guard let g = current.withLock({ $0 }) else {
+            throw WorkloadSwitchError("no load is running: a workload switch needs the orders workload running")
+        }
+        return try g.switchWorkload(version: version, share: share)
     }
 
     /// This run's ledger rows on the primary (the verify endpoint), id → server commit time (epoch ms).

@@ -89,13 +89,36 @@ public final class LoadGenerator: Sendable {
     private let shared = Mutex<RunShared?>(nil)
     private let started = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
+    /// The orders workload's clients' application versions; nil without an orders workload.
+    private let orderVersions: AppVersionBoard?
 
     /// Validates `config`; throws `LoadConfigError` with a message saying what to change.
     public init(config: LoadConfig, logger: Logger) throws(LoadConfigError) {
         try config.validate()
         self.config = config
         self.logger = logger
+        orderVersions = config.workloads.first { $0.kind == .orders }.map { AppVersionBoard(clients: $0.clients, version: $0.appVersion) }
     }
+
+    /// A rolling deploy's step: the first `share` of the orders workload's clients (rounded, at least one; nil: all)
+    /// run application `version` from their next request on, the others keep theirs. Before or during a run.
+    /// Returns "2 of 4 orders clients on v2, 2 on v1"; throws `WorkloadSwitchError` for an unknown version, a share
+    /// outside (0, 1] or no orders workload.
+    public func switchWorkload(version: String, share: Double?) throws(WorkloadSwitchError) -> String {
+        guard let board = orderVersions else {
+            throw WorkloadSwitchError("no orders workload is running: only the orders workload has application versions to switch")
+        }
+        do {
+            let detail = try board.switchTo(AppVersion.parse(version), share: share)
+            logger.notice("orders workload switched", metadata: ["version": "\(version)", "clients": "\(detail)"])
+            return detail
+        } catch {
+            throw WorkloadSwitchError("cannot switch the workload: \(error.message)")
+        }
+    }
+
+    /// Each orders client's current application version, in client order; empty without an orders workload.
+    public var orderClientVersions: [AppVersion] { orderVersions?.all ?? [] }
 
     /// Asks the workers to finish. In-flight requests complete (bounded by the statement timeout).
     public func stop() {
@@ -120,7 +143,8 @@ public final class LoadGenerator: Sendable {
         let total = config.workloads.reduce(0) { $0 + $1.clients }
         let (metrics, metricsServer) = Self.serveMetrics(config, logger: logger)
         defer { metricsServer?.stop() }
-        let run = RunShared(config: config, workers: total, originNs: origin, limitNs: limit.nanoseconds, logger: logger, metrics: metrics)
+        let run = RunShared(config: config, workers: total, originNs: origin, limitNs: limit.nanoseconds, logger: logger, metrics: metrics,
+                            orderVersions: orderVersions)
         shared.withLock { $0 = run }
         if stopRequested.load(ordering: .relaxed) { run.stop.set() }
         var workers: [Worker] = []
@@ -202,6 +226,14 @@ public final class LoadGenerator: Sendable {
                         scales.append(n)
                     case .custom:
                         scales.append(1)
+                    case .orders:
+                        let r = try c.exec("SELECT to_regclass('orders') IS NOT NULL AND to_regclass('customers') IS NOT NULL",
+                                           timeout: config.statementTimeout)
+                        guard r.scalar == "t" else {
+                            return .failure(.preflight(workload: w.name, message:
+                                "tables orders and customers do not exist on \(ConnInfo.masked(w.conninfo)); create them with scripts/migrate up and fill them with migrations/seed.sql"))
+                        }
+                        scales.append(1)
                     }
                 } catch {
                     var hint = ""
@@ -225,6 +257,7 @@ public final class LoadGenerator: Sendable {
         var obs = LoadObservations(windows: windows, runID: config.workloads.contains { $0.kind == .ledger } ? config.runID : nil,
                                    durationMs: round3(Double(lastNs) / 1e6))
         obs.loadStartMs = round3(Double(workers.map(\.startNs).min() ?? 0) / 1e6)
+        if orderVersions != nil { obs.versions = [:] }
         for (w, wc) in config.workloads.enumerated() {
             let mine = workers.filter { $0.workload == w }
             var hist = makeRunHistogram()
@@ -236,6 +269,7 @@ public final class LoadGenerator: Sendable {
                 }
                 totals.unsent += worker.unsent
                 totals.otherSQLStates.merge(worker.otherSQLStates, uniquingKeysWith: +)
+                for (v, t) in worker.versionTotals { obs.versions?[v.rawValue, default: WorkloadTotals()].add(t) }
                 obs.acked += worker.acked
                 obs.indeterminate += worker.indeterminate
             }

@@ -46,6 +46,8 @@ struct RequestResult {
     var ledgerID: String?
     /// Server label for acknowledged ledger writes.
     var server: String?
+    /// The application version whose SQL ran, for orders requests.
+    var version: AppVersion?
 }
 
 /// Runs one request of a workload on a connection. One per worker; not thread-safe.
@@ -60,15 +62,28 @@ struct RequestRunner {
     private(set) var seq: Int64 = 0
     var rng: SplitMix64
     private let workerText: String
+    /// `.orders`: the application version of the next request (the worker sets it before each).
+    var version: AppVersion = .v1
+    /// `.orders`: the id ranges, and whether to learn them on the connection before the next request.
+    private(set) var orders = OrdersClient()
+    private var learnRange = true
+    /// Connects per transaction: then the id ranges are learnt on the first connection only (and again after a
+    /// failed attempt), not before every request.
+    let perTransaction: Bool
 
-    init(kind: WorkloadKind, timeout: Duration, runID: String, worker: Int, scale: Int, sql: String, seed: UInt64) {
+    init(kind: WorkloadKind, timeout: Duration, runID: String, worker: Int, scale: Int, sql: String, seed: UInt64,
+         perTransaction: Bool = false) {
+        self.perTransaction = perTransaction
         self.kind = kind
         self.timeout = timeout
         self.runID = runID
         self.worker = worker
         self.scale = max(1, scale)
         self.sql = sql
-        self.rng = SplitMix64(seed: seed)
+        // Orders: the seed hashed first, since workers' seeds differ by SplitMix64's own increment (worker k's plain
+        // stream would be worker 0's shifted by k draws, and their inserts and picks would repeat one another's).
+        var hashed = SplitMix64(seed: seed)
+        self.rng = SplitMix64(seed: kind == .orders ? hashed.next() : seed)
         self.workerText = String(worker)
     }
 
@@ -78,7 +93,13 @@ struct RequestRunner {
         case .reads: read(conn)
         case .tpcb: tpcb(conn)
         case .custom: custom(conn)
+        case .orders: order(conn)
         }
+    }
+
+    /// The worker opened a new connection: an orders client learns the id ranges on it before its next request.
+    mutating func connected() {
+        if !perTransaction { learnRange = true }
     }
 
     private func fail(_ e: PGError, _ phase: RequestPhase, id: String? = nil) -> RequestResult {
@@ -157,6 +178,35 @@ struct RequestRunner {
             }
         }
         return RequestResult(outcome: .ok)
+    }
+
+    /// One orders request in `version`'s SQL, a single statement in autocommit; first, on a new connection, the
+    /// id ranges (a failure there is this request's).
+    private mutating func order(_ conn: PGConnection) -> RequestResult {
+        let version = self.version
+        if learnRange || orders.maxOrderID == nil {
+            do {
+                let r = try conn.exec(OrdersSQL.idRange, timeout: timeout)
+                let row = r.rows.first
+                orders.maxOrderID = (row?.first ?? nil).flatMap { Int64($0) } ?? 0
+                orders.maxCustomerID = (row.flatMap { $0.count > 1 ? $0[1] : nil }).flatMap { Int64($0) } ?? 0
+                learnRange = false
+            } catch {
+                var f = fail(error, .statement)
+                f.version = version
+                return f
+            }
+        }
+        let p = orders.plan(version: version, rng: &rng)
+        do {
+            let r = try conn.exec(p.sql, p.params, timeout: timeout)
+            if p.request == .insert, let id = (r.rows.first?.first ?? nil).flatMap({ Int64($0) }) { orders.inserted(id) }
+        } catch {
+            var f = fail(error, .statement)
+            f.version = version
+            return f
+        }
+        return RequestResult(outcome: .ok, version: version)
     }
 
     private func custom(_ conn: PGConnection) -> RequestResult {

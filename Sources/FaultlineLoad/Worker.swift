@@ -22,6 +22,8 @@ final class RunShared: Sendable {
     let ledgerCapped = Atomic<Bool>(false)
     /// Prometheus metrics of the run, when served.
     let metrics: LoadMetrics?
+    /// The orders workload's clients' application versions (nil: no orders workload).
+    let orderVersions: AppVersionBoard?
 
     struct TimelineState {
         var builder: TimelineBuilder
@@ -29,8 +31,10 @@ final class RunShared: Sendable {
         var watermarks: [Int]
     }
 
-    init(config: LoadConfig, workers: Int, originNs: Int64, limitNs: Int64, logger: Logger, metrics: LoadMetrics? = nil) {
+    init(config: LoadConfig, workers: Int, originNs: Int64, limitNs: Int64, logger: Logger, metrics: LoadMetrics? = nil,
+         orderVersions: AppVersionBoard? = nil) {
         self.config = config
+        self.orderVersions = orderVersions
         self.metrics = metrics
         self.names = config.workloads.map(\.name)
         self.math = WindowMath(length: config.windowLength)
@@ -92,6 +96,8 @@ final class Worker: @unchecked Sendable {
     let indexInWorkload: Int
     let cfg: WorkloadConfig
     let label: String
+    /// Where it connects: the workload's conninfo (orders: with the application's `application_name`).
+    let conninfo: String
     /// Opens a new connection for every request (pgbench `-C`).
     let perTransaction: Bool
     private var runner: RequestRunner
@@ -115,6 +121,8 @@ final class Worker: @unchecked Sendable {
     private(set) var acked: [AckedWrite] = []
     private(set) var indeterminate: [IndeterminateWrite] = []
     private(set) var otherSQLStates: [String: Int] = [:]
+    /// Orders: counts of the requests each application version sent.
+    private(set) var versionTotals: [AppVersion: WorkloadTotals] = [:]
     private(set) var unsent = 0
     private(set) var lastNs: Int64 = 0
 
@@ -125,10 +133,12 @@ final class Worker: @unchecked Sendable {
         self.indexInWorkload = indexInWorkload
         self.cfg = shared.config.workloads[workload]
         self.label = "\(cfg.name)#\(indexInWorkload)"
+        self.conninfo = cfg.kind == .orders ? OrdersSQL.conninfo(cfg.conninfo) : cfg.conninfo
         self.perTransaction = cfg.connect.connectsPerTransaction(client: indexInWorkload, of: cfg.clients)
         let seed = shared.config.seed &+ UInt64(globalIndex) &* 0x9E37_79B9_7F4A_7C15
         self.runner = RequestRunner(kind: cfg.kind, timeout: shared.config.statementTimeout, runID: shared.config.runID,
-                                    worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed)
+                                    worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed,
+                                    perTransaction: perTransaction)
         self.backoff = Backoff(policy: shared.config.backoff)
         self.jitter = SplitMix64(seed: seed ^ 0xD1B5_4A32_D192_ED03)
     }
@@ -138,7 +148,7 @@ final class Worker: @unchecked Sendable {
     func run() {
         // First connection before the common start; a failure here is retried (and counted) in the loop.
         // A per-transaction client holds none between requests.
-        if !perTransaction { conn = try? PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout) }
+        if !perTransaction { conn = try? PGConnection(conninfo, connectTimeout: shared.config.connectTimeout) }
         t0 = shared.originNs
         startNs = max(0, shared.gate.arrive() - t0)
         endNs = startNs + shared.limitNs
@@ -163,7 +173,7 @@ final class Worker: @unchecked Sendable {
     /// the connect failed (that failure is recorded by `connectForRequest`).
     private func runOnFreshConnection(intendedNs: Int64) -> Bool {
         guard connectForRequest() else { return false }
-        let result = runner.run(on: conn!)
+        let result = runRequest()
         handle(result, startNs: intendedNs, doneNs: nowNs())
         closeAfterRequest()
         return true
@@ -184,7 +194,7 @@ final class Worker: @unchecked Sendable {
                 _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
                 continue
             }
-            let result = runner.run(on: conn!)
+            let result = runRequest()
             handle(result, startNs: start, doneNs: nowNs())
         }
     }
@@ -211,7 +221,7 @@ final class Worker: @unchecked Sendable {
                 continue
             }
             if ensureConnection(at: now) {
-                let result = runner.run(on: conn!)
+                let result = runRequest()
                 handle(result, startNs: next, doneNs: nowNs())
             }
             next = startNs + schedule.next()
@@ -223,6 +233,12 @@ final class Worker: @unchecked Sendable {
             unsent += 1; guardCount += 1
             next = startNs + schedule.next()
         }
+    }
+
+    /// One request on the open connection; an orders client first reads its current application version.
+    private func runRequest() -> RequestResult {
+        if let board = shared.orderVersions, cfg.kind == .orders { runner.version = board.version(of: indexInWorkload) }
+        return runner.run(on: conn!)
     }
 
     /// Makes sure there is an open connection. On a failed attempt records `.connectionRefused` and arms the backoff.
@@ -238,7 +254,8 @@ final class Worker: @unchecked Sendable {
     /// classified outcome and arms the backoff.
     private func connect(logging message: Logger.Message) -> Bool {
         do {
-            conn = try PGConnection(cfg.conninfo, connectTimeout: shared.config.connectTimeout)
+            conn = try PGConnection(conninfo, connectTimeout: shared.config.connectTimeout)
+            runner.connected()
             if connectFailures > 0 {
                 shared.logger.info(message, metadata: ["worker": "\(label)", "failed_attempts": "\(connectFailures)"])
             }
@@ -302,6 +319,12 @@ final class Worker: @unchecked Sendable {
         default:
             record(r.outcome, latencyNs: nil, atNs: doneNs)
             if r.outcome == .otherSQLState { otherSQLStates[r.error?.sqlState ?? "none", default: 0] += 1 }
+        }
+        if let v = r.version {
+            if r.outcome == .ok { versionTotals[v, default: WorkloadTotals()].ok += 1 } else {
+                versionTotals[v, default: WorkloadTotals()].errors[r.outcome, default: 0] += 1
+                if r.outcome == .otherSQLState { versionTotals[v, default: WorkloadTotals()].otherSQLStates[r.error?.sqlState ?? "none", default: 0] += 1 }
+            }
         }
         if r.outcome != .ok, lastError != r.outcome {
             shared.logger.info("load request failed", metadata: [

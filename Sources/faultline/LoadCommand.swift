@@ -43,7 +43,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     @Option(name: .customLong("workload"), help: ArgumentHelp(
-        "Workload to run; repeat for several: ledger, reads, tpcb, custom. (default: ledger)", valueName: "kind"))
+        "Workload to run; repeat for several: ledger, reads, tpcb, custom, orders. (default: ledger)", valueName: "kind"))
     var workloads: [String] = []
 
     @Option(help: ArgumentHelp("libpq connection string for every workload (keywords or URI); per-workload options override it.", valueName: "conninfo"))
@@ -60,6 +60,9 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Connection string for custom SQL. (default: HAProxy read-write)", valueName: "conninfo"))
     var customConninfo: String?
+
+    @Option(name: .customLong("app-version"), help: ArgumentHelp("The orders workload's application version: v1 (orders.note), v2 (the view orders_v2), v3 (orders.comment).", valueName: "version"))
+    var appVersion: String?
 
     @Option(help: ArgumentHelp("closed (max throughput) or open (fixed --rate, latency from the intended start).", valueName: "mode"))
     var mode: String = "closed"
@@ -208,7 +211,7 @@ struct LoadCommand: AsyncParsableCommand {
         var kinds: [WorkloadKind] = []
         for name in workloads.isEmpty ? ["ledger"] : workloads {
             guard let k = WorkloadKind(rawValue: name.lowercased()) else {
-                throw InputError(message: "unknown workload '\(name)'; use ledger, reads, tpcb or custom")
+                throw InputError(message: "unknown workload '\(name)'; use ledger, reads, tpcb, custom or orders")
             }
             guard !kinds.contains(k) else { throw InputError(message: "workload '\(name)' given twice; give each workload once") }
             kinds.append(k)
@@ -259,10 +262,16 @@ struct LoadCommand: AsyncParsableCommand {
         for (k, c) in perKind where c != nil && !kinds.contains(k) {
             throw InputError(message: "--\(k.rawValue)-conninfo given but the \(k.rawValue) workload is not selected; add --workload \(k.rawValue)")
         }
+        var version = AppVersion.v1
+        if let appVersion {
+            guard kinds.contains(.orders) else { throw InputError(message: "--app-version is for the orders workload; add --workload orders") }
+            do { version = try AppVersion.parse(appVersion) } catch { throw InputError(message: "--app-version: \(error.message)") }
+        }
         let defaults = defaultEndpoints
         let wcs = kinds.map { k in
             let c = (perKind[k] ?? nil) ?? conninfo ?? (k == .reads ? defaults.readOnly : defaults.readWrite)
-            return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil, connect: connectPolicy)
+            return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil, connect: connectPolicy,
+                                  appVersion: version)
         }
         var config = LoadConfig(workloads: wcs, runID: runID)
         for (flag, text) in [("--connect-timeout", connectTimeout), ("--statement-timeout", statementTimeout)] {
@@ -318,6 +327,13 @@ struct LoadCommand: AsyncParsableCommand {
                 }
                 lines.append(e)
             }
+        }
+        for (v, t) in (obs.versions ?? [:]).sorted(by: { $0.key < $1.key }) {
+            var e = "orders \(v): \(t.ok) ok, \(t.errorCount) errors"
+            if !t.otherSQLStates.isEmpty {
+                e += " (sqlstates: " + t.otherSQLStates.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+            }
+            lines.append(e)
         }
         if config.workloads.contains(where: { $0.kind == .ledger }) {
             lines.append("ledger: \(obs.acked.count) acknowledged, \(obs.indeterminate.count) indeterminate (run id \(config.runID))")

@@ -198,12 +198,15 @@ final class FakeLoad: LoadDriver {
     /// What `ledgerCommits()` answers, call by call (the drill reads it before the destroy, then after the restore);
     /// a nil entry throws. nil: this load cannot read commit times (`MemberReadUnsupported`).
     let commits: [[String: Double]?]?
+    /// What `switchWorkload` answers (or throws); nil: this load cannot switch (`OperationUnsupported`).
+    let onSwitch: (@Sendable (String, Double?) throws -> String)?
     private let verifyCalls = Mutex(0)
     private let commitCalls = Mutex(0)
 
     init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
          verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil,
-         commits: [[String: Double]?]? = nil) {
+         commits: [[String: Double]?]? = nil, onSwitch: (@Sendable (String, Double?) throws -> String)? = nil) {
+        self.onSwitch = onSwitch
         (self.observations, self.missing, self.journal, self.clock) = (observations, missing, journal, clock)
         (self.verifyFailures, self.onVerify, self.memberMissing, self.commits) = (verifyFailures, onVerify, memberMissing, commits)
     }
@@ -226,6 +229,12 @@ final class FakeLoad: LoadDriver {
     }
 
     func progress() async -> LoadProgress { LoadProgress(okPerSecond: 400, totalOk: 1) }
+
+    func switchWorkload(version: String, share: Double?) async throws -> String {
+        journal.add("switch \(version) \(share.map { "\($0)" } ?? "all")")
+        guard let onSwitch else { throw OperationUnsupported("the fake load cannot switch") }
+        return try onSwitch(version, share)
+    }
 
     func verifyWrites(_ ids: [String]) async throws -> [String] {
         journal.add("verify \(ids.count)")

@@ -31,6 +31,9 @@ extension Workload {
         // `connect` is absent in documents written before it existed: persistent connections.
         case ("ledger-writes", .some(let r)): self = .ledgerWrites(rate: r, connect: f.connect ?? .persistent)
         case ("replica-reads", .some(let r)): self = .replicaReads(rate: r, connect: f.connect ?? .persistent)
+        case ("orders", .some(let r)):
+            guard let v = AppVersion(rawValue: try f.need(f.version, decoder)) else { throw f.bad(decoder) }
+            self = .orders(rate: r, version: v, connect: f.connect ?? .persistent)
         default: throw f.bad(decoder)
         }
     }
@@ -38,6 +41,7 @@ extension Workload {
     public func encode(to encoder: any Encoder) throws {
         var f = FlatFields(name)
         f.rate = rate
+        f.version = appVersion?.rawValue
         if connect != .persistent { f.connect = connect }
         try f.encode(to: encoder)
     }

@@ -7,7 +7,8 @@ public enum BackupType: String, Codable, Sendable, Hashable {
 
 /// An operation: a step of an experiment that is not a fault and has no reversal (docs/scenarios.md,
 /// "Operations"). Named `OperationSpec` like `FaultSpec` (and so as not to clash with Foundation's `Operation`).
-/// The runner records `.mark` itself; every other case is handed to `Environment.perform`.
+/// The runner records `.mark` itself and sends `.switchWorkload` to `LoadDriver.switchWorkload`; every other case is
+/// handed to `Environment.perform`.
 public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
     /// Names this instant (a restore target, a reference for later checks). The environment is not called.
     case mark(String)

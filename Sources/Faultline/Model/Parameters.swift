@@ -117,7 +117,7 @@ extension Scenario {
                 s.steps = s.steps.map { if case .hold = $0 { .hold(d) } else { $0 } }
             case (.rate, .count(let n)): s.workloads = s.workloads.map { $0.withRate(n) }
             case (.writeRate, .count(let n)): s.workloads = s.workloads.map { $0.isWrite ? $0.withRate(n) : $0 }
-            case (.readRate, .count(let n)): s.workloads = s.workloads.map { $0.isWrite ? $0 : $0.withRate(n) }
+            case (.readRate, .count(let n)): s.workloads = s.workloads.map { if case .replicaReads = $0 { $0.withRate(n) } else { $0 } }
             case (.lostWrites, .count(let n)): s.targets.lostWrites = n
             case (.errorBudget, .ratio(let r)): s.targets.errorBudgetAfter = r
             case (.errorBudgetDuring, .ratio(let r)): s.targets.errorBudgetDuring = r

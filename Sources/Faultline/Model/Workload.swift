@@ -5,25 +5,30 @@ public enum Workload: Codable, Sendable, Equatable, CustomStringConvertible {
     case ledgerWrites(rate: Int, connect: ConnectionPolicy = .persistent)
     /// Reads through the replica endpoint.
     case replicaReads(rate: Int, connect: ConnectionPolicy = .persistent)
+    /// The demo orders application (docs/migrations.md) through the write endpoint: a fixed mix of inserts, reads
+    /// by id, status updates and a customer's newest orders, in `version`'s SQL. Clients may switch version mid-run
+    /// (`OperationSpec.switchWorkload`). Not the lost-writes workload: its writes are not in the ledger.
+    case orders(rate: Int, version: AppVersion = .v1, connect: ConnectionPolicy = .persistent)
 
     /// The name the load generator uses for this workload's timeline windows.
     public var name: String {
         switch self {
         case .ledgerWrites: "ledger-writes"
         case .replicaReads: "replica-reads"
+        case .orders: "orders"
         }
     }
 
     public var rate: Int {
         switch self {
-        case .ledgerWrites(let r, _), .replicaReads(let r, _): r
+        case .ledgerWrites(let r, _), .replicaReads(let r, _), .orders(let r, _, _): r
         }
     }
 
     /// How the workload's clients hold their connections.
     public var connect: ConnectionPolicy {
         switch self {
-        case .ledgerWrites(_, let c), .replicaReads(_, let c): c
+        case .ledgerWrites(_, let c), .replicaReads(_, let c), .orders(_, _, let c): c
         }
     }
 
@@ -33,11 +38,56 @@ public enum Workload: Codable, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .ledgerWrites(_, let c): .ledgerWrites(rate: rate, connect: c)
         case .replicaReads(_, let c): .replicaReads(rate: rate, connect: c)
+        case .orders(_, let v, let c): .orders(rate: rate, version: v, connect: c)
         }
     }
 
+    /// The application version an orders workload starts with; nil for the other workloads.
+    public var appVersion: AppVersion? { if case .orders(_, let v, _) = self { v } else { nil } }
+
     public var description: String {
-        "\(name) at \(rate)/s" + (connect == .persistent ? "" : ", connecting \(connect)")
+        "\(name)\(appVersion.map { " \($0)" } ?? "") at \(rate)/s" + (connect == .persistent ? "" : ", connecting \(connect)")
+    }
+}
+
+/// A version of the demo orders application, by the schema revisions it needs (docs/migrations.md):
+/// - `v1`: table `orders`, column `note`, no `priority` (written for 0001...0006; fails once 0009 renames `note`);
+/// - `v2`: the view `orders_v2`, its `comment` and `priority` (needs 0007 or later);
+/// - `v3`: table `orders`, columns `comment` and `priority` (needs 0009 or later).
+public enum AppVersion: String, Codable, Sendable, CaseIterable, Comparable {
+    case v1, v2, v3
+
+    /// Parses `v1`, `v2` or `v3` (any case, surrounding blanks ignored). Throws a one-line `InputError` otherwise.
+    public static func parse(_ text: String) throws(InputError) -> AppVersion {
+        guard let v = AppVersion(rawValue: text.trimmingWhitespace().lowercased()) else {
+            throw InputError("application version '\(text)' is unknown; use " + allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return v
+    }
+
+    public static func < (a: AppVersion, b: AppVersion) -> Bool { a.rawValue < b.rawValue }
+
+    /// A rolling deploy's step: the first `share` of the clients (rounded to the nearest whole client, at least one
+    /// when the share is above 0; nil: all) now run `version`, the others keep theirs. `current` is each client's
+    /// version, in client order. A share outside (0, 1] is an `InputError`.
+    public static func rollout(_ current: [AppVersion], to version: AppVersion, share: Double?) throws(InputError) -> [AppVersion] {
+        let n: Int
+        if let share {
+            guard share.isFinite, share > 0, share <= 1 else {
+                throw InputError("workload switch share \(share) is out of range; use a share above 0 and at most 1")
+            }
+            n = min(current.count, max(1, Int((share * Double(current.count)).rounded())))
+        } else {
+            n = current.count
+        }
+        return current.enumerated().map { $0.offset < n ? version : $0.element }
+    }
+
+    /// One line on who runs what, the switched-to version first: "2 of 4 orders clients on v2, 2 on v1".
+    public static func summary(_ versions: [AppVersion], switchedTo version: AppVersion) -> String {
+        let counts = Dictionary(versions.map { ($0, 1) }, uniquingKeysWith: +)
+        let others = counts.filter { $0.key != version }.sorted { $0.key > $1.key }.map { "\($0.value) on \($0.key)" }
+        return (["\(counts[version] ?? 0) of \(versions.count) orders clients on \(version)"] + others).joined(separator: ", ")
     }
 }
 

@@ -129,6 +129,10 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     /// The wall clock at the offsets' origin, ISO 8601 UTC with milliseconds ("2026-11-25T10:00:00.123Z"), so that
     /// an instant on the load's time axis can be compared with an outside clock; nil in older reports.
     public var originWallClock: String?
+    /// Orders workloads: counts per application version ("v1", ...) of the requests each version sent, so a report
+    /// can say which version failed (connect failures and backoff, which no version's SQL caused, are left out);
+    /// nil when no orders workload ran (and in older reports).
+    public var versions: [String: WorkloadTotals]?
 
     public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
                 latency: [String: LatencySummary] = [:], runID: String? = nil, durationMs: Double? = nil,
@@ -145,7 +149,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes, probe, originWallClock
+        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes, probe, originWallClock, versions
     }
 
     /// Decodes older documents too: the fields added after the first version are optional on input.
@@ -162,6 +166,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
         probe = try c.decodeIfPresent(ServiceProbeReport.self, forKey: .probe)
         originWallClock = try c.decodeIfPresent(String.self, forKey: .originWallClock)
+        versions = try c.decodeIfPresent([String: WorkloadTotals].self, forKey: .versions)
     }
 }
 

@@ -37,7 +37,7 @@ public protocol Environment: Sendable {
     /// about every 200 ms while such a condition is awaited; throw when the alerting cannot be read.
     func activeAlerts() async throws -> [ActiveAlert]
 
-    /// Performs an operation step (backup, destroy, restore, migrate, workload switch) and returns once it is done.
+    /// Performs an operation step (backup, destroy, restore, migrate; a workload switch is the load driver's) and returns once it is done.
     /// A `.mark` is recorded by the runner first and then offered here, so that an environment can note the server's
     /// time of it (fact `server-time-epoch-ms`, ms since the Unix epoch, and `server-time`, ISO) for a restore to it;
     /// a mark must never fail the run (errors are ignored). Throw `OperationUnsupported` when this environment
@@ -121,11 +121,21 @@ public protocol LoadDriver: Sendable {
     /// just before the destroy and again after the restore. Throws `MemberReadUnsupported` (the default) when
     /// this driver cannot.
     func ledgerCommits() async throws -> [String: Double]
+
+    /// A rolling deploy's step (`OperationSpec.switchWorkload`, which the runner sends here, not to the environment):
+    /// the first `share` of the running orders workload's clients (at least one; nil: all) switch to application
+    /// `version`, the others keep theirs. Returns one line for the timeline ("2 of 4 orders clients on v2, 2 on v1").
+    /// Throws `OperationUnsupported` (the default) when this driver cannot; any other error (an unknown version,
+    /// no orders workload running) fails the operation.
+    func switchWorkload(version: String, share: Double?) async throws -> String
 }
 
 extension LoadDriver {
     public func verifyWrites(_ ids: [String], on conninfo: String) async throws -> [String] { throw MemberReadUnsupported() }
     public func ledgerCommits() async throws -> [String: Double] { throw MemberReadUnsupported() }
+    public func switchWorkload(version: String, share: Double?) async throws -> String {
+        throw OperationUnsupported("this load driver cannot switch the workload's version")
+    }
 }
 
 /// The persisted fault ledger: every fault that may be in effect, with its reversal. Written before

@@ -397,8 +397,12 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var r = OperationResult(step: step, operation: op, startedAtMs: rec.ms(start), endedAtMs: nil, status: .succeeded)
         defer { rec.operations.append(r) }
         do {
-            let environment = self.environment
-            let outcome = try await unlessStopped { try await environment.perform(op) }
+            let environment = self.environment, load = self.load
+            let outcome = try await unlessStopped {
+                // A workload switch is the load's (a rolling deploy of the application), not the environment's.
+                if case .switchWorkload(let v, let share) = op { return OperationOutcome(try await load.switchWorkload(version: v, share: share)) }
+                return try await environment.perform(op)
+            }
             let end = clock.now
             r.endedAtMs = rec.ms(end)
             r.outcome = outcome
