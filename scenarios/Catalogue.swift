@@ -2,7 +2,7 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability + dr
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability + dr + migrations
 
     /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
     /// long-query check theirs too.
@@ -10,6 +10,11 @@ public enum Catalogue {
 
     /// Disaster-recovery drills: backup, destroy, restore (dr-archive-gap is the control that must fail).
     public static let dr: [Scenario] = [drDrill, drDrillRegionLoss, drSuddenLoss, drArchiveGap]
+
+    /// Schema migrations under load, each beside its naive twin (the control that must fail; docs/migrations.md).
+    public static let migrations: [Scenario] = [
+        migrateAddColumn, migrateAddColumnNaive, migrateRenameColumn, migrateRenameColumnNaive, migrateCreateIndex, migrateCreateIndexNaive,
+    ]
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).
     public static let faults: [Scenario] = [

@@ -10,4 +10,6 @@ extension Tag {
     public static let dcs: Tag = "dcs"
     /// Disaster-recovery drills: backup, destroy, restore.
     public static let dr: Tag = "dr"
+    /// Schema migrations under load (docs/migrations.md).
+    public static let migration: Tag = "migration"
 }

@@ -15,10 +15,13 @@ public final class LoadGeneratorDriver: LoadDriver {
         public var reads: String
         /// Where `verifyWrites` reads the ledger back; defaults to `writes`.
         public var verify: String?
-        public init(writes: String, reads: String, verify: String? = nil) {
+        /// The demo application's database, for the orders workload (read-write); defaults to `writes`.
+        public var application: String?
+        public init(writes: String, reads: String, verify: String? = nil, application: String? = nil) {
             self.writes = writes
             self.reads = reads
             self.verify = verify
+            self.application = application
         }
     }
 
@@ -60,7 +63,7 @@ public final class LoadGeneratorDriver: LoadDriver {
                 WorkloadConfig(kind: .reads, conninfo: endpoints.reads, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
                                name: w.name, connect: c)
             case .orders(let r, let v, let c):
-                WorkloadConfig(kind: .orders, conninfo: endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
+                WorkloadConfig(kind: .orders, conninfo: endpoints.application ?? endpoints.writes, clients: clients, mode: .open(rate: Double(r), arrival: .uniform),
                                name: w.name, connect: c, appVersion: v)
             }
         }

@@ -70,7 +70,7 @@ public struct RunSession: Sendable {
         let env = try driver.runnerEnvironment()
         let endpoints = try driver.endpoints()
         let metrics = endpoints.loadMetricsListen
-        let load = LoadGeneratorDriver(endpoints: .init(writes: endpoints.readWrite, reads: endpoints.readOnly), logger: logger,
+        let load = LoadGeneratorDriver(endpoints: .init(writes: endpoints.readWrite, reads: endpoints.readOnly, application: endpoints.application), logger: logger,
                                        tune: { $0.metricsListen = metrics })
         let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
         let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,

@@ -145,6 +145,23 @@ actor FakeCluster: Environment {
 
     func commandLog() async -> [String] { journal.all }
 
+    /// Scripted under the slug "prepare", like an operation (not listed: unsupported).
+    func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome {
+        journal.add("prepare \(app.revision)")
+        switch operations["prepare"] {
+        case nil: throw OperationUnsupported("the fake cluster has no application")
+        case .takes(let d, let outcome):
+            clock.advance(by: d)
+            return outcome
+        case .fails(let d, let message):
+            clock.advance(by: d)
+            throw FakeError(message)
+        case .hangs:
+            try await Task.sleep(for: .seconds(3_600))
+            return OperationOutcome()
+        }
+    }
+
     /// Spends the scripted virtual time, then answers as scripted. `.hangs` signals `applyStarted` first.
     func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
         journal.add("perform \(operation)")

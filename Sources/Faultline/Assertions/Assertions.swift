@@ -20,7 +20,7 @@ public enum Assertions {
         out += WritePhases.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
         out += OperationChecks.evaluate(scenario, obs)
-        out += MigrationChecks.evaluate(scenario, obs)
+        out += MigrationChecks.evaluate(scenario, obs, versions: obs.load.versions)
         return FaultChecks.applyingUnsupported(DRChecks.replacing(out, scenario, obs), obs)
     }
 

@@ -35,7 +35,6 @@ public enum MigrationChecks {
     /// The verdicts in report order: app-errors, migration-p99, lock-wait (with a bound), replica-lag (with a bound),
     /// schema-at-revision. Empty without `Targets.migration` or without a migrate step.
     /// `versions`: the application's totals per version when the load reports them (nil: not broken down).
-    // TODO(#13): pass `obs.load.versions` from `Assertions.verdicts` once `LoadObservations` has that field.
     public static func evaluate(_ scenario: Scenario, _ obs: Observations,
                                 versions: [String: WorkloadTotals]? = nil) -> [Verdict] {
         guard let t = scenario.targets.migration else { return [] }

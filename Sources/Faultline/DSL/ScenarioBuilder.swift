@@ -7,6 +7,7 @@ public enum ScenarioElement: Sendable, Equatable {
     case steadyState(Duration)
     case step(Step)
     case splitBrain(SplitBrainExpectation)
+    case application(ApplicationSpec)
 }
 
 /// Anything that may appear in a scenario body.
@@ -37,6 +38,7 @@ extension Scenario {
             case .steadyState(let d): steadyState = d
             case .step(let s): steps.append(s)
             case .splitBrain(let e): splitBrain = e
+            case .application(let a): application = a
             }
         }
     }

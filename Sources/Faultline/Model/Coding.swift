@@ -78,7 +78,7 @@ extension Step {
 extension Targets {
     enum CodingKeys: String, CodingKey {
         case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
-        case writesDuringFault, writesBackAfterHealMs, rtoJudges, migration
+        case writesDuringFault, writesBackAfterHealMs, rtoJudges, migration, rpoMs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,7 +95,8 @@ extension Targets {
             // Absent in reports written before the observation window existed: they had none.
             observeAfterHeal: .milliseconds(try c.decodeIfPresent(Int.self, forKey: .observeAfterHealMs) ?? 0),
             writesDuringFault: try c.decodeIfPresent(WritesDuringFault.self, forKey: .writesDuringFault),
-            writesBackAfterHeal: try c.decodeIfPresent(Int.self, forKey: .writesBackAfterHealMs).map { .milliseconds($0) })
+            writesBackAfterHeal: try c.decodeIfPresent(Int.self, forKey: .writesBackAfterHealMs).map { .milliseconds($0) },
+            rpo: try c.decodeIfPresent(Int.self, forKey: .rpoMs).map { .milliseconds($0) })
         // Absent in reports written before the service probe: the default (they fall back to the application instant).
         rtoJudges = try c.decodeIfPresent(RTOInstant.self, forKey: .rtoJudges) ?? .serviceRestored
         // Absent in reports written before migrations were judged, and in scenarios without one: not checked.
@@ -117,12 +118,13 @@ extension Targets {
         try c.encodeIfPresent(writesBackAfterHeal?.milliseconds, forKey: .writesBackAfterHealMs)
         try c.encode(rtoJudges, forKey: .rtoJudges)
         try c.encodeIfPresent(migration, forKey: .migration)
+        try c.encodeIfPresent(rpo?.milliseconds, forKey: .rpoMs)
     }
 }
 
 extension Scenario {
     enum CodingKeys: String, CodingKey {
-        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain
+        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain, application
     }
 
     public init(from decoder: any Decoder) throws {
@@ -137,6 +139,7 @@ extension Scenario {
             steps: try c.decode([Step].self, forKey: .steps))
         // Absent: forbidden (reports from before the expectation existed, and every ordinary scenario).
         splitBrain = try c.decodeIfPresent(SplitBrainExpectation.self, forKey: .splitBrain) ?? .forbidden
+        application = try c.decodeIfPresent(ApplicationSpec.self, forKey: .application)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -149,5 +152,6 @@ extension Scenario {
         try c.encode(steadyState.milliseconds, forKey: .steadyStateMs)
         try c.encode(steps, forKey: .steps)
         if splitBrain != .forbidden { try c.encode(splitBrain, forKey: .splitBrain) }
+        try c.encodeIfPresent(application, forKey: .application)
     }
 }

@@ -5,6 +5,7 @@ extension Scenario {
         func add(_ s: String) { lines.append("\(lines.count + 1). \(s)") }
         let shape = expectedShape
         add("check steady state: \(shape.members) members, 1 primary, \(shape.sync) sync standby(s), none down")
+        if let a = application { add("prepare \(a) (before the load; not judged)") }
         add("load on: " + workloads.map(\.description).joined(separator: ", "))
         add("hold steady state for \(DurationText.format(steadyState))")
         var healed = false

@@ -51,6 +51,9 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     public var steps: [Step]
     /// `.provoked` (DSL: `ExpectSplitBrain()`) inverts the split-brain check for this scenario only.
     public var splitBrain: SplitBrainExpectation = .forbidden
+    /// The demo application a migration scenario starts from, prepared before the load (`Environment.prepareApplication`);
+    /// nil: none.
+    public var application: ApplicationSpec?
 
     public var id: String { name }
 
@@ -98,6 +101,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
             out.append("name '\(name)' must be non-empty, without spaces or '/'")
         }
         if workloads.isEmpty { out.append("no load: add Load(...)") }
+        if let a = application { out += a.problems }
         if Set(workloads.map(\.name)).count != workloads.count { out.append("a workload appears twice") }
         if workloads.contains(where: { $0.rate <= 0 }) { out.append("workload rates must be positive") }
         // A scenario of operations alone (a backup and restore drill) is fine; one with neither tests nothing.

@@ -44,9 +44,19 @@ public protocol Environment: Sendable {
     /// cannot do it at all (the default): the run's verdicts are then skipped. Any other error fails the
     /// operation's verdict and skips the remaining steps; the run heals and stops the load.
     func perform(_ operation: OperationSpec) async throws -> OperationOutcome
+
+    /// Brings the demo application to `app` before the load starts (a migration scenario's `Application(at:)`).
+    func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome
 }
 
 extension Environment {
+    /// Brings the demo application's database to `app` (revision, seeded rows) before the load starts, for a
+    /// migration scenario. Throw `OperationUnsupported` (the default) when this environment cannot: the run's
+    /// verdicts are then skipped. Any other error is the harness's (exit 3): the run stops before the load.
+    public func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome {
+        throw OperationUnsupported("this environment cannot prepare the demo application (migrations are not implemented here)")
+    }
+
     /// Every operation is unsupported, but a mark, which needs nothing of the environment (the runner has recorded it).
     public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
         if case .mark = operation { return OperationOutcome() }

@@ -95,7 +95,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         }
         switch action {
         case .preflight(let shape):
-            return await preflight(shape, &rec)
+            let checked = await preflight(shape, &rec)
+            guard checked == .completed, let app = scenario.application else { return checked }
+            return await prepare(app, &rec)
         case .startLoad(let workloads):
             let load = self.load
             group.addTask {
@@ -302,6 +304,26 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             return .cancelled
         } catch {
             return .failed("preflight: \(describe(error))")
+        }
+    }
+
+    /// Brings the demo application to the scenario's starting revision before the load starts (not judged).
+    private func prepare(_ app: ApplicationSpec, _ rec: inout Recorder) async -> RunStateMachine.Event {
+        let start = clock.now
+        rec.add(.operationStarted, at: start, detail: "prepare \(app)")
+        logger.notice("preparing \(app)")
+        do {
+            let outcome = try await unlessStopped { try await environment.prepareApplication(app) }
+            rec.add(.operationFinished, at: clock.now, detail: outcome.detail.isEmpty ? "prepared \(app)" : outcome.detail)
+            return .completed
+        } catch let u as OperationUnsupported {
+            rec.add(.operationUnsupported, at: clock.now, detail: u.reason)
+            rec.unsupported.append(u.reason)
+            return .unsupported(u.reason)
+        } catch is CancellationError {
+            return .cancelled
+        } catch {
+            return stopping ? .cancelled : .failed("preparing \(app): \(describe(error))")
         }
     }
 

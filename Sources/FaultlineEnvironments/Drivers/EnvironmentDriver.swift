@@ -13,9 +13,12 @@ public struct Endpoints: Sendable, Equatable {
     public var pooler: String?
     /// Where the load generator serves `/metrics` for the environment's Prometheus; nil when nothing scrapes it.
     public var loadMetricsListen: String?
+    /// The demo application's database through the read-write entry point (the `orders` workload); nil: `readWrite`.
+    public var application: String?
 
-    public init(readWrite: String, readOnly: String, pooler: String? = nil, loadMetricsListen: String? = nil) {
+    public init(readWrite: String, readOnly: String, pooler: String? = nil, loadMetricsListen: String? = nil, application: String? = nil) {
         (self.readWrite, self.readOnly, self.pooler, self.loadMetricsListen) = (readWrite, readOnly, pooler, loadMetricsListen)
+        self.application = application
     }
 }
 

@@ -71,10 +71,12 @@ public struct LocalDriver: EnvironmentDriver {
     }
 
     public func endpoints() throws -> Endpoints {
-        let cfg = try running().config
+        let local = try running()
+        let cfg = local.config
         // While it runs, the load serves /metrics on the host side of the bridge, where the environment's
         // Prometheus scrapes it (job "load").
         return Endpoints(readWrite: cfg.readWrite, readOnly: cfg.readOnly, pooler: cfg.pooler,
-                         loadMetricsListen: cfg.observabilityEnabled ? cfg.loadMetricsAddress : nil)
+                         loadMetricsListen: cfg.observabilityEnabled ? cfg.loadMetricsAddress : nil,
+                         application: local.applicationConninfo + " application_name=\(LocalEnvironment.applicationSessionName)")
     }
 }

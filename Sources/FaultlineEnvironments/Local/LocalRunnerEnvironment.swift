@@ -45,7 +45,12 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         }
     }
 
-    /// The disaster-recovery operations (LocalDR.swift); migrations and workload switches are not done here yet.
+    /// The demo application before a migration scenario's load (LocalMigrations.swift).
+    public func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome {
+        try await local.prepareApplication(app)
+    }
+
+    /// The disaster-recovery operations (LocalDR.swift) and migrations (LocalMigrations.swift).
     public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
         switch operation {
         case .mark(let name): return try await local.drMark(name, state: dr)
@@ -63,8 +68,10 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
                 time = t
             }
             return try await local.drRestore(targetTime: time, repo: repo)
-        case .migrate, .switchWorkload:
-            throw OperationUnsupported("the local environment cannot \(operation.slug) yet")
+        case .migrate(let revision): return try await local.migrateOperation(to: revision)
+        // The runner hands workload switches to the load generator; this environment has none of its own.
+        case .switchWorkload:
+            throw OperationUnsupported("the local environment does not switch workloads (the load generator does)")
         }
     }
 
