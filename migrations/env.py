@@ -32,6 +32,8 @@ def fail(message: str) -> None:
 
 try:
     TIMEOUTS = fm.timeout_statements()
+    fm.lock_tries()
+    fm.unused_window()
 except fm.BadInput as e:
     fail(str(e))
 
@@ -105,6 +107,10 @@ def run_migrations_online() -> None:
 
         try:
             fm.with_lock_retries(attempt, progressed=progressed)
+        except (fm.MigrationRefused, fm.LockRetriesExhausted) as e:
+            # A refusal or a lock that never came: one line (no traceback), exit 1 (`up` rolls back).
+            print(f"faultline-migrate: {e}", file=sys.stderr)
+            sys.exit(1)
         finally:
             if connection.in_transaction():
                 connection.rollback()
