@@ -280,7 +280,7 @@ def _pg_dump_entries(dump: str) -> list[str]:
 
 def normalise_dump(dump: str, database: str, versions: Sequence[str]) -> str:
     """A schema-only dump with what legitimately differs between two databases removed: pg_dump's
-    header comments (versions, timestamps), its random `\\restrict` key, the database name in
+    header comments (versions, timestamps), blank lines, its random `\\restrict` key, the database name in
     `DATABASE name` clauses, the pg_stat_statements extension (monitoring, not schema) and Alembic's own
     alembic_version DDL, replaced by a data line with its revision(s) (`up` creates the table at base).
     """
@@ -288,15 +288,17 @@ def normalise_dump(dump: str, database: str, versions: Sequence[str]) -> str:
     for entry in _pg_dump_entries(dump):
         head = entry.split("\n", 3)[:3]
         if any(re.search(r"-- Name: (EXTENSION )?pg_stat_statements;|-- Name: alembic_version[ ;]", h) for h in head):
+            # pg_dump's session SETs before the first table may follow the dropped entry: they stay.
+            keep.extend(line for line in entry.splitlines() if line.startswith("SET "))
             continue
         keep.append(entry)
     out = []
     for line in "\n".join(keep).splitlines():
-        if re.match(r"^-- (Dumped (from|by)|Started on|Completed on)", line) or re.match(r"^\\(un)?restrict ", line):
+        if (not line.strip() or re.match(r"^-- (Dumped (from|by)|Started on|Completed on)", line)
+                or re.match(r"^\\(un)?restrict ", line)):
             continue
         out.append(re.sub(rf"\bDATABASE {re.escape(database)}\b", "DATABASE <database>", line))
-    text_ = "\n".join(out).rstrip("\n") + "\n"
-    text_ = re.sub(r"\n{3,}", "\n\n", text_)
+    text_ = "\n".join(out) + "\n"
     return text_ + "\n-- alembic_version (data): " + (" ".join(sorted(versions)) or "none") + "\n"
 
 
