@@ -18,6 +18,7 @@ import sys
 
 from alembic import context, op
 from sqlalchemy import create_engine, pool, text
+from sqlalchemy.exc import DBAPIError
 
 import faultline_migrate as fm
 
@@ -32,6 +33,8 @@ def fail(message: str) -> None:
 
 try:
     TIMEOUTS = fm.timeout_statements()
+    fm.lock_tries()
+    fm.unused_window()
 except fm.BadInput as e:
     fail(str(e))
 
@@ -105,6 +108,17 @@ def run_migrations_online() -> None:
 
         try:
             fm.with_lock_retries(attempt, progressed=progressed)
+        except (fm.MigrationRefused, fm.LockRetriesExhausted) as e:
+            # A refusal or a lock that never came: one line (no traceback), exit 1 (`up` rolls back).
+            print(f"faultline-migrate: {e}", file=sys.stderr)
+            sys.exit(1)
+        except DBAPIError as e:
+            # The database refused a statement (a violated constraint, a timeout): its one line, exit 1.
+            orig = getattr(e, "orig", None) or e
+            first = (str(orig).strip().splitlines() or [""])[0]
+            print(f"faultline-migrate: the migration failed: {type(orig).__name__} "
+                  f"(SQLSTATE {getattr(orig, 'sqlstate', None) or '?'}): {first}", file=sys.stderr)
+            sys.exit(1)
         finally:
             if connection.in_transaction():
                 connection.rollback()

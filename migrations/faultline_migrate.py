@@ -75,6 +75,28 @@ def backfill_settings(env: dict[str, str] | None = None) -> tuple[int, float]:
     return int(rows), float(pause)
 
 
+def lock_tries(env: dict[str, str] | None = None) -> int:
+    """How many tries a step gets against lock_timeout: FAULTLINE_MIGRATE_LOCK_RETRIES, 1...100, default 10
+    (a test sets 2 or 3 so a held lock fails the step in seconds, not the full ~30 s schedule).
+    """
+    env = os.environ if env is None else env
+    tries = env.get("FAULTLINE_MIGRATE_LOCK_RETRIES", "10")
+    if not re.fullmatch(r"[1-9][0-9]?|100", tries):
+        raise BadInput(f"FAULTLINE_MIGRATE_LOCK_RETRIES '{tries}' is not 1...100")
+    return int(tries)
+
+
+def unused_window(env: dict[str, str] | None = None) -> float:
+    """unused_column_check's window in seconds: FAULTLINE_MIGRATE_UNUSED_WINDOW, 0...3600, default 10
+    (0 skips the check).
+    """
+    env = os.environ if env is None else env
+    window = env.get("FAULTLINE_MIGRATE_UNUSED_WINDOW", "10")
+    if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", window) or float(window) > 3600:
+        raise BadInput(f"FAULTLINE_MIGRATE_UNUSED_WINDOW '{window}' is not seconds 0...3600")
+    return float(window)
+
+
 def backoff_schedule(tries: int = 10, first: float = 0.1, factor: float = 2.0, cap: float = 5.0) -> list[float]:
     """The sleeps between `tries` tries of a step that hit lock_timeout: first, first*factor, ... each at most
     cap; tries-1 of them (no sleep after the last try). GitLab's with_lock_retries in spirit.
@@ -110,7 +132,7 @@ def with_lock_retries(
     starts over. Errors other than lock timeouts propagate at once; a lock timeout after the last sleep
     raises LockRetriesExhausted.
     """
-    schedule = backoff_schedule() if schedule is None else list(schedule)
+    schedule = backoff_schedule(lock_tries()) if schedule is None else list(schedule)
     i = 0
     while True:
         try:
@@ -127,15 +149,82 @@ def with_lock_retries(
             i += 1
 
 
-def unused_column_check(table: str, column: str) -> None:
-    """Hook run (online only) before a contract revision drops or renames away an old column name: it must
-    raise when anything still reads `table.column`.
-
-    TODO(harness): implement with pg_stat_statements (no statement since the last reset mentions the column,
-    after a window long enough for every application instance to have run its queries). Until then it
-    checks nothing and says so.
+class MigrationRefused(Exception):
+    """A migration that must not go on (a column still in use, a check that cannot run): env.py prints its
+    one-line text and exits 1, so `scripts/migrate up` rolls back.
     """
-    print(f"faultline-migrate: unused_column_check({table}.{column}) is not implemented yet; nothing was checked",
+
+
+def statements_using(rows: Sequence[tuple[int, str]], relations: Sequence[str], column: str) -> dict[int, str]:
+    """The (queryid, text) rows whose text names `column` and one of `relations` as whole words
+    (case-insensitive; `orders` does not match `orders_v2`); the check's own reads of pg_stat_statements
+    are left out.
+    """
+    col = re.compile(rf"(?<![\w$]){re.escape(column)}(?![\w$])", re.IGNORECASE)
+    rel = re.compile(r"(?<![\w$])(" + "|".join(re.escape(r) for r in relations) + r")(?![\w$])", re.IGNORECASE)
+    return {qid: q for qid, q in rows
+            if col.search(q) and rel.search(q) and not re.search(r"pg_stat_statements", q, re.IGNORECASE)}
+
+
+def grown_calls(before: dict[int, int], after: dict[int, int]) -> dict[int, int]:
+    """The statements whose calls grew between two readings (a statement new in `after` grew from 0)."""
+    return {qid: n - before.get(qid, 0) for qid, n in after.items() if n > before.get(qid, 0)}
+
+
+_PGSS_READ = ("SELECT queryid, query, calls FROM pg_stat_statements "
+              "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
+
+
+def unused_column_check(table: str, column: str, views: Sequence[str] = (), bind=None,
+                        sleep: Callable[[float], None] = time.sleep) -> None:
+    """Run online before a contract revision renames or drops `table.column`: raises MigrationRefused when a
+    statement that names the column and the table (or one of `views`) ran during the window.
+
+    pg_stat_statements is read twice, FAULTLINE_MIGRATE_UNUSED_WINDOW seconds apart (default 10; 0 skips the
+    check and says so): every statement whose calls grew counts. The migration's own session runs only these
+    two reads in the window, and they are left out by text. The window must cover every application
+    instance's queries; statements already evicted from pg_stat_statements are not seen.
+    """
+    from sqlalchemy import text
+
+    window = unused_window()
+    name = f"{table}.{column}"
+    if window == 0:
+        print(f"faultline-migrate: unused_column_check({name}) skipped (FAULTLINE_MIGRATE_UNUSED_WINDOW=0)",
+              file=sys.stderr)
+        return
+    if bind is None:
+        from alembic import op
+        bind = op.get_bind()
+    if not bind.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).scalar():
+        raise MigrationRefused(
+            f"unused_column_check({name}): pg_stat_statements is not installed in this database; run "
+            "CREATE EXTENSION pg_stat_statements in it first (the server needs "
+            "shared_preload_libraries=pg_stat_statements), or set FAULTLINE_MIGRATE_UNUSED_WINDOW=0 to skip")
+    relations = [table, *views]
+
+    def reading() -> tuple[dict[int, int], dict[int, str]]:
+        rows = bind.execute(text(_PGSS_READ)).all()
+        using = statements_using([(r[0], r[1]) for r in rows], relations, column)
+        calls: dict[int, int] = {}
+        for r in rows:  # one queryid may appear once per user and toplevel flag: sum them
+            if r[0] in using:
+                calls[r[0]] = calls.get(r[0], 0) + r[2]
+        return calls, using
+
+    before, _ = reading()
+    print(f"faultline-migrate: unused_column_check({name}): watching pg_stat_statements for {window:g} s",
+          file=sys.stderr)
+    sleep(window)
+    after, texts = reading()
+    grown = grown_calls(before, after)
+    if grown:
+        qid, n = max(grown.items(), key=lambda kv: kv[1])
+        query = " ".join(texts[qid].split())[:200]
+        more = f" (and {len(grown) - 1} more)" if len(grown) > 1 else ""
+        raise MigrationRefused(f"unused_column_check({name}): still in use: '{query}' ran {n} time(s) in the "
+                               f"{window:g} s window{more}; refusing the rename")
+    print(f"faultline-migrate: unused_column_check({name}): no statement used it in {window:g} s",
           file=sys.stderr)
 
 
@@ -165,6 +254,140 @@ def sqlalchemy_url(url: str):
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(drivername="postgresql+psycopg")
+
+
+def libpq_env(url: str, database: str | None = None) -> dict[str, str]:
+    """PG* variables for pg_dump and psql from the URL (the password, if any, travels in PGPASSWORD, never
+    on a command line); `database` replaces the URL's database. `?host=/socket/dir&port=N` works too.
+    """
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    env: dict[str, str] = {}
+    host = u.host or u.query.get("host")
+    port = u.port or u.query.get("port")
+    for key, value in (("PGHOST", host), ("PGPORT", port), ("PGUSER", u.username), ("PGPASSWORD", u.password),
+                       ("PGDATABASE", database or u.database)):
+        if value:
+            env[key] = str(value if not isinstance(value, tuple) else value[0])
+    return env
+
+
+def _pg_dump_entries(dump: str) -> list[str]:
+    """pg_dump's plain output split into its `-- Name: ...` entries (the first item is the preamble)."""
+    return re.split(r"\n(?=--\n-- (?:Name|Data for Name): )", dump)
+
+
+def normalise_dump(dump: str, database: str, versions: Sequence[str]) -> str:
+    """A schema-only dump with what legitimately differs between two databases removed: pg_dump's
+    header comments (versions, timestamps), blank lines, its random `\\restrict` key, the database name in
+    `DATABASE name` clauses, the pg_stat_statements extension (monitoring, not schema) and Alembic's own
+    alembic_version DDL, replaced by a data line with its revision(s) (`up` creates the table at base).
+    """
+    keep = []
+    for entry in _pg_dump_entries(dump):
+        head = entry.split("\n", 3)[:3]
+        if any(re.search(r"-- Name: (EXTENSION )?pg_stat_statements;|-- Name: alembic_version[ ;]", h) for h in head):
+            # pg_dump's session SETs before the first table may follow the dropped entry: they stay.
+            keep.extend(line for line in entry.splitlines() if line.startswith("SET "))
+            continue
+        keep.append(entry)
+    out = []
+    for line in "\n".join(keep).splitlines():
+        if (not line.strip() or re.match(r"^-- (Dumped (from|by)|Started on|Completed on)", line)
+                or re.match(r"^\\(un)?restrict ", line)):
+            continue
+        out.append(re.sub(rf"\bDATABASE {re.escape(database)}\b", "DATABASE <database>", line))
+    text_ = "\n".join(out) + "\n"
+    return text_ + "\n-- alembic_version (data): " + (" ".join(sorted(versions)) or "none") + "\n"
+
+
+def _versions(env: dict[str, str]) -> list[str]:
+    import psycopg
+
+    with psycopg.connect("", **{k.lower().replace("pg", "", 1).replace("database", "dbname"): v
+                                for k, v in env.items() if k != "PGPASSWORD"},
+                        password=env.get("PGPASSWORD"), autocommit=True) as c:
+        if c.execute("SELECT to_regclass('alembic_version')").fetchone()[0] is None:
+            return []
+        return [r[0] for r in c.execute("SELECT version_num FROM alembic_version")]
+
+
+def schema_dump(url: str, database: str | None = None) -> str:
+    """The normalised `pg_dump --schema-only --no-owner --no-privileges` of the URL's database (or
+    `database` on the same server), with alembic_version's rows. RuntimeError with pg_dump's last line when
+    it fails.
+    """
+    import subprocess
+
+    env = libpq_env(url, database)
+    name = env["PGDATABASE"]
+    r = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "--lock-wait-timeout=10s"],
+                       env={**os.environ, **env}, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("pg_dump failed: " + (r.stderr.strip().splitlines() or ["?"])[-1])
+    return normalise_dump(r.stdout, name, _versions(env))
+
+
+def verify_database(database: str) -> str:
+    """The scratch database verify-schema creates next to `database` (at most 63 bytes)."""
+    return (database[: 63 - len("_faultline_verify")] + "_faultline_verify")
+
+
+def verify_schema(url: str, config_path: str, section: str, alembic: str) -> tuple[bool, str, str]:
+    """Compares the URL's database with a scratch database on the same server, migrated from scratch with
+    `alembic` to the same revision of the history [section]. Returns (matches, revision, unified diff).
+    BadInput when the role cannot create databases or the revision is not in the history.
+    """
+    import difflib
+    import subprocess
+
+    import psycopg
+    from psycopg import sql
+
+    env = libpq_env(url)
+    database = env["PGDATABASE"]
+    versions = _versions(env)
+    if len(versions) > 1:
+        raise BadInput(f"the database has {len(versions)} alembic revisions ({' '.join(versions)}); not a linear history")
+    revision = versions[0] if versions else "base"
+    revs = linear_revisions(config_path, section)
+    if revision != "base" and revision not in revs:
+        raise BadInput(f"the database is at revision '{revision}', which history [{section}] does not have")
+    scratch = verify_database(database)
+    conn_args = {k.lower().replace("pg", "", 1).replace("database", "dbname"): v
+                 for k, v in env.items() if k != "PGPASSWORD"}
+    with psycopg.connect("", **conn_args, password=env.get("PGPASSWORD"), autocommit=True) as c:
+        can = c.execute("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        if not can:
+            raise BadInput("verify-schema needs a role that may create databases (CREATEDB); nothing was checked")
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(scratch)))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+        try:
+            from sqlalchemy.engine import make_url
+            scratch_url = make_url(url).set(database=scratch).render_as_string(hide_password=False)
+            r = subprocess.run([alembic, "-c", config_path, "-n", section, "upgrade", revision],
+                               env={**os.environ, "FAULTLINE_MIGRATE_URL": scratch_url,
+                                    "FAULTLINE_MIGRATE_UNUSED_WINDOW": "0"},
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                last = [l for l in (r.stderr + r.stdout).splitlines() if l.strip() and not l.startswith("INFO")]
+                raise RuntimeError(f"migrating the scratch database to {revision} failed: "
+                                   + (last[-1] if last else f"exit {r.returncode}"))
+            ours = schema_dump(url)
+            theirs = schema_dump(url, scratch)
+        finally:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+    diff = "".join(difflib.unified_diff(theirs.splitlines(True), ours.splitlines(True),
+                                        f"{scratch} (migrated from scratch to {revision})", database))
+    return not diff, revision, diff
+
+
+def diff_summary(diff: str) -> str:
+    """One line for a unified diff: how many lines differ and the first changed one."""
+    changed = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    first = next((l for l in changed if l[1:].strip() and not l[1:].startswith("--")), changed[0] if changed else "")
+    return f"{len(changed)} line(s) differ, first: {first[:160].strip()}"
 
 
 def plan(revisions: Sequence[str], current: str | None, command: str, to: str | None) -> tuple[str, list[str]]:
@@ -239,17 +462,34 @@ def _main(argv: list[str]) -> int:
             target, steps = plan(revs, argv[4] or None, argv[3], argv[5] or None)
             print(target)
             print(" ".join(steps))
+        elif argv[:1] == ["dump"] and len(argv) == 2:
+            with open(argv[1], "w") as f:
+                f.write(schema_dump(os.environ.get("FAULTLINE_MIGRATE_URL", "")))
+        elif argv[:1] == ["verify"] and len(argv) == 4:
+            database_name(os.environ.get("FAULTLINE_MIGRATE_URL", ""))
+            same, revision, diff = verify_schema(os.environ["FAULTLINE_MIGRATE_URL"], argv[1], argv[2], argv[3])
+            if same:
+                print(f"migrate: schema matches revision {revision}")
+                return 0
+            print(f"migrate: schema differs from revision {revision}: {diff_summary(diff)}")
+            sys.stderr.write(diff)
+            return 1
         elif argv[:1] == ["settings"]:
             rows, pause = backfill_settings()
+            lock_tries()
+            unused_window()
             print("\n".join(timeout_statements() + [long_statement_timeout()]))
             print(f"backfill: {rows} rows a batch, {pause:g} s pause")
         else:
             print("usage: faultline_migrate.py url | revisions CONFIG SECTION | plan CONFIG SECTION up|down CURRENT TO"
-                  " | settings", file=sys.stderr)
+                  " | settings | dump FILE | verify CONFIG SECTION ALEMBIC", file=sys.stderr)
             return 2
     except BadInput as e:
         print(e, file=sys.stderr)
         return 2
+    except Exception as e:  # a database or pg_dump error: one line, no traceback
+        print(" ".join(f"{type(e).__name__}: {e}".split())[:300], file=sys.stderr)
+        return 3
     return 0
 
 

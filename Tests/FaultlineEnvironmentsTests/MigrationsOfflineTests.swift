@@ -137,8 +137,11 @@ import Testing
     }
 
     /// `alembic history` lines read `down -> up[ (head)], message`, newest first.
-    static func chain(naive: Bool) throws -> [String] {
-        let r = try run(alembic, ["-c", ini, "-n", naive ? "naive" : "alembic", "history"])
+    static func chain(naive: Bool) throws -> [String] { try chain(section: naive ? "naive" : "alembic") }
+
+    /// The chain of one ini section's history (alembic, naive, failing).
+    static func chain(section: String) throws -> [String] {
+        let r = try run(alembic, ["-c", ini, "-n", section, "history"])
         #expect(r.status == 0, "\(r.err)")
         return r.out.split(separator: "\n").reversed().compactMap { line -> String? in
             guard let arrow = line.range(of: " -> ") else { return nil }
@@ -153,6 +156,107 @@ import Testing
         let safe = ["<base>"] + (1...12).map { String(format: "%04d", $0) }
         #expect(try Self.chain(naive: false) == zip(safe, safe.dropFirst()).map { "\($0)>\($1)" })
         #expect(try Self.chain(naive: true) == ["<base>>0001", "0001>n0002", "n0002>n0003", "n0003>n0004"])
+        #expect(try Self.chain(section: "failing") == ["<base>>0001", "0001>f0002", "f0002>f0003", "f0003>f0004"])
+    }
+
+    /// The failing fixtures: f0003 needs ACCESS EXCLUSIVE on orders, f0004 is a validated (not NOT VALID) CHECK.
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func failingFixturesFailTheWayTheyAreMeantTo() throws {
+        let r = try Self.run(Self.alembic, ["-c", Self.ini, "-n", "failing", "upgrade", "0001:head", "--sql"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("ALTER TABLE customers ADD COLUMN IF NOT EXISTS phone text;"))
+        #expect(r.out.contains("ALTER TABLE orders ADD COLUMN IF NOT EXISTS flagged boolean;"))
+        #expect(r.out.contains("ADD CONSTRAINT orders_not_cancelled CHECK (status <> 'cancelled');"))
+        #expect(!r.out.contains("NOT VALID"), "the check must scan (and fail on) the seed data")
+        let blocks = Self.transactions(r.out)
+        #expect(blocks.count == 3)
+        for block in blocks {
+            let set = try #require(block.range(of: "SET lock_timeout = '1s';"), "\(block)")
+            let alter = try #require(block.range(of: "ALTER TABLE"), "\(block)")
+            #expect(set.lowerBound < alter.lowerBound, "timeouts first: \(block)")
+        }
+    }
+
+    /// unused_column_check over a fake pg_stat_statements: refuses when a statement naming the column and the
+    /// table or view ran in the window, passes otherwise, skips at window 0, and needs the extension.
+    @Test(.enabled(if: hasAlembic, "needs .venv (scripts/setup)"))
+    func unusedColumnCheckReadsTheCallsTwice() throws {
+        let script = """
+        import json, os, sys
+        sys.path.insert(0, sys.argv[1])
+        import faultline_migrate as fm
+        class Result:
+            def __init__(self, rows): self.rows = rows
+            def scalar(self): return self.rows[0][0] if self.rows else None
+            def all(self): return self.rows
+        class Bind:
+            def __init__(self, readings, ext=True): self.readings, self.ext = list(readings), ext
+            def execute(self, stmt, *a):
+                if "pg_extension" in str(stmt): return Result([(1,)] if self.ext else [])
+                return Result(self.readings.pop(0))
+        idle = [(1, "SELECT note FROM orders WHERE id = $1", 5), (2, "SELECT comment FROM orders_v2", 9),
+                (3, "SELECT notes FROM orders", 1), (4, "SELECT note FROM orders_v3", 1)]
+        busy = [(1, "SELECT note FROM orders WHERE id = $1", 8), (2, "SELECT comment FROM orders_v2", 20),
+                (3, "SELECT notes FROM orders", 7), (4, "SELECT note FROM orders_v3", 4),
+                (5, "UPDATE orders_v2 SET note = $1", 2), (6, "SELECT query FROM pg_stat_statements WHERE note", 3)]
+        out = {}
+        def run(name, bind, window="0.01"):
+            os.environ["FAULTLINE_MIGRATE_UNUSED_WINDOW"] = window
+            try:
+                fm.unused_column_check("orders", "note", views=("orders_v2",), bind=bind, sleep=lambda s: None)
+                out[name] = "passed"
+            except fm.MigrationRefused as e:
+                out[name] = str(e)
+        run("busy", Bind([idle, busy]))
+        run("other", Bind([idle, [(2, "SELECT comment FROM orders_v2", 20), (3, "SELECT notes FROM orders", 7)] + idle[:1]]))
+        run("noext", Bind([], ext=False))
+        run("skip", Bind([]), window="0")
+        out["using"] = sorted(fm.statements_using([(r[0], r[1]) for r in busy], ["orders", "orders_v2"], "note"))
+        out["grown"] = fm.grown_calls({1: 5, 2: 3}, {1: 5, 2: 4, 7: 2})
+        print(json.dumps(out))
+        """
+        let r = try Self.run(Self.home + "/.venv/bin/python", ["-c", script, Self.home + "/migrations"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try #require(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let busy = try #require(obj["busy"] as? String)
+        #expect(busy.contains("SELECT note FROM orders WHERE id = $1' ran 3 time(s)") && busy.contains("and 1 more"), "\(busy)")
+        #expect(obj["other"] as? String == "passed", "only statements on other columns or relations grew")
+        #expect((obj["noext"] as? String)?.contains("CREATE EXTENSION pg_stat_statements") == true)
+        #expect(obj["skip"] as? String == "passed")
+        #expect(obj["using"] as? [Int] == [1, 5], "word match on note, in statements naming orders or orders_v2")
+        #expect(obj["grown"] as? [String: Int] == ["2": 1, "7": 2])
+    }
+
+    /// verify-schema's normalisation: dump headers, blank lines, the restrict key, the database name,
+    /// pg_stat_statements and alembic_version's DDL go; alembic_version's rows stay as a data line.
+    @Test func schemaDumpNormalisationKeepsOnlyTheSchema() throws {
+        let script = """
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import faultline_migrate as fm
+        def dump(db, key, ext):
+            e = ("--\\n-- Name: pg_stat_statements; Type: EXTENSION; Schema: -; Owner: -\\n--\\n\\n"
+                 "CREATE EXTENSION IF NOT EXISTS pg_stat_statements WITH SCHEMA public;\\n\\n\\n"
+                 "SET default_tablespace = '';\\n\\n") if ext else "SET default_tablespace = '';\\n\\n\\n"
+            return (f"--\\n-- PostgreSQL database dump\\n--\\n\\\\restrict {key}\\n-- Dumped from database version 15.1\\n\\n"
+                    "SET lock_timeout = 0;\\n\\n" + e +
+                    "--\\n-- Name: alembic_version; Type: TABLE; Schema: public; Owner: -\\n--\\n\\n"
+                    "CREATE TABLE public.alembic_version (version_num varchar(32));\\n\\n"
+                    "--\\n-- Name: orders; Type: TABLE; Schema: public; Owner: -\\n--\\n\\n"
+                    f"CREATE TABLE public.orders (id bigint);\\nALTER DATABASE {db} SET x = 1;\\n")
+        a = fm.normalise_dump(dump("orders", "k1", True), "orders", ["0006"])
+        b = fm.normalise_dump(dump("orders_faultline_verify", "k2", False), "orders_faultline_verify", ["0006"])
+        c = fm.normalise_dump(dump("orders", "k1", True), "orders", ["0005"])
+        assert a == b, (a, b)
+        assert a != c
+        assert "CREATE TABLE public.orders" in a and "SET default_tablespace" in a and "alembic_version (data): 0006" in a
+        assert "pg_stat_statements" not in a and "restrict" not in a and "CREATE TABLE public.alembic_version" not in a
+        assert "ALTER DATABASE <database> SET" in a
+        assert fm.verify_database("x" * 70).endswith("_faultline_verify") and len(fm.verify_database("x" * 70)) == 63
+        print("ok")
+        """
+        let r = try Self.run("/usr/bin/env", ["python3", "-c", script, Self.home + "/migrations"])
+        #expect(r.status == 0 && r.out == "ok\n", "\(r.out)\(r.err)")
     }
 
     /// faultline_migrate's pure parts, run by python3 with a fake lock timeout (SQLSTATE 55P03).
@@ -214,6 +318,11 @@ import Testing
             (["down"], [:], "FAULTLINE_MIGRATE_URL is not set"),
             (["up", "--to", "-1"], ["FAULTLINE_MIGRATE_URL": url], "for down only"),
             (["sideways"], [:], "unknown argument"),
+            (["status", "--history", "bogus"], ["FAULTLINE_MIGRATE_URL": url], "unknown history 'bogus'"),
+            (["up", "--failing", "--to", "n0003"], ["FAULTLINE_MIGRATE_URL": url], "unknown revision 'n0003'"),
+            (["verify-schema", "--to", "0002"], ["FAULTLINE_MIGRATE_URL": url], "--to is not for verify-schema"),
+            (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_LOCK_RETRIES": "0"], "LOCK_RETRIES '0'"),
+            (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_UNUSED_WINDOW": "soon"], "UNUSED_WINDOW 'soon'"),
         ]
         for (args, env, want) in cases {
             let r = try Self.run(migrate, args, env: env)
@@ -228,6 +337,12 @@ import Testing
         #expect(past.status == 2 && past.err.contains("past the base"), "\(past.err)")
         let fine = try Self.run(py, [Self.home + "/migrations/faultline_migrate.py", "plan", Self.ini, "alembic", "down", "0002", "-2"])
         #expect(fine.status == 0 && fine.out == "base\n0002 0001\n", "\(fine.out)\(fine.err)")
+        // The pipeline refuses bad usage before any step.
+        let pipeline = Self.home + "/scripts/deploy-pipeline"
+        for (args, want) in [([String](), "no deploy command"), (["--sideways", "--", "true"], "unknown argument")] {
+            let p = try Self.run(pipeline, args)
+            #expect(p.status == 2 && p.err.contains(want) && p.out.isEmpty, "\(args): \(p.out)\(p.err)")
+        }
     }
 
     @Test(.enabled(if: hasAlembic && hasSquawk, "needs .venv/bin/alembic and .venv/bin/squawk (scripts/setup)"))

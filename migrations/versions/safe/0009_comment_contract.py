@@ -2,8 +2,9 @@
 
 Revision ID: 0009
 Revises: 0008
-Online, faultline_migrate.unused_column_check("orders", "note") runs first and must raise while anything
-still reads orders.note or orders_v2.note (a TODO hook: the harness implements it with pg_stat_statements).
+Online, faultline_migrate.unused_column_check("orders", "note") runs first and refuses (the migration fails,
+`scripts/migrate up` rolls back) when a statement naming note and orders or orders_v2 ran during its window
+(pg_stat_statements, FAULTLINE_MIGRATE_UNUSED_WINDOW seconds, default 10).
 The rename itself is a catalog change (ACCESS EXCLUSIVE for milliseconds, under lock_timeout); it is safe
 here, unlike the naive twin's, because no running version uses the old name. orders_v2 is then recreated with
 comment only, in the same transaction; it stays as an alias of orders until a later release drops it.
@@ -22,7 +23,7 @@ VIEW_V2 = "SELECT id, customer_id, status, amount_cents, comment, created_at, pr
 
 def upgrade() -> None:
     if not context.is_offline_mode():
-        fm.unused_column_check("orders", "note")
+        fm.unused_column_check("orders", "note", views=("orders_v2",))
     else:
         op.execute("-- faultline_migrate.unused_column_check('orders', 'note') runs here online: "
                    "nothing may read orders.note or orders_v2.note any more\nSELECT 1")
