@@ -9,7 +9,7 @@ public let migrateAddColumn = Scenario(
     summary: "Add a nullable column to 1 M orders under load, backfill it in batches, then NOT NULL via CHECK NOT VALID + VALIDATE: 0 app errors, lock waits ≤ 1 s, p99 ≤ 3× steady, lag ≤ 5 s.",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "0001", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v1), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

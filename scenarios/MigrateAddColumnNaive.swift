@@ -7,7 +7,7 @@ public let migrateAddColumnNaive = Scenario(
     summary: "Control, must FAIL: ADD COLUMN with a volatile default rewrites 1 M orders under ACCESS EXCLUSIVE; the application's lock waits and p99 blow the bounds.",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "0001", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v1), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

@@ -8,7 +8,7 @@ public let migrateCreateIndex = Scenario(
     summary: "CREATE INDEX CONCURRENTLY on 1 M orders under load (an INVALID leftover is dropped first), then drop the superseded index concurrently: 0 app errors, lock waits ≤ 1 s.",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "0009", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v3), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

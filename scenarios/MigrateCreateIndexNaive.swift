@@ -7,7 +7,7 @@ public let migrateCreateIndexNaive = Scenario(
     summary: "Control, must FAIL: plain CREATE INDEX on 1 M orders holds SHARE for the whole build; the application's writes wait.",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "n0003", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v3), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

@@ -8,7 +8,7 @@ public let migrateRenameColumn = Scenario(
     summary: "Rename orders.note to comment through the view orders_v2 in a rolling deploy (v1 → v2 half → v2 → rename → v3): 0 app errors, lock waits ≤ 1 s, p99 ≤ 3× steady.",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "0006", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v1), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

@@ -7,7 +7,7 @@ public let migrateRenameColumnNaive = Scenario(
     summary: "Control, must FAIL: RENAME COLUMN in place while v1 runs; every v1 statement naming note fails (42703).",
     tags: [.migration, .nightly]
 ) {
-    Targets(rto: nil, settle: .seconds(60), migration: MigrationTargets())
+    Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "n0002", orders: 1_000_000)
     Load(.orders(rate: 100, version: .v1), .ledgerWrites(rate: 20))
     SteadyState(for: .seconds(10))

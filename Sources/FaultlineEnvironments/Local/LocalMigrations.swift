@@ -18,19 +18,25 @@ extension LocalEnvironment {
     /// The application database through HAProxy's read-write port, as libpq conninfo (password from the passfile).
     public var applicationConninfo: String { config.conninfo(host: config.clientIP, port: 5000, dbname: Self.applicationDatabase) }
 
-    /// The same as a URL for Alembic (no password: `PGPASSFILE`).
-    var applicationURL: String { "postgresql://faultline@\(config.clientIP):5000/\(Self.applicationDatabase)" }
+    /// The same as a URL for Alembic (no password: `PGPASSFILE`), as `user`: the owner `faultline` migrates; the
+    /// superuser verifies (`verify-schema` creates a scratch database).
+    func applicationURL(user: String = "faultline") -> String {
+        "postgresql://\(user)@\(config.clientIP):5000/\(Self.applicationDatabase)"
+    }
 
     /// `scripts/migrate` with the environment it needs; argv for `runner.run`.
-    func migrateArgv(_ args: [String]) -> [String] {
-        ["/usr/bin/env", "FAULTLINE_MIGRATE_URL=\(applicationURL)", "PGPASSFILE=\(config.passfile)",
+    func migrateArgv(_ args: [String], user: String = "faultline") -> [String] {
+        ["/usr/bin/env", "FAULTLINE_MIGRATE_URL=\(applicationURL(user: user))", "PGPASSFILE=\(config.passfile)",
          "\(config.home)/scripts/migrate"] + args
     }
 
-    /// Which Alembic history a revision belongs to, as `scripts/migrate` flags: the naive twins' ids start with
-    /// "n" (docs/migrations.md); every other id is the safe history's.
-    static func historyFlags(_ revision: String) -> [String] { revision.hasPrefix("n") ? ["--naive"] : [] }
-    static func historyName(_ revision: String) -> String { revision.hasPrefix("n") ? "naive" : "safe" }
+    /// Which Alembic history a revision belongs to (docs/migrations.md): the naive twins' ids start with "n", the
+    /// failing fixtures' with "f"; every other id is the safe history's.
+    static func historyName(_ revision: String) -> String {
+        revision.hasPrefix("n") ? "naive" : revision.hasPrefix("f") ? "failing" : "safe"
+    }
+    /// The history as `scripts/migrate` flags.
+    static func historyFlags(_ revision: String) -> [String] { ["--history", historyName(revision)] }
     /// A linear history's order: the number in the id ("n0003" → 3); nil for "base" or an id without one.
     static func ordinal(_ revision: String) -> Int? { Int(revision.filter(\.isNumber)) }
 
@@ -144,7 +150,7 @@ extension LocalEnvironment {
         }
         let at = (try? await applicationRevision()) ?? nil
         facts[MigrationFacts.revision] = at ?? "base"
-        let verify = try await runner.run(migrateArgv(["verify-schema"] + flags), check: false, timeout: .minutes(5))
+        let verify = try await runner.run(migrateArgv(["verify-schema"] + flags, user: "postgres"), check: false, timeout: .minutes(5))
         let line = verify.stdout.split(separator: "\n").first.map(String.init) ?? ""
         if verify.status == 0 {
             facts[MigrationFacts.schemaMatches] = "yes"
