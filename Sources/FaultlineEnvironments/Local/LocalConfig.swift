@@ -12,7 +12,8 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     /// Where configs, logs, pid files and data mounts live.
     public var stateDir: String = "/var/lib/faultline/local"
     /// Size of each node's PGDATA filesystem (a size-limited tmpfs), MiB.
-    public var dataSizeMiB: Int = 1024
+    /// 2 GiB: the 1-million-row orders table of the migration scenarios, its backfill and pg_wal fit beside the rest.
+    public var dataSizeMiB: Int = 2048
     /// Patroni executable: the project venv's 4.1.x by default; `/usr/bin/patroni` is Debian's 3.0.2 control.
     public var patroni: String = ""
     /// Patroni's DCS section: `etcd3` (v3 API, default) or `etcd` (v2 API).
