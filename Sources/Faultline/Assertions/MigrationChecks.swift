@@ -23,48 +23,75 @@ public enum MigrationFacts {
     public static let history = "history"
 }
 
-/// Verdicts of a schema migration under load: a scenario with a `Migrate` step and `Targets.migration` set. Pure.
-/// The application's errors and p99 come from the load (the workload named `applicationWorkload`); lock waits,
-/// replica lag and the resulting schema from the migrate steps' facts (`MigrationFacts`). A verdict whose facts are
-/// missing, or whose step failed, was unsupported or never ran, is skipped (never passed); `app-errors` is judged
-/// whatever the steps did. The migrate step's own time and success are `OperationChecks`' verdict.
+/// Verdicts of a schema migration under load: a scenario with a migration and `Targets.migration` set. Pure.
+/// A migration is a span: a `Migrate` step (its start to its end), or a `StartMigration` step and the
+/// `FinishMigration` that waits for it (the start's start to the finish's end; the facts are the finish's, the
+/// revision the start's). The application's errors and p99 come from the load (the workload named
+/// `applicationWorkload`); lock waits, replica lag and the resulting schema from the spans' facts (`MigrationFacts`).
+/// A verdict whose facts are missing, or whose steps failed, were unsupported or never ran, is skipped (never
+/// passed); `app-errors` is judged whatever the steps did. The steps' own time and success are `OperationChecks`'.
 public enum MigrationChecks {
     /// The load workload that stands for the application (the demo's orders service).
     public static let applicationWorkload = "orders"
 
-    /// The verdicts in report order: app-errors, migration-p99, lock-wait (with a bound), replica-lag (with a bound),
-    /// schema-at-revision. Empty without `Targets.migration` or without a migrate step.
+    /// The verdicts in report order: app-errors (with a bound), migration-p99 (with a factor), lock-wait (with a
+    /// bound), replica-lag (with a bound), schema-at-revision. Empty without `Targets.migration` or without a migration.
     /// `versions`: the application's totals per version when the load reports them (nil: not broken down).
     public static func evaluate(_ scenario: Scenario, _ obs: Observations,
                                 versions: [String: WorkloadTotals]? = nil) -> [Verdict] {
         guard let t = scenario.targets.migration else { return [] }
-        let steps = migrateSteps(scenario)
+        let steps = spans(scenario)
         guard !steps.isEmpty else { return [] }
-        var out = [appErrors(t, obs, versions: versions), p99(t, steps, obs)]
+        var out: [Verdict] = []
+        if let bound = t.appErrors { out.append(appErrors(bound, obs, versions: versions)) }
+        if let factor = t.p99Factor { out.append(p99(factor, t.p99Floor, steps, obs)) }
         if let bound = t.lockWait { out.append(lockWait(bound, steps, obs)) }
         if let bound = t.replicaLag { out.append(replicaLag(bound, steps, obs)) }
         out.append(schemaAtRevision(steps, obs))
         return out
     }
 
-    /// One migrate step of the scenario: its index in `Scenario.steps` and its target revision.
+    /// One migration of the scenario: a migrate step, or a start step and its finish step (indices in
+    /// `Scenario.steps`), and its target revision.
     struct MigrateStep {
+        /// The migrate or start step.
         var index: Int
         var revision: String
-        var label: String { "step \(index + 1) (migrate to revision \(revision))" }
+        /// The finish step of a background migration; nil for a migrate step, or a start never finished.
+        var finish: Int?
+        var background = false
+        var label: String {
+            guard background else { return "step \(index + 1) (migrate to revision \(revision))" }
+            return (finish.map { "steps \(index + 1)-\($0 + 1)" } ?? "step \(index + 1)")
+                + " (migrate to revision \(revision) in the background)"
+        }
     }
 
-    static func migrateSteps(_ scenario: Scenario) -> [MigrateStep] {
-        scenario.steps.enumerated().compactMap { i, s in
-            if case .operation(.migrate(let r), _) = s { MigrateStep(index: i, revision: r) } else { nil }
+    /// The scenario's migrations in order: each migrate step, and each start step with the next finish step.
+    static func spans(_ scenario: Scenario) -> [MigrateStep] {
+        var out: [MigrateStep] = []
+        var open: Int?  // index in `out` of a started, unfinished background migration
+        for (i, step) in scenario.steps.enumerated() {
+            guard case .operation(let op, _) = step else { continue }
+            switch op {
+            case .migrate(let r): out.append(MigrateStep(index: i, revision: r))
+            case .startMigration(let r):
+                out.append(MigrateStep(index: i, revision: r, background: true))
+                open = out.count - 1
+            case .finishMigration:
+                if let o = open { out[o].finish = i }
+                open = nil
+            default: continue
+            }
         }
+        return out
     }
 
     // MARK: - app-errors
 
     /// Errors the application workload saw over the whole load, against `appErrors`. Requests failed fast in the
     /// client's reconnect backoff follow a failed attempt counted itself: they are noted, not counted.
-    static func appErrors(_ t: MigrationTargets, _ obs: Observations, versions: [String: WorkloadTotals]?) -> Verdict {
+    static func appErrors(_ bound: Int, _ obs: Observations, versions: [String: WorkloadTotals]?) -> Verdict {
         let id = "app-errors", title = "Application (\(applicationWorkload)) errors over the whole load"
         guard let totals = obs.load.totals[applicationWorkload] else {
             return Verdict(id: id, title: title, result: Assertions.aborted(obs)
@@ -88,7 +115,7 @@ public enum MigrationChecks {
             }
         }
         return Verdict(id: id, title: title,
-                       result: .judge(.count(errors), atMost: .count(t.appErrors), why: why), notes: notes)
+                       result: .judge(.count(errors), atMost: .count(bound), why: why), notes: notes)
     }
 
     /// Errors but the client-backoff ones.
@@ -109,12 +136,12 @@ public enum MigrationChecks {
 
     // MARK: - migration-p99
 
-    /// The application's ok-weighted p99 over its windows that overlap a migrate step, against
-    /// max(`p99Factor` × the same p99 over its windows before the first step, `p99Floor`).
-    static func p99(_ t: MigrationTargets, _ steps: [MigrateStep], _ obs: Observations) -> Verdict {
+    /// The application's ok-weighted p99 over its windows that overlap a migration's span, against
+    /// max(`factor` × the same p99 over its windows before the first step, `floor`).
+    static func p99(_ factor: Double, _ floor: Duration, _ steps: [MigrateStep], _ obs: Observations) -> Verdict {
         let id = "migration-p99"
-        let floorMs = t.p99Floor.milliseconds
-        let title = "Application (\(applicationWorkload)) p99 while migrating ≤ max(\(number(t.p99Factor)) × steady-state p99, \(DurationText.format(t.p99Floor)))"
+        let floorMs = floor.milliseconds
+        let title = "Application (\(applicationWorkload)) p99 while migrating ≤ max(\(number(factor)) × steady-state p99, \(DurationText.format(floor)))"
         let app = obs.load.windows.filter { $0.workload == applicationWorkload }
         guard !app.isEmpty else {
             return Verdict(id: id, title: title, result: Assertions.aborted(obs)
@@ -141,16 +168,16 @@ public enum MigrationChecks {
         }
         let result: VerdictResult
         if let steadyUs, let duringUs {
-            let boundMs = max(t.p99Factor * Double(steadyUs) / 1_000, Double(floorMs))
-            notes.append("bound: max(\(number(t.p99Factor)) × \(usText(steadyUs)), \(DurationText.human(ms: floorMs))) = \(usText(Int(boundMs * 1_000)))")
+            let boundMs = max(factor * Double(steadyUs) / 1_000, Double(floorMs))
+            notes.append("bound: max(\(number(factor)) × \(usText(steadyUs)), \(DurationText.human(ms: floorMs))) = \(usText(Int(boundMs * 1_000)))")
             result = .judge(Quantity(Double(duringUs) / 1_000, .ms), atMost: Quantity(boundMs, .ms),
-                            why: "p99 \(usText(duringUs)) while migrating, over max(\(number(t.p99Factor)) × steady-state \(usText(steadyUs)), \(DurationText.human(ms: floorMs))) = \(usText(Int(boundMs * 1_000)))")
+                            why: "p99 \(usText(duringUs)) while migrating, over max(\(number(factor)) × steady-state \(usText(steadyUs)), \(DurationText.human(ms: floorMs))) = \(usText(Int(boundMs * 1_000)))")
         } else if let unmeasured {
             result = unmeasured
         } else if steadyUs == nil {
             result = .skipped(reason: "no acknowledged application request in the steady state before the first step: no baseline p99")
         } else {
-            result = .skipped(reason: "no acknowledged application request while a migrate step ran: nothing to judge")
+            result = .skipped(reason: "no acknowledged application request while a migration ran: nothing to judge")
         }
         // A step that did not run leaves the judgement incomplete: only a failure already seen stands.
         if let unmeasured, result.status != .failed { return Verdict(id: id, title: title, result: unmeasured, notes: notes) }
@@ -170,7 +197,7 @@ public enum MigrationChecks {
 
     // MARK: - lock-wait, replica-lag
 
-    /// The longest lock wait of an application session over every migrate step, against `bound`.
+    /// The longest lock wait of an application session over every migration, against `bound`.
     static func lockWait(_ bound: Duration, _ steps: [MigrateStep], _ obs: Observations) -> Verdict {
         let title = "Longest lock wait of an application session while migrating ≤ \(DurationText.format(bound))"
         return maxFact("lock-wait", title, MigrationFacts.lockWaitMaxMs, bound, steps, obs, checkSamples: true) { s, r, ms in
@@ -189,7 +216,7 @@ public enum MigrationChecks {
         }
     }
 
-    /// The largest replay lag of any replica over every migrate step, against `bound`.
+    /// The largest replay lag of any replica over every migration, against `bound`.
     static func replicaLag(_ bound: Duration, _ steps: [MigrateStep], _ obs: Observations) -> Verdict {
         let title = "Largest replica replay lag while migrating ≤ \(DurationText.format(bound))"
         func bytes(_ r: OperationResult) -> String {
@@ -202,8 +229,8 @@ public enum MigrationChecks {
         }
     }
 
-    /// The largest value of the integer fact `key` over the migrate steps, against `bound`: failed when a step that
-    /// reported it is over the bound; else what keeps a step unmeasured (it did not succeed, the fact is missing or
+    /// The largest value of the integer fact `key` over the migrations, against `bound`: failed when one that
+    /// reported it is over the bound; else what keeps one unmeasured (it did not succeed, the fact is missing or
     /// malformed); else passed.
     static func maxFact(_ id: String, _ title: String, _ key: String, _ bound: Duration, _ steps: [MigrateStep],
                         _ obs: Observations, checkSamples: Bool,
@@ -232,7 +259,7 @@ public enum MigrationChecks {
         }
         let target = Quantity.ms(bound.milliseconds)
         guard let worst = seen.max(by: { $0.2 < $1.2 }) else {
-            return Verdict(id: id, title: title, result: unmeasured ?? .error("no migrate step to measure"), notes: notes)
+            return Verdict(id: id, title: title, result: unmeasured ?? .error("no migration to measure"), notes: notes)
         }
         let result = VerdictResult.judge(.ms(worst.2), atMost: target, why: why(worst.0, worst.1, worst.2))
         if let unmeasured, result.status != .failed { return Verdict(id: id, title: title, result: unmeasured, notes: notes) }
@@ -241,8 +268,8 @@ public enum MigrationChecks {
 
     // MARK: - schema-at-revision
 
-    /// After the last migrate step the database is at that step's revision and its schema is the one a fresh
-    /// migration to it builds. Measured: the problems found (target 0).
+    /// After the last migration the database is at its revision and its schema is the one a fresh migration to it
+    /// builds. Measured: the problems found (target 0).
     static func schemaAtRevision(_ steps: [MigrateStep], _ obs: Observations) -> Verdict {
         let last = steps[steps.count - 1]
         let id = "schema-at-revision"
@@ -279,17 +306,39 @@ public enum MigrationChecks {
 
     struct Unmeasured: Error { var result: VerdictResult }
 
-    /// The step's result when it succeeded; else why its facts are not there (skipped, or the run's abort), the way
-    /// `OperationChecks` says it for the step's own verdict.
+    /// The migration's result when it succeeded; else why its facts are not there (skipped, or the run's abort), the
+    /// way `OperationChecks` says it for the step's own verdict. A background migration's is its start step's and its
+    /// finish step's together: from the start's start to the finish's end, with the finish's outcome.
     static func ran(_ s: MigrateStep, _ obs: Observations) -> Result<OperationResult, Unmeasured> {
-        guard let r = obs.operations?.first(where: { $0.step == s.index }) else {
-            return .failure(Unmeasured(result: OperationChecks.notRun(s.index, obs)))
+        switch ran(step: s.index, s, obs) {
+        case .failure(let u): return .failure(u)
+        case .success(let start):
+            guard s.background else { return .success(start) }
+            guard let f = s.finish else {
+                return .failure(Unmeasured(result: .error("\(s.label) is never finished: no FinishMigration() after it")))
+            }
+            return ran(step: f, s, obs).map { finish in
+                var r = finish
+                r.step = start.step
+                r.operation = start.operation
+                r.startedAtMs = start.startedAtMs
+                return r
+            }
         }
+    }
+
+    /// One step's result when it succeeded; else why not, for the migration `s`.
+    static func ran(step: Int, _ s: MigrateStep, _ obs: Observations) -> Result<OperationResult, Unmeasured> {
+        guard let r = obs.operations?.first(where: { $0.step == step }) else {
+            return .failure(Unmeasured(result: OperationChecks.notRun(step, obs)))
+        }
+        // A background migration names the step of the two that failed.
+        let who = s.background ? "\(s.label): step \(step + 1) (\(r.operation))" : s.label
         switch r.status {
         case .succeeded: return .success(r)
         case .failed:
             return .failure(Unmeasured(result: .skipped(
-                reason: "not measured: \(s.label) failed (its operation verdict fails): \(r.error ?? "no reason given")")))
+                reason: "not measured: \(who) failed (its operation verdict fails): \(r.error ?? "no reason given")")))
         case .unsupported:
             return .failure(Unmeasured(result: .skipped(reason: "unsupported by this environment: \(r.error ?? "no reason given")")))
         case .cancelled:

@@ -1,6 +1,6 @@
 /// One line of a scenario body. Each DSL component (`Targets`, `Load`, `SteadyState`, `Inject`, `Await`,
-/// `Heal`, `Expect`, and the operations `Mark`, `Backup`, `Destroy`, `Restore`, `Migrate`, `SwitchWorkload`,
-/// `Operate`) turns into elements.
+/// `Heal`, `Expect`, and the operations `Mark`, `Backup`, `Destroy`, `Restore`, `Migrate`, `StartMigration`,
+/// `FinishMigration`, `SwitchWorkload`, `Operate`) turns into elements.
 public enum ScenarioElement: Sendable, Equatable {
     case targets(Targets)
     case workloads([Workload])
@@ -194,6 +194,25 @@ public struct Migrate: ScenarioComponent {
         self.within = within
     }
     public var elements: [ScenarioElement] { [.step(.operation(.migrate(revision: revision), within: within))] }
+}
+
+/// Starts the schema migration to a revision in the background and goes on at once: `StartMigration(to: "0006")`.
+/// The steps after it (a failover) run while it does; a later `FinishMigration` waits for it.
+public struct StartMigration: ScenarioComponent {
+    public var revision: String
+    public var within: Duration?
+    public init(to revision: String, within: Duration? = nil) {
+        self.revision = revision
+        self.within = within
+    }
+    public var elements: [ScenarioElement] { [.step(.operation(.startMigration(revision: revision), within: within))] }
+}
+
+/// Waits for the background migration started by `StartMigration` to finish: `FinishMigration(within: .minutes(5))`.
+public struct FinishMigration: ScenarioComponent {
+    public var within: Duration?
+    public init(within: Duration? = nil) { self.within = within }
+    public var elements: [ScenarioElement] { [.step(.operation(.finishMigration, within: within))] }
 }
 
 /// Switches the application workload to a version, for a share of the clients (nil: all):

@@ -26,6 +26,12 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
     case removeArchivedWAL(repo: String?)
     /// Runs the schema migration to `revision`.
     case migrate(revision: String)
+    /// Starts the schema migration to `revision` in the background and returns at once, so that later steps (a
+    /// failover) run while it does. A later `.finishMigration` waits for it; one runs at a time.
+    case startMigration(revision: String)
+    /// Waits for the background migration to finish and returns its outcome, with the facts a `.migrate` reports
+    /// (`MigrationFacts`) over the whole time since its start.
+    case finishMigration
     /// Switches the application workload to `version`; `share` (0 < share ≤ 1) of the clients, nil: all of them.
     case switchWorkload(version: String, share: Double?)
 
@@ -39,6 +45,8 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
         case .removeArchivedWAL: "remove-archived-wal"
         case .restore: "restore"
         case .migrate: "migrate"
+        case .startMigration: "start-migration"
+        case .finishMigration: "finish-migration"
         case .switchWorkload: "switch-workload"
         }
     }
@@ -53,6 +61,8 @@ public enum OperationSpec: Sendable, Hashable, CustomStringConvertible {
         case .removeArchivedWAL(let r): return "remove one archived WAL segment after the newest backup" + repo(r)
         case .restore(let to, let r): return "restore to " + (to.map { "mark '\($0)'" } ?? "the end of the archive") + repo(r)
         case .migrate(let rev): return "migrate to revision \(rev)"
+        case .startMigration(let rev): return "start migrating to revision \(rev) in the background"
+        case .finishMigration: return "wait for the background migration to finish"
         case .switchWorkload(let v, let share):
             return "switch the workload to version \(v)" + (share.map { " for \(percent($0)) of the clients" } ?? "")
         }
@@ -99,6 +109,8 @@ extension OperationSpec: Codable {
         case ("remove-archived-wal", _, _, _, _): self = .removeArchivedWAL(repo: f.repo)
         case ("restore", _, _, _, _): self = .restore(to: f.to, repo: f.repo)
         case ("migrate", _, _, .some(let r), _): self = .migrate(revision: r)
+        case ("start-migration", _, _, .some(let r), _): self = .startMigration(revision: r)
+        case ("finish-migration", _, _, _, _): self = .finishMigration
         case ("switch-workload", _, _, _, .some(let v)): self = .switchWorkload(version: v, share: f.share)
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
@@ -115,7 +127,8 @@ extension OperationSpec: Codable {
         case .destroyRepository(let r): f.repo = r
         case .removeArchivedWAL(let r): f.repo = r
         case .restore(let to, let r): f.to = to; f.repo = r
-        case .migrate(let rev): f.revision = rev
+        case .migrate(let rev), .startMigration(let rev): f.revision = rev
+        case .finishMigration: break
         case .switchWorkload(let v, let s): f.version = v; f.share = s
         }
         try f.encode(to: encoder)

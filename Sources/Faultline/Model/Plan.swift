@@ -27,6 +27,10 @@ extension Scenario {
             case .expect(let c, let w):
                 add("\(label): \(c) within \(DurationText.format(w ?? targets.settle)) of \(from)")
             case .operation(.mark(let n), _): add("mark: name this instant '\(n)'")
+            case .operation(.startMigration(let rev), let w):
+                add("operate: start migrating to revision \(rev) in the background" + (w.map { " within \(DurationText.format($0))" } ?? "")
+                    + ", returning at once: the next steps run while it does, until the wait for it to finish"
+                    + " (if it fails to start, the remaining steps are skipped and the run heals)")
             case .operation(let op, let w):
                 add("operate: \(op)" + (w.map { " within \(DurationText.format($0))" } ?? "")
                     + " (no reversal; if it fails, the remaining steps are skipped and the run heals)")
@@ -53,12 +57,14 @@ extension Scenario {
         if let e = targets.errorBudgetAfter { t += ", errors after heal <= \(percent(e))" }
         if let p = targets.p99During { t += ", p99 during fault <= \(DurationText.format(p))" }
         if let p = targets.p99After { t += ", p99 after heal <= \(DurationText.format(p))" }
-        if let m = targets.migration, steps.contains(where: { if case .operation(.migrate, _) = $0 { true } else { false } }) {
-            t += ", migration: \(MigrationChecks.applicationWorkload) errors <= \(m.appErrors)"
-                + ", p99 <= max(\(MigrationChecks.number(m.p99Factor)) x steady, \(DurationText.format(m.p99Floor)))"
-                + (m.lockWait.map { ", lock wait <= \(DurationText.format($0))" } ?? "")
-                + (m.replicaLag.map { ", replica lag <= \(DurationText.format($0))" } ?? "")
-                + ", schema at the target revision"
+        if let m = targets.migration, !MigrationChecks.spans(self).isEmpty {
+            t += ", migration: " + [
+                m.appErrors.map { "\(MigrationChecks.applicationWorkload) errors <= \($0)" },
+                m.p99Factor.map { "p99 <= max(\(MigrationChecks.number($0)) x steady, \(DurationText.format(m.p99Floor)))" },
+                m.lockWait.map { "lock wait <= \(DurationText.format($0))" },
+                m.replicaLag.map { "replica lag <= \(DurationText.format($0))" },
+                "schema at the target revision",
+            ].compactMap { $0 }.joined(separator: ", ")
         }
         lines.append(t)
         if splitBrain == .provoked {

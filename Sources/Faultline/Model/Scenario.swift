@@ -110,6 +110,7 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         }
         var started = false  // an Inject or an operation came before
         var marks: Set<String> = []
+        var background: String?  // the revision of a started, unfinished background migration
         for step in steps {
             switch step {
             case .inject: started = true
@@ -123,8 +124,10 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
             case .operation(let op, let w):
                 started = true
                 out += Self.problems(of: op, within: w, marksSoFar: &marks)
+                out += Self.backgroundProblems(of: op, running: &background)
             }
         }
+        if let rev = background { out.append("StartMigration(to: \"\(rev)\") is never finished: add FinishMigration() after it") }
         if (targets.rto.map { $0 <= .zero } ?? false) || targets.settle <= .zero || targets.sustain <= .zero {
             out.append("rto, settle and sustain must be positive")
         }
@@ -149,15 +152,33 @@ extension Scenario {
             if within != nil { out.append("a Mark takes no time: it cannot have a within bound") }
         case .restore(.some(let target), _):
             if !marks.contains(target) { out.append("restore to '\(target)': no Mark(\"\(target)\") before it") }
-        case .migrate(let rev):
+        case .migrate(let rev), .startMigration(let rev):
             if rev.isEmpty { out.append("a migration needs a revision") }
         case .switchWorkload(let v, let share):
             if v.isEmpty { out.append("a workload switch needs a version") }
             if let s = share, !(s > 0 && s <= 1) { out.append("a workload switch's share must be in (0, 1]") }
         case .destroyRepository(let r):
             if r.isEmpty { out.append("destroying a repository needs its name") }
-        case .backup, .destroy, .restore, .removeArchivedWAL: break
+        case .backup, .destroy, .restore, .removeArchivedWAL, .finishMigration: break
         }
         return out
+    }
+
+    /// What is wrong with one operation step as to the background migration; `running` holds the revision of a
+    /// started, unfinished one. One runs at a time (a `Migrate` meanwhile would race it), and a finish needs a start.
+    static func backgroundProblems(of op: OperationSpec, running: inout String?) -> [String] {
+        switch op {
+        case .startMigration(let rev):
+            let previous = running
+            running = rev
+            if let r = previous { return ["StartMigration(to: \"\(rev)\") while the migration to \(r) still runs: add FinishMigration() before it"] }
+        case .migrate(let rev):
+            if let r = running { return ["Migrate(to: \"\(rev)\") while the migration to \(r) still runs: add FinishMigration() before it"] }
+        case .finishMigration:
+            if running == nil { return ["FinishMigration() has no unfinished StartMigration(to:) before it"] }
+            running = nil
+        case .mark, .backup, .destroy, .destroyRepository, .removeArchivedWAL, .restore, .switchWorkload: break
+        }
+        return []
     }
 }

@@ -31,7 +31,7 @@ public struct Targets: Codable, Sendable, Equatable {
     /// commit that survived; to the end of the archive: from the newest acknowledged commit back to the newest that
     /// survived. nil: not checked.
     public var rpo: Duration?
-    /// A schema migration under load (a scenario with a `Migrate` step): what the application may see while it runs.
+    /// A schema migration under load (a `Migrate` or `StartMigration` step): what the application may see while it runs.
     /// nil: not checked.
     public var migration: MigrationTargets?
 
@@ -58,18 +58,20 @@ public struct Targets: Codable, Sendable, Equatable {
 
 /// The bounds of a zero-downtime schema migration, judged by `MigrationChecks`. A nil bound is not checked.
 public struct MigrationTargets: Codable, Sendable, Equatable {
-    /// Errors the application workload ("orders") may see over the whole load (normally 0).
-    public var appErrors: Int
-    /// The application's p99 while a migrate step runs may be at most `p99Factor` × its steady-state p99 ...
-    public var p99Factor: Double
+    /// Errors the application workload ("orders") may see over the whole load (normally 0); nil: not checked
+    /// (a failover is the point and its errors are the RTO's to judge).
+    public var appErrors: Int?
+    /// The application's p99 while a migration runs may be at most `p99Factor` × its steady-state p99 ...
+    /// nil: the p99 is not checked.
+    public var p99Factor: Double?
     /// ... or `p99Floor`, whichever is larger (a fast steady state must not make the bound unreachably tight).
     public var p99Floor: Duration
-    /// The longest an application session may wait on a lock while a migrate step runs.
+    /// The longest an application session may wait on a lock while a migration runs.
     public var lockWait: Duration?
-    /// The largest replay lag a replica may reach while a migrate step runs.
+    /// The largest replay lag a replica may reach while a migration runs.
     public var replicaLag: Duration?
 
-    public init(appErrors: Int = 0, p99Factor: Double = 3, p99Floor: Duration = .milliseconds(50),
+    public init(appErrors: Int? = 0, p99Factor: Double? = 3, p99Floor: Duration = .milliseconds(50),
                 lockWait: Duration? = .seconds(1), replicaLag: Duration? = .seconds(5)) {
         self.appErrors = appErrors
         self.p99Factor = p99Factor
@@ -78,13 +80,19 @@ public struct MigrationTargets: Codable, Sendable, Equatable {
         self.replicaLag = replicaLag
     }
 
+    /// Only the end state: the schema at the target revision, as a fresh migration builds it. For a migration
+    /// interrupted by a failover on purpose, where application errors, a slow p99, lock waits and lag during it are
+    /// expected (the RTO and lost-writes verdicts judge that part).
+    public static let completion = MigrationTargets(appErrors: nil, p99Factor: nil, lockWait: nil, replicaLag: nil)
+
     enum CodingKeys: String, CodingKey { case appErrors, p99Factor, p99FloorMs, lockWaitMs, replicaLagMs }
 
-    /// An absent bound decodes as not checked (nil), so that a report round-trips; absent counts take the defaults.
+    /// An absent bound decodes as not checked (nil), so that a report round-trips; absent counts take the defaults
+    /// (documents from before they could be nil always wrote them), an explicit null is not checked.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        appErrors = try c.decodeIfPresent(Int.self, forKey: .appErrors) ?? 0
-        p99Factor = try c.decodeIfPresent(Double.self, forKey: .p99Factor) ?? 3
+        appErrors = try c.contains(.appErrors) ? c.decodeIfPresent(Int.self, forKey: .appErrors) : 0
+        p99Factor = try c.contains(.p99Factor) ? c.decodeIfPresent(Double.self, forKey: .p99Factor) : 3
         p99Floor = .milliseconds(try c.decodeIfPresent(Int.self, forKey: .p99FloorMs) ?? 50)
         lockWait = try c.decodeIfPresent(Int.self, forKey: .lockWaitMs).map { .milliseconds($0) }
         replicaLag = try c.decodeIfPresent(Int.self, forKey: .replicaLagMs).map { .milliseconds($0) }
@@ -92,8 +100,9 @@ public struct MigrationTargets: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(appErrors, forKey: .appErrors)
-        try c.encode(p99Factor, forKey: .p99Factor)
+        // Written as null when not checked: absent means the default.
+        if let n = appErrors { try c.encode(n, forKey: .appErrors) } else { try c.encodeNil(forKey: .appErrors) }
+        if let f = p99Factor { try c.encode(f, forKey: .p99Factor) } else { try c.encodeNil(forKey: .p99Factor) }
         try c.encode(p99Floor.milliseconds, forKey: .p99FloorMs)
         try c.encodeIfPresent(lockWait?.milliseconds, forKey: .lockWaitMs)
         try c.encodeIfPresent(replicaLag?.milliseconds, forKey: .replicaLagMs)

@@ -69,6 +69,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
             }
             return try await local.drRestore(targetTime: time, repo: repo)
         case .migrate(let revision): return try await local.migrateOperation(to: revision)
+        case .startMigration, .finishMigration:
+            throw OperationUnsupported("the local environment does not run background migrations yet")
         // The runner hands workload switches to the load generator; this environment has none of its own.
         case .switchWorkload:
             throw OperationUnsupported("the local environment does not switch workloads (the load generator does)")
