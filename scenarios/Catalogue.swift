@@ -11,9 +11,11 @@ public enum Catalogue {
     /// Disaster-recovery drills: backup, destroy, restore (dr-archive-gap is the control that must fail).
     public static let dr: [Scenario] = [drDrill, drDrillRegionLoss, drSuddenLoss, drArchiveGap]
 
-    /// Schema migrations under load, each beside its naive twin (the control that must fail; docs/migrations.md).
+    /// Schema migrations under load, each beside its naive twin (the control that must fail), and a failover in the
+    /// middle of two of them (docs/migrations.md).
     public static let migrations: [Scenario] = [
         migrateAddColumn, migrateAddColumnNaive, migrateRenameColumn, migrateRenameColumnNaive, migrateCreateIndex, migrateCreateIndexNaive,
+        migrateFailoverBackfill, migrateFailoverIndex,
     ]
 
     /// The fault catalogue: one scenario per fault primitive (docs/faults.md).

@@ -141,8 +141,16 @@ extension LocalEnvironment {
         } catch {
             result = .failure(error)
         }
-        let ms = Int((ContinuousClock.now - started).milliseconds)
-        var facts = sampler.facts
+        return try await migrationOutcome(revision, result: result.map { _ in () }, facts: sampler.facts,
+                                          ms: Int((ContinuousClock.now - started).milliseconds))
+    }
+
+    /// What a finished migration to `revision` reports: the samplers' `facts`, the revision reached and whether its
+    /// schema matches a fresh migration to it (`verify-schema`); a failed one throws `MigrationFailed` with the facts.
+    func migrationOutcome(_ revision: String, result: Result<Void, any Error>, facts sampled: [String: String],
+                          ms: Int) async throws -> OperationOutcome {
+        let flags = Self.historyFlags(revision)
+        var facts = sampled
         facts[MigrationFacts.history] = Self.historyName(revision)
         facts["migrate-ms"] = String(ms)
         if case .failure(let e) = result {
@@ -219,7 +227,6 @@ final class MigrationSampler: Sendable {
 
     private func sampleUntilCancelled() async {
         var conn: PGConnection?
-        let app = application
         while !Task.isCancelled {
             let next = ContinuousClock.now.advanced(by: .milliseconds(100))
             if conn == nil {
@@ -227,12 +234,8 @@ final class MigrationSampler: Sendable {
                 conn = try? await Blocking.run { () throws -> PGConnection in try PGConnection(d, connectTimeout: .seconds(1)) }
             }
             if let c = conn {
-                let sample = try? await Blocking.run { () throws -> ([String?]?, [String?]?) in
-                    (try c.exec(Self.lockSQL, [app], timeout: .seconds(1)).rows.first,
-                     try c.exec(Self.lagSQL, timeout: .seconds(1)).rows.first)
-                }
-                record(sample)
-                if sample == nil { c.close(); conn = nil }
+                let ok = await Blocking.run { self.sample(on: c) }
+                if !ok { c.close(); conn = nil }
             } else {
                 record(nil)
             }
@@ -241,7 +244,15 @@ final class MigrationSampler: Sendable {
         conn?.close()
     }
 
-    private func record(_ sample: ([String?]?, [String?]?)?) {
+    /// One sample on `c` (blocking, about a millisecond); false when it failed (the connection is then of no use).
+    func sample(on c: PGConnection) -> Bool {
+        let sample = try? (c.exec(Self.lockSQL, [application], timeout: .seconds(1)).rows.first,
+                           c.exec(Self.lagSQL, timeout: .seconds(1)).rows.first)
+        record(sample)
+        return sample != nil
+    }
+
+    func record(_ sample: ([String?]?, [String?]?)?) {
         state.withLock { s in
             s.samples += 1
             guard let (lock, lag) = sample else { s.failed += 1; return }

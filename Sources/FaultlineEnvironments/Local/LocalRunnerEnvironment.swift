@@ -1,4 +1,5 @@
 import Faultline
+import FaultlineConcurrency
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
     public let sessions = HeldSessions()
     /// A drill's marks (their server times), for a restore to one.
     public let dr = DRState()
+    /// The migration a `StartMigration` left running while the next steps go on.
+    public let background = BackgroundMigration()
 
     public init(_ local: LocalEnvironment) {
         self.local = local
@@ -30,7 +33,12 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
         ClusterStatus.topology(from: await local.status(withReplication: false).members)
     }
 
-    public func probeReport() async -> ProbeReport? { probes.finish() }
+    /// Called once, at the end of a run: stops the probes, and a background migration the run never finished
+    /// (an aborted or failed run: SIGTERM, `scripts/migrate` rolls back).
+    public func probeReport() async -> ProbeReport? {
+        await Blocking.run { background.cancel() }
+        return probes.finish()
+    }
 
     /// Not only the DCS view: every node's PostgreSQL runs and clients can write again. When the heal gives up
     /// on an unhealthy cluster although every daemon it restarts is running (Patroni up, PostgreSQL never
@@ -69,8 +77,8 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
             }
             return try await local.drRestore(targetTime: time, repo: repo)
         case .migrate(let revision): return try await local.migrateOperation(to: revision)
-        case .startMigration, .finishMigration:
-            throw OperationUnsupported("the local environment does not run background migrations yet")
+        case .startMigration(let revision): return try local.startBackgroundMigration(revision, background)
+        case .finishMigration: return try await local.finishBackgroundMigration(background)
         // The runner hands workload switches to the load generator; this environment has none of its own.
         case .switchWorkload:
             throw OperationUnsupported("the local environment does not switch workloads (the load generator does)")
