@@ -59,10 +59,13 @@ public enum ArchivingConfig {
     }
 
     /// `weed server` with master, volume, filer and the S3 gateway on `ip`, HTTPS only, telemetry off,
-    /// the Iceberg and Lance side servers off.
+    /// the Iceberg and Lance side servers off. Up to 64 volumes of 256 MB (16 GB, on the state directory's disk): with 8
+    /// (2 GB) the WAL of a few 1-million-row migrations filled the store; every archive-push then failed with HTTP 500
+    /// ("No writable volumes"), un-archived WAL piled up in pg_wal, and a killed primary's Patroni hung in its crash
+    /// recovery, archiving segments before its pg_rewind.
     public static func weedArgv(weed: String, dataDir: String, ip: String, cert: String, key: String, identities: String) -> [String] {
         [weed, "server", "-dir=\(dataDir)", "-ip=\(ip)", "-ip.bind=\(ip)", "-master.port=\(masterPort)",
-         "-master.telemetry=false", "-master.volumeSizeLimitMB=256", "-volume.max=8",
+         "-master.telemetry=false", "-master.volumeSizeLimitMB=256", "-volume.max=64",
          "-filer", "-s3", "-s3.port=\(s3Port)", "-s3.cert.file=\(cert)", "-s3.key.file=\(key)",
          "-s3.config=\(identities)", "-s3.port.iceberg=0", "-s3.port.lance=0"]
     }
