@@ -172,6 +172,9 @@ _LOST_MESSAGES = (
     ("consuming input failed", "connection lost while reading"),
     ("connection timeout expired", "connection timed out"),
     ("ssl syscall error", "connection lost (SSL)"),
+    ("no such file or directory", "server down (no socket)"),
+    ("connection is bad", "server unreachable"),
+    ("could not connect", "server unreachable"),
 )
 
 
