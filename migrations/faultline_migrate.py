@@ -149,6 +149,130 @@ def with_lock_retries(
             i += 1
 
 
+#: What env.py exits with when it lost the database mid-run (EX_TEMPFAIL): scripts/migrate `up` resumes.
+CONNECTION_LOST_EXIT = 75
+
+#: SQLSTATEs of a server going away: admin_shutdown, crash_shutdown, cannot_connect_now, and read_only_sql_transaction
+#: (the old primary, demoted, still answers). Class 08 (connection_exception) counts too.
+_LOST_SQLSTATES = {"57P01": "server shut down (57P01)", "57P02": "server crashed (57P02)",
+                   "57P03": "server not accepting connections (57P03)",
+                   "25006": "read-only transaction: the primary was demoted (25006)"}
+#: Messages of a lost connection, for errors that carry no SQLSTATE (libpq's own, a closed connection).
+_LOST_MESSAGES = (
+    ("server closed the connection unexpectedly", "server closed the connection"),
+    ("terminating connection", "server terminated the connection"),
+    ("the database system is in recovery mode", "database in recovery mode"),
+    ("the database system is starting up", "database starting up"),
+    ("the database system is shutting down", "database shutting down"),
+    ("the database system is not yet accepting connections", "database not yet accepting connections"),
+    ("in a read-only transaction", "read-only transaction: the primary was demoted"),
+    ("the connection is closed", "connection closed"),
+    ("connection refused", "connection refused"),
+    ("no connection to the server", "no connection to the server"),
+    ("consuming input failed", "connection lost while reading"),
+    ("connection timeout expired", "connection timed out"),
+    ("ssl syscall error", "connection lost (SSL)"),
+    ("no such file or directory", "server down (no socket)"),
+    ("connection is bad", "server unreachable"),
+    ("could not connect", "server unreachable"),
+)
+
+
+def connection_lost(error: BaseException) -> str | None:
+    """Why a failure means the database went away (a short reason), or None when it is a failure of the
+    migration itself (lock timeout, constraint, statement timeout, ...), which must roll back.
+
+    Walks the error's chain (SQLAlchemy's .orig, __cause__, __context__). Lost: SQLSTATE class 08, 57P01-57P03,
+    25006; a psycopg OperationalError without SQLSTATE (libpq's own errors); SQLAlchemy's invalidated
+    connection; or, without any SQLSTATE, a message of _LOST_MESSAGES. Any other SQLSTATE decides "not lost".
+    """
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        chain.append(e)
+        e = getattr(e, "orig", None) or e.__cause__ or e.__context__
+    states = [s for s in (getattr(x, "sqlstate", None) or getattr(x, "pgcode", None) for x in chain) if s]
+    for state in states:
+        if state.startswith("08"):
+            return f"connection failure ({state})"
+        if state in _LOST_SQLSTATES:
+            return _LOST_SQLSTATES[state]
+    if states:
+        return None
+    for x in chain:
+        message = str(x).lower()
+        for needle, reason in _LOST_MESSAGES:
+            if needle in message:
+                return reason
+    for x in chain:
+        if getattr(x, "connection_invalidated", False):
+            return "connection invalidated"
+        if any(c.__name__ == "OperationalError" and c.__module__.startswith("psycopg") for c in type(x).__mro__):
+            first = (str(x).strip().splitlines() or ["?"])[0]
+            return "connection error: " + " ".join(first.split())[:80]
+    return None
+
+
+def resume_settings(env: dict[str, str] | None = None) -> tuple[int, float, float]:
+    """`up`'s resumes after a lost database: how many (FAULTLINE_MIGRATE_RESUMES, 0...20, default 3; 0 rolls
+    back at once as before), how long each waits for a writable database (FAULTLINE_MIGRATE_RESUME_WAIT, seconds
+    1...3600, default 90) and how long the rollback waits (FAULTLINE_MIGRATE_ROLLBACK_WAIT, default the same).
+    """
+    env = os.environ if env is None else env
+    resumes = env.get("FAULTLINE_MIGRATE_RESUMES", "3")
+    if not re.fullmatch(r"[0-9]|1[0-9]|20", resumes):
+        raise BadInput(f"FAULTLINE_MIGRATE_RESUMES '{resumes}' is not 0...20")
+    waits = []
+    for name, default in (("FAULTLINE_MIGRATE_RESUME_WAIT", "90"),
+                          ("FAULTLINE_MIGRATE_ROLLBACK_WAIT", env.get("FAULTLINE_MIGRATE_RESUME_WAIT", "90"))):
+        value = env.get(name, default)
+        if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,3})?", value) or not 1 <= float(value) <= 3600:
+            raise BadInput(f"{name} '{value}' is not seconds 1...3600")
+        waits.append(float(value))
+    return int(resumes), waits[0], waits[1]
+
+
+def wait_until_writable(probe: Callable[[], str | None], wait: float, sleep: Callable[[float], None] = time.sleep,
+                        clock: Callable[[], float] = time.monotonic, every: float = 1.0) -> tuple[bool, float, str]:
+    """Polls `probe` (None: the database accepts writes; else why not) about every `every` seconds for at most
+    `wait` seconds. Returns (ready, seconds waited, the last reason it was not).
+    """
+    start = clock()
+    last = ""
+    while True:
+        tried = clock()
+        why = probe()
+        if why is None:
+            return True, clock() - start, last
+        last = why
+        if clock() - start >= wait:
+            return False, clock() - start, last
+        sleep(max(0.0, min(every - (clock() - tried), wait - (clock() - start))))
+
+
+def writable_probe(url: str) -> str | None:
+    """One look at the URL's database: None when a new connection is read-write (`NOT pg_is_in_recovery()`)
+    and the migration lock is free (a lost run's session is gone), else a short reason. Never the URL.
+    """
+    import psycopg
+
+    env = libpq_env(url)
+    args = {k.lower().replace("pg", "", 1).replace("database", "dbname"): v for k, v in env.items() if k != "PGPASSWORD"}
+    try:
+        with psycopg.connect("", **args, password=env.get("PGPASSWORD"), autocommit=True, connect_timeout=3,
+                             options="-c statement_timeout=3000") as c:
+            if not c.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0]:
+                return "in recovery (a standby)"
+            if not c.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()[0]:
+                return "the migration lock is still held (the lost session lingers?)"
+            c.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+            return None
+    except Exception as e:
+        return connection_lost(e) or " ".join((str(e).strip().splitlines() or ["?"])[0].split())[:80]
+
+
 class MigrationRefused(Exception):
     """A migration that must not go on (a column still in use, a check that cannot run): env.py prints its
     one-line text and exits 1, so `scripts/migrate up` rolls back.
@@ -478,11 +602,23 @@ def _main(argv: list[str]) -> int:
             rows, pause = backfill_settings()
             lock_tries()
             unused_window()
+            resumes, wait, rollback_wait = resume_settings()
             print("\n".join(timeout_statements() + [long_statement_timeout()]))
             print(f"backfill: {rows} rows a batch, {pause:g} s pause")
+            print(f"resumes: {resumes}, waiting {wait:g} s each; rollback waits {rollback_wait:g} s")
+        elif argv[:1] == ["wait-writable"] and len(argv) == 2:
+            _, wait, rollback_wait = resume_settings()
+            limit = rollback_wait if argv[1] == "rollback" else wait
+            url = os.environ.get("FAULTLINE_MIGRATE_URL", "")
+            database_name(url)
+            ready, waited, last = wait_until_writable(lambda: writable_probe(url), limit)
+            print(f"{waited:.1f}")
+            if not ready:
+                print(f"the database did not accept writes within {limit:g} s (last: {last})", file=sys.stderr)
+                return 1
         else:
             print("usage: faultline_migrate.py url | revisions CONFIG SECTION | plan CONFIG SECTION up|down CURRENT TO"
-                  " | settings | dump FILE | verify CONFIG SECTION ALEMBIC", file=sys.stderr)
+                  " | settings | dump FILE | verify CONFIG SECTION ALEMBIC | wait-writable resume|rollback", file=sys.stderr)
             return 2
     except BadInput as e:
         print(e, file=sys.stderr)

@@ -305,6 +305,94 @@ import Testing
         #expect(obj["other_tries"] as? Int == 1, "other errors are not retried")
     }
 
+    /// The failure classification behind `up`'s resume: a lost database (no SQLSTATE, class 08, 57P01-57P03,
+    /// 25006, through SQLAlchemy's wrapper or an exception's context) resumes, anything else rolls back; the
+    /// resume settings and the bounded wait for a writable database (a fake clock).
+    @Test(.enabled(if: hasAlembic, "needs .venv (scripts/setup)"))
+    func connectionLossResumesEverythingElseRollsBack() throws {
+        let script = """
+        import json, sys
+        sys.path.insert(0, sys.argv[1])
+        import faultline_migrate as fm
+        import psycopg, psycopg.errors as E
+        import sqlalchemy.exc as SA
+        def wrap(orig): return SA.OperationalError("SELECT 1", {}, orig)
+        cases = {
+            "closed": psycopg.OperationalError("server closed the connection unexpectedly"),
+            "admin": E.AdminShutdown("terminating connection due to administrator command"),
+            "crash": E.CrashShutdown("terminating connection because of crash of another server process"),
+            "cannot_connect": E.CannotConnectNow("the database system is starting up"),
+            "readonly": wrap(E.ReadOnlySqlTransaction("cannot execute UPDATE in a read-only transaction")),
+            "conn08": E.ConnectionFailure("connection failure"),
+            "recovery": psycopg.OperationalError("the database system is in recovery mode"),
+            "wrapped_closed": wrap(psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")),
+            "libpq_other": psycopg.OperationalError("connection failed: weird"),
+            "lock": wrap(E.LockNotAvailable("canceling statement due to lock timeout")),
+            "stmt_timeout": E.QueryCanceled("canceling statement due to statement timeout"),
+            "check": wrap(E.CheckViolation("check constraint ... terminating connection")),
+            "value": ValueError("boom"),
+            "refused": fm.MigrationRefused("unused_column_check(orders.note): still in use"),
+        }
+        try:
+            try: raise E.LockNotAvailable("lock timeout")
+            except Exception as e: raise fm.LockRetriesExhausted("every try") from e
+        except Exception as e: cases["exhausted"] = e
+        try:
+            try: raise E.AdminShutdown("terminating connection due to administrator command")
+            except Exception as e: raise RuntimeError("during the batch")
+        except Exception as e: cases["context"] = e
+        out = {k: fm.connection_lost(v) for k, v in cases.items()}
+        out["defaults"] = fm.resume_settings({})
+        out["follows"] = fm.resume_settings({"FAULTLINE_MIGRATE_RESUME_WAIT": "5", "FAULTLINE_MIGRATE_RESUMES": "0"})
+        out["own"] = fm.resume_settings({"FAULTLINE_MIGRATE_RESUME_WAIT": "5", "FAULTLINE_MIGRATE_ROLLBACK_WAIT": "60"})
+        bad = []
+        for env in ({"FAULTLINE_MIGRATE_RESUMES": "21"}, {"FAULTLINE_MIGRATE_RESUMES": "x"}, {"FAULTLINE_MIGRATE_RESUME_WAIT": "0"},
+                    {"FAULTLINE_MIGRATE_RESUME_WAIT": "3601"}, {"FAULTLINE_MIGRATE_ROLLBACK_WAIT": "soon"}):
+            try: fm.resume_settings(env); bad.append("accepted")
+            except fm.BadInput as e: bad.append(str(e))
+        out["bad"] = bad
+        class Clock:
+            def __init__(self): self.t = 0.0
+            def __call__(self): return self.t
+            def sleep(self, s): self.sleeps.append(round(s, 3)); self.t += s
+        def scenario(ready_after, wait):
+            c = Clock(); c.sleeps = []; calls = [0]
+            def probe():
+                calls[0] += 1; c.t += 0.25
+                return None if calls[0] > ready_after else f"down {calls[0]}"
+            ok, waited, last = fm.wait_until_writable(probe, wait, sleep=c.sleep, clock=c)
+            return {"ok": ok, "waited": round(waited, 2), "last": last, "probes": calls[0], "sleeps": c.sleeps}
+        out["comes_back"] = scenario(3, 90)
+        out["stays_down"] = scenario(1000, 5)
+        print(json.dumps(out))
+        """
+        let r = try Self.run(Self.home + "/.venv/bin/python", ["-c", script, Self.home + "/migrations"])
+        #expect(r.status == 0, "\(r.err)")
+        let obj = try #require(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let lost = ["closed": "server closed the connection", "admin": "server shut down (57P01)",
+                    "crash": "server crashed (57P02)", "cannot_connect": "server not accepting connections (57P03)",
+                    "readonly": "read-only transaction: the primary was demoted (25006)",
+                    "conn08": "connection failure (08006)", "recovery": "database in recovery mode",
+                    "wrapped_closed": "server closed the connection", "libpq_other": "connection error: connection failed: weird",
+                    "context": "server shut down (57P01)"]
+        for (name, reason) in lost {
+            #expect(obj[name] as? String == reason, "\(name) resumes: \(obj[name] ?? "nil")")
+        }
+        for name in ["lock", "stmt_timeout", "check", "value", "refused", "exhausted"] {
+            #expect(obj[name] is NSNull, "\(name) rolls back, got \(obj[name] ?? "missing")")
+        }
+        #expect(obj["defaults"] as? [Double] == [3, 90, 90])
+        #expect(obj["follows"] as? [Double] == [0, 5, 5], "the rollback waits as long as a resume unless set")
+        #expect(obj["own"] as? [Double] == [3, 5, 60])
+        let bad = try #require(obj["bad"] as? [String])
+        #expect(bad.count == 5 && !bad.contains("accepted"), "\(bad)")
+        let back = try #require(obj["comes_back"] as? [String: Any])
+        #expect(back["ok"] as? Bool == true && back["probes"] as? Int == 4 && back["last"] as? String == "down 3")
+        #expect(back["sleeps"] as? [Double] == [0.75, 0.75, 0.75], "a probe about once a second")
+        let down = try #require(obj["stays_down"] as? [String: Any])
+        #expect(down["ok"] as? Bool == false && (down["waited"] as? Double ?? 0) >= 5 && (down["waited"] as? Double ?? 99) < 6.5)
+    }
+
     @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
     func scriptRefusesBadInputWithExit2BeforeAnyDatabase() throws {
         let migrate = Self.home + "/scripts/migrate"
@@ -323,6 +411,9 @@ import Testing
             (["verify-schema", "--to", "0002"], ["FAULTLINE_MIGRATE_URL": url], "--to is not for verify-schema"),
             (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_LOCK_RETRIES": "0"], "LOCK_RETRIES '0'"),
             (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_UNUSED_WINDOW": "soon"], "UNUSED_WINDOW 'soon'"),
+            (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_RESUMES": "many"], "RESUMES 'many' is not 0...20"),
+            (["up"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_RESUME_WAIT": "0"], "RESUME_WAIT '0' is not seconds"),
+            (["down"], ["FAULTLINE_MIGRATE_URL": url, "FAULTLINE_MIGRATE_ROLLBACK_WAIT": "90s"], "ROLLBACK_WAIT '90s'"),
         ]
         for (args, env, want) in cases {
             let r = try Self.run(migrate, args, env: env)

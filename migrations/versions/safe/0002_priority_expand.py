@@ -22,4 +22,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A 0003 stopped mid-backfill (a lost database, then a rollback) committed its helpers while the database
+    # stayed at 0002: they go here too, or the rollback's schema would differ from 0001's.
+    op.execute("DROP PROCEDURE IF EXISTS faultline_backfill_priority(int, float8)")
+    op.execute("DROP FUNCTION IF EXISTS faultline_backfill_priority_batch(int)")
+    op.execute("DROP TABLE IF EXISTS faultline_backfill")
     op.execute("ALTER TABLE orders DROP COLUMN IF EXISTS priority")
