@@ -119,9 +119,11 @@ extension LocalEnvironment {
             : .failure(EnvironmentError.unhealthy("scripts/migrate up --to \(r.revision) exited \(r.status): "
                                                   + (r.output.split(separator: "\n").last.map(String.init) ?? "")))
         var outcome = try await migrationOutcome(r.revision, result: result, facts: r.facts, ms: r.ms)
-        // What scripts/migrate said of resumes after a lost database, for the report.
-        let resumes = r.output.split(separator: "\n").filter { $0.contains("resum") }
+        // What scripts/migrate said of resumes after a lost database and of an INVALID index it dropped, for the report.
+        let lines = r.output.split(separator: "\n")
+        let resumes = lines.filter { $0.contains("resum") }
         if !resumes.isEmpty { outcome.facts["resumes"] = resumes.joined(separator: " | ") }
+        if let invalid = lines.first(where: { $0.contains("INVALID") }) { outcome.facts["invalid-index"] = String(invalid) }
         return outcome
     }
 }
