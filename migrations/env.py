@@ -47,13 +47,18 @@ RUNNING: dict[str, str | None] = {"revision": None, "from": None}
 
 
 def _with_timeouts(fn, revision: str, before: str | None):
-    """A revision's upgrade or downgrade preceded by the timeout SETs, inside that revision's transaction."""
+    """A revision's upgrade or downgrade preceded by the timeout SETs, inside that revision's transaction. Online it
+    first says on stderr which one starts ("faultline-migrate: upgrade 0010"): the harness waits for that line to time
+    a fault into a step (a background migration's start)."""
     if getattr(fn, "_faultline_timeouts", False):
         return fn
+    direction = "downgrade" if before == revision else "upgrade"
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
         RUNNING["revision"], RUNNING["from"] = revision, before
+        if not context.is_offline_mode():
+            print(f"faultline-migrate: {direction} {revision}", file=sys.stderr, flush=True)
         for statement in TIMEOUTS:
             op.execute(statement)
         return fn(*args, **kwargs)

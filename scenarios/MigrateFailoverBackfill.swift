@@ -13,7 +13,7 @@ public let migrateFailoverBackfill = Scenario(
     Load(.orders(rate: 50, version: .v1), .ledgerWrites(rate: 50))
     SteadyState(for: .seconds(10))
     StartMigration(to: "0006")
-    Hold(for: .seconds(8))  // into the backfill (about 35 s for 1 M rows)
+    Hold(for: .seconds(5))  // into the backfill (about 35 s for 1 M rows); StartMigration returns as 0003 begins
     Inject(.killNode(.primary))
     Await(.newPrimary, within: .seconds(30))
     Heal()

@@ -13,7 +13,7 @@ public let migrateFailoverIndex = Scenario(
     Load(.orders(rate: 50, version: .v3), .ledgerWrites(rate: 50))
     SteadyState(for: .seconds(10))
     StartMigration(to: "0012")
-    Hold(for: .seconds(4))  // into the build (about 3 s after the step's start-up)
+    Hold(for: .milliseconds(500))  // into the build (1-2.5 s here); StartMigration returns as 0010 begins
     Inject(.killNode(.primary))
     Await(.newPrimary, within: .seconds(30))
     Heal()

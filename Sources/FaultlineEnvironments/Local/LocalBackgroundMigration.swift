@@ -97,6 +97,16 @@ public final class BackgroundMigration: @unchecked Sendable {
         return (j.process.terminationStatus, Secrets.mask(tail), j.sampler.facts, Int((ContinuousClock.now - j.started).milliseconds), j.revision)
     }
 
+    /// Whether the background migration's process still runs.
+    var isRunning: Bool { lock.withLock { job?.process.isRunning ?? false } }
+
+    /// "upgrade 0010" once the log shows the first revision's upgrade has begun; nil before.
+    func firstStep() -> String? {
+        guard let j = lock.withLock({ job }), let text = try? String(contentsOf: j.log, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("faultline-migrate: upgrade ") }) else { return nil }
+        return String(line.dropFirst("faultline-migrate: ".count))
+    }
+
     /// Stops a migration still running (SIGTERM; `scripts/migrate` rolls back), waits up to 60 s for it; nothing if none.
     func cancel() {
         guard let j = lock.withLock({ job }) else { return }
@@ -107,9 +117,23 @@ public final class BackgroundMigration: @unchecked Sendable {
 }
 
 extension LocalEnvironment {
-    /// `StartMigration(to:)`.
-    func startBackgroundMigration(_ revision: String, _ job: BackgroundMigration) throws -> OperationOutcome {
-        try job.start(revision, on: self)
+    /// `StartMigration(to:)`: returns once the first pending revision's upgrade has begun (env.py's
+    /// "faultline-migrate: upgrade REV" line), so a `Hold` after it counts from the first step, not from the start-up of
+    /// Python, the schema dump and Alembic (2-3 s); or once the migration ended, or after 60 s.
+    func startBackgroundMigration(_ revision: String, _ job: BackgroundMigration) async throws -> OperationOutcome {
+        let started = ContinuousClock.now
+        var outcome = try job.start(revision, on: self)
+        let deadline = started.advanced(by: .seconds(60))
+        while ContinuousClock.now < deadline {
+            if let step = job.firstStep() {
+                outcome.detail += "; \(step) began after \(DurationText.human(ms: Int((ContinuousClock.now - started).milliseconds)))"
+                outcome.facts["first-step"] = step
+                return outcome
+            }
+            if !job.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return outcome
     }
 
     /// `FinishMigration()`: the background migration's outcome, as `migrate` reports it (facts, verify-schema).

@@ -77,7 +77,7 @@ public struct LocalRunnerEnvironment: Faultline.Environment {
             }
             return try await local.drRestore(targetTime: time, repo: repo)
         case .migrate(let revision): return try await local.migrateOperation(to: revision)
-        case .startMigration(let revision): return try local.startBackgroundMigration(revision, background)
+        case .startMigration(let revision): return try await local.startBackgroundMigration(revision, background)
         case .finishMigration: return try await local.finishBackgroundMigration(background)
         // The runner hands workload switches to the load generator; this environment has none of its own.
         case .switchWorkload:
