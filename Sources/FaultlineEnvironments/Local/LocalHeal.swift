@@ -35,6 +35,7 @@ extension LocalEnvironment {
             for spec in allSpecs where !spec.name.hasSuffix("-patroni") && !daemons.isRunning(spec.name) { try await daemons.start(spec) }
             _ = try await drRestore(targetTime: nil, repo: "\(repo)", force: true)
         }
+        for n in config.nodeNames { try await reapOrphans(n) }
         for spec in allSpecs where !daemons.isRunning(spec.name) {
             logger.info("restarting \(spec.name)")
             try await daemons.start(spec)

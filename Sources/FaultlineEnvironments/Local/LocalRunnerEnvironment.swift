@@ -116,22 +116,63 @@ extension LocalEnvironment {
     }
 
     /// SIGKILLs Patroni and every PostgreSQL process of `node` (etcd on the node keeps running, so
-    /// the DCS keeps its quorum). The leader key then expires after ttl.
+    /// the DCS keeps its quorum). The leader key then expires after ttl. Passes repeat until no process of the
+    /// postgres user is left in the node's namespace: a backend the postmaster forked between the listing and its
+    /// kill outlives it, keeps the shared memory attached, and the next postmaster refuses to start ("pre-existing
+    /// shared memory block is still in use"): the old primary then never came back after the heal.
     public func killNode(_ node: String) async throws {
-        var victims: [Int32] = []
-        if let p = daemons.pid("\(node)-patroni"), Daemons.isAlive(p) { victims.append(p) }
-        let postgresUID = getpwnam("postgres")?.pointee.pw_uid
-        for pid in try await pidsIn(config.nodeNetns(node)) where !victims.contains(pid) {
-            if Self.uid(of: pid) == postgresUID { victims.append(pid) }
+        var first: [Int32] = []
+        if let p = daemons.pid("\(node)-patroni"), Daemons.isAlive(p) { first.append(p) }
+        for pass in 0..<10 {
+            let victims = first + (try await postgresProcesses(node)).filter { !first.contains($0) }
+            first = []
+            if victims.isEmpty {
+                guard pass > 0 else { throw EnvironmentError.unhealthy("nothing of \(node) is running") }
+                return
+            }
+            runner.commandLog?.append("kill -9 \(victims.map(String.init).joined(separator: " "))  # \(node): "
+                                      + (pass == 0 ? "patroni and postgres" : "postgres processes left after pass \(pass)"))
+            for pid in victims { kill(pid, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        guard !victims.isEmpty else { throw EnvironmentError.unhealthy("nothing of \(node) is running") }
-        runner.commandLog?.append("kill -9 \(victims.map(String.init).joined(separator: " "))  # \(node): patroni and postgres")
-        for pid in victims { kill(pid, SIGKILL) }
+    }
+
+    /// Every process of the postgres user in `node`'s namespace (Patroni, the postmaster and its children, archive-push).
+    func postgresProcesses(_ node: String) async throws -> [Int32] {
+        let postgresUID = getpwnam("postgres")?.pointee.pw_uid
+        return try await pidsIn(config.nodeNetns(node)).filter { Self.uid(of: $0) == postgresUID && Daemons.isAlive($0) }
+    }
+
+    /// With the postmaster of `node`'s `postmaster.pid` dead, a PostgreSQL process reparented to init (title
+    /// "postgres: …") is an orphan of a killed postmaster. One that waits on a lock its killed sibling held never exits
+    /// (seen: a harness probe's backend, forked as the primary was killed, asleep on a futex for minutes), keeps the old
+    /// shared memory attached, and every start of the next postmaster fails ("pre-existing shared memory block is
+    /// still in use"): the old primary stays "start failed". SIGKILL them. Patroni and its own children are left alone.
+    func reapOrphans(_ node: String) async throws {
+        guard postmasterPID(node) == nil else { return }
+        let orphans = try await postgresProcesses(node).filter { Self.parentPID(of: $0) == 1 && Self.title(of: $0).hasPrefix("postgres: ") }
+        guard !orphans.isEmpty else { return }
+        logger.warning("\(node): \(orphans.count) PostgreSQL process(es) outlived their postmaster; killing them")
+        runner.commandLog?.append("kill -9 \(orphans.map(String.init).joined(separator: " "))  # \(node): orphans of a killed postmaster")
+        for pid in orphans { kill(pid, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+
+    static func parentPID(of pid: Int32) -> Int32? {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("PPid:") }) else { return nil }
+        return Int32(line.dropFirst("PPid:".count).trimmingCharacters(in: .whitespaces))
+    }
+
+    static func title(of pid: Int32) -> String {
+        guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "" }
+        return String(decoding: d.split(separator: 0).first ?? Data(), as: UTF8.self)
     }
 
     /// Starts Patroni on `node` unless it is running.
     public func startPatroniIfDown(_ node: String) async throws {
         guard !daemons.isRunning("\(node)-patroni") else { return }
+        try await reapOrphans(node)
         try await startPatroni(node)
     }
 

@@ -64,11 +64,16 @@ extension LocalEnvironment {
     @discardableResult
     public func waitHealthy(timeout: Duration, watching: [DaemonSpec] = []) async throws -> ClusterStatus {
         var last: ClusterStatus?
+        var nudged = ContinuousClock.now.advanced(by: .seconds(-10))
         do {
             return try await poll(timeout: timeout, what: "a healthy cluster") {
                 try self.ensureRunning(watching)
                 let s = await self.status(withReplication: false)
                 last = s
+                if !s.healthy, let leader = s.leader?.name, ContinuousClock.now - nudged >= .seconds(1) {
+                    nudged = ContinuousClock.now
+                    await self.nudgeWAL(on: leader)
+                }
                 return s.healthy ? s : nil
             }
         } catch let e as EnvironmentError {
@@ -76,6 +81,19 @@ extension LocalEnvironment {
             throw EnvironmentError.unhealthy((last?.problems ?? ["no status"]).joined(separator: "; ") + " after \(timeout)")
         } catch {
             throw EnvironmentError.unhealthy((last?.problems ?? ["no status"]).joined(separator: "; ") + " after \(timeout)")
+        }
+    }
+
+    /// One WAL record on `leader` (a non-transactional logical message; errors ignored). A member rewound after a
+    /// failover stays "starting" (not consistent) until the primary's WAL passes the minimum recovery point pg_rewind
+    /// set, which can lie a page header past the primary's last record: on an idle primary it waited forever (seen
+    /// after `faultline heal` with no load; one record made it stream within seconds).
+    func nudgeWAL(on leader: String) async {
+        let dsn = config.direct(leader, user: "postgres", dbname: "postgres")
+        await Blocking.run {
+            guard let c = try? PGConnection(dsn, connectTimeout: .seconds(1)) else { return }
+            defer { c.close() }
+            _ = try? c.exec("SELECT pg_logical_emit_message(false, 'faultline-heal', 'nudge')", timeout: .seconds(1))
         }
     }
 
