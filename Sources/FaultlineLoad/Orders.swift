@@ -5,9 +5,8 @@ import Synchronization
 /// SQL of the demo orders application (`WorkloadKind.orders`, schema in docs/migrations.md), per application
 /// version. Every request is one statement in autocommit.
 public enum OrdersSQL {
-    /// The `application_name` of the orders workload's sessions, so that the environment can find the
-    /// application in `pg_stat_activity` and `pg_locks`.
-    public static let applicationName = "faultline-app"
+    /// The `application_name` of the orders workload's sessions (`AppVersion.sessionName`).
+    public static let applicationName = AppVersion.sessionName
 
     /// One request of the mix.
     public enum Request: String, Sendable, CaseIterable {

@@ -148,25 +148,18 @@ actor FakeCluster: Environment {
     /// Scripted under the slug "prepare", like an operation (not listed: unsupported).
     func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome {
         journal.add("prepare \(app.revision)")
-        switch operations["prepare"] {
-        case nil: throw OperationUnsupported("the fake cluster has no application")
-        case .takes(let d, let outcome):
-            clock.advance(by: d)
-            return outcome
-        case .fails(let d, let message):
-            clock.advance(by: d)
-            throw FakeError(message)
-        case .hangs:
-            try await Task.sleep(for: .seconds(3_600))
-            return OperationOutcome()
-        }
+        return try await play(operations["prepare"], unsupported: "the fake cluster has no application")
     }
 
     /// Spends the scripted virtual time, then answers as scripted. `.hangs` signals `applyStarted` first.
     func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
         journal.add("perform \(operation)")
-        switch operations[operation.slug] {
-        case nil: throw OperationUnsupported("the fake cluster has no \(operation.slug)")
+        return try await play(operations[operation.slug], unsupported: "the fake cluster has no \(operation.slug)")
+    }
+
+    private func play(_ script: FakeOperation?, unsupported: String) async throws -> OperationOutcome {
+        switch script {
+        case nil: throw OperationUnsupported(unsupported)
         case .takes(let d, let outcome):
             clock.advance(by: d)
             return outcome

@@ -55,6 +55,10 @@ public enum Workload: Codable, Sendable, Equatable, CustomStringConvertible {
 /// - `v2`: the view `orders_v2`, its `comment` and `priority` (needs 0007 or later);
 /// - `v3`: table `orders`, columns `comment` and `priority` (needs 0009 or later).
 public enum AppVersion: String, Codable, Sendable, CaseIterable, Comparable {
+    /// The `application_name` of every orders session, whatever its version: the load generator sets it, an
+    /// environment finds the application by it in `pg_stat_activity` and `pg_locks`.
+    public static let sessionName = "faultline-app"
+
     case v1, v2, v3
 
     /// Parses `v1`, `v2` or `v3` (any case, surrounding blanks ignored). Throws a one-line `InputError` otherwise.

@@ -3,7 +3,8 @@ import FaultlineConcurrency
 import FaultlinePG
 import Foundation
 
-/// A migration that runs while later steps inject faults (`StartMigration` … `FinishMigration`): `scripts/migrate up`
+/// A migration that runs while later steps inject faults (`StartMigration` … `FinishMigration`), and every
+/// `Migrate` step too (started, then waited for at once): `scripts/migrate up`
 /// as a child process, watched by one thread of its own that samples the primary every 100 ms (`MigrationSampler`:
 /// application lock waits, replica lag), finding the primary again after a failover. `finish` joins it; `cancel`
 /// (at the end of a run that never finished it) stops the process (SIGTERM: `scripts/migrate` rolls back) and joins.
@@ -45,7 +46,7 @@ public final class BackgroundMigration: @unchecked Sendable {
         try p.run()
         try? out.close()
         let nodes = env.config.nodeNames.map { env.config.direct($0, user: "postgres", dbname: LocalEnvironment.applicationDatabase) }
-        let sampler = MigrationSampler(dsn: { nodes[0] }, application: LocalEnvironment.applicationSessionName)
+        let sampler = MigrationSampler(application: AppVersion.sessionName)
         let j = Job(revision: revision, process: p, sampler: sampler, log: log)
         job = j
         Thread.detachNewThread { Self.watch(j, primaryAmong: nodes) }
@@ -107,10 +108,15 @@ public final class BackgroundMigration: @unchecked Sendable {
         return String(line.dropFirst("faultline-migrate: ".count))
     }
 
+    /// SIGTERM to a migration still running (`scripts/migrate` rolls back); returns at once.
+    func terminate() {
+        if let j = lock.withLock({ job }), j.process.isRunning { j.process.terminate() }
+    }
+
     /// Stops a migration still running (SIGTERM; `scripts/migrate` rolls back), waits up to 60 s for it; nothing if none.
     func cancel() {
         guard let j = lock.withLock({ job }) else { return }
-        if j.process.isRunning { j.process.terminate() }
+        terminate()
         _ = j.done.wait(timeout: .now() + 60)
         lock.withLock { job = nil }
     }

@@ -12,8 +12,6 @@ import Synchronization
 extension LocalEnvironment {
     /// The application's database (owned by the `faultline` role, beside the harness's own `faultline` database).
     public static let applicationDatabase = "orders"
-    /// The `application_name` of the application workload's sessions: the lock sampler watches these.
-    public static let applicationSessionName = "faultline-app"
 
     /// The application database through HAProxy's read-write port, as libpq conninfo (password from the passfile).
     public var applicationConninfo: String { config.conninfo(host: config.clientIP, port: 5000, dbname: Self.applicationDatabase) }
@@ -128,21 +126,17 @@ extension LocalEnvironment {
 
     // MARK: migrate
 
-    /// The `migrate` operation: `scripts/migrate up --to REVISION` while `MigrationSampler` watches the primary,
-    /// then `verify-schema`. A failed migration (rolled back by `scripts/migrate`) throws, with its last line.
+    /// The `migrate` operation: the background migration (`BackgroundMigration`: `scripts/migrate up --to REVISION`
+    /// with the sampler watching the primary), waited for at once; a cancelled wait stops it (SIGTERM: it rolls back).
+    /// A failed migration (rolled back by `scripts/migrate`) throws, with its last line.
     public func migrateOperation(to revision: String) async throws -> OperationOutcome {
-        let sampler = MigrationSampler(dsn: { [self] in config.direct(await leaderOrFirst(), user: "postgres", dbname: Self.applicationDatabase) },
-                                       application: Self.applicationSessionName)
-        let started = ContinuousClock.now
-        let flags = Self.historyFlags(revision)
-        let result: Result<CommandResult, any Error>
-        do {
-            result = .success(try await sampler.watch { try await self.migrate(["up", "--to", revision] + flags) })
-        } catch {
-            result = .failure(error)
+        let job = BackgroundMigration()
+        _ = try job.start(revision, on: self)
+        return try await withTaskCancellationHandler {
+            try await finishBackgroundMigration(job)
+        } onCancel: {
+            job.terminate()
         }
-        return try await migrationOutcome(revision, result: result.map { _ in () }, facts: sampler.facts,
-                                          ms: Int((ContinuousClock.now - started).milliseconds))
     }
 
     /// What a finished migration to `revision` reports: the samplers' `facts`, the revision reached and whether its
@@ -186,17 +180,14 @@ public struct MigrationFailed: Error, CustomStringConvertible, Sendable {
 
 /// Samples the primary every 100 ms while a migration runs: the longest lock wait of an application session
 /// (`pg_locks.waitstart`, PostgreSQL 14+) with its statement and its blocker's, and the replicas' replay lag
-/// (`pg_stat_replication`). A sample that fails (the primary changing hands) is skipped and counted.
+/// (`pg_stat_replication`). A sample that fails (the primary changing hands) is skipped and counted. Driven by
+/// `BackgroundMigration`'s thread.
 final class MigrationSampler: Sendable {
-    let dsn: @Sendable () async -> String
     let application: String
     private struct State { var samples = 0, failed = 0, lockMs = 0, lagMs = 0, lagBytes: Int64 = 0; var query: String?, blocker: String? }
     private let state = Mutex(State())
 
-    init(dsn: @escaping @Sendable () async -> String, application: String) {
-        self.dsn = dsn
-        self.application = application
-    }
+    init(application: String) { self.application = application }
 
     static let lockSQL = """
         SELECT (extract(epoch FROM clock_timestamp() - l.waitstart) * 1000)::bigint,
@@ -211,38 +202,6 @@ final class MigrationSampler: Sendable {
                coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::bigint, 0)
           FROM pg_stat_replication
         """
-
-    /// Runs `body` with the sampler beside it (a structured child task, stopped when `body` returns or throws).
-    func watch<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { await self.sampleUntilCancelled(); return nil }
-            group.addTask { try await body() }
-            defer { group.cancelAll() }
-            while let r = try await group.next() {
-                if let r { return r }
-            }
-            throw CancellationError()
-        }
-    }
-
-    private func sampleUntilCancelled() async {
-        var conn: PGConnection?
-        while !Task.isCancelled {
-            let next = ContinuousClock.now.advanced(by: .milliseconds(100))
-            if conn == nil {
-                let d = await dsn()
-                conn = try? await Blocking.run { () throws -> PGConnection in try PGConnection(d, connectTimeout: .seconds(1)) }
-            }
-            if let c = conn {
-                let ok = await Blocking.run { self.sample(on: c) }
-                if !ok { c.close(); conn = nil }
-            } else {
-                record(nil)
-            }
-            try? await Task.sleep(until: next, clock: .continuous)
-        }
-        conn?.close()
-    }
 
     /// One sample on `c` (blocking, about a millisecond); false when it failed (the connection is then of no use).
     func sample(on c: PGConnection) -> Bool {
