@@ -27,6 +27,10 @@ def upgrade() -> None:
     else:
         op.execute("-- faultline_migrate.unused_column_check('orders', 'note') runs here online: "
                    "nothing may read orders.note or orders_v2.note any more\nSELECT 1")
+    # The view first, then the table (LOCK on a view locks it, then the tables it reads): the order in which an
+    # application statement on orders_v2 takes them. Renaming orders first and dropping the view after took them the
+    # other way round, and a v2 write through the view deadlocked with it once (40P01, after deadlock_timeout).
+    op.execute("LOCK TABLE orders_v2 IN ACCESS EXCLUSIVE MODE")
     op.execute("COMMENT ON COLUMN orders.note IS NULL")
     op.execute("-- nothing reads the old name any more (unused_column_check)\n-- squawk-ignore renaming-column\n"
                "ALTER TABLE orders RENAME COLUMN note TO comment")
