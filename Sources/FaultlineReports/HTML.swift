@@ -77,6 +77,7 @@ extension Render {
         case "passed": "passed"
         case "target-failed", "failed": "failed"
         case "skipped": "skipped"
+        case "aborted": "aborted"
         default: "error"
         }
     }
@@ -414,14 +415,14 @@ extension Render {
     body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0 auto;max-width:1240px;padding:16px 20px;color:#1d1d1f;background:#fff}
     h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:22px 0 8px;display:inline-block}h3{font-size:15px;margin:12px 0 4px}
     .badge{font-size:14px;padding:2px 8px;border-radius:4px;color:#fff;vertical-align:middle}
-    .badge.passed{background:#2e7d32}.badge.failed{background:#c62828}.badge.error{background:#6a1b9a}.badge.skipped{background:#757575}
+    .badge.passed{background:#2e7d32}.badge.failed{background:#c62828}.badge.error{background:#6a1b9a}.badge.skipped{background:#757575}.badge.aborted{background:#e65100}
     .exit{font-size:14px;color:#555;font-weight:normal}.summary{color:#444;margin:4px 0}
     dl.facts{display:flex;flex-wrap:wrap;gap:2px 18px;margin:6px 0}dl.facts dt{color:#666}dl.facts dt::after{content:":"}dl.facts dd{margin:0 0 0 -14px;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:13px}
     .warning{background:#fdecea;border-left:4px solid #c62828;padding:6px 10px;margin:6px 0}
     table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e0e0e0;padding:4px 6px;text-align:left;vertical-align:top}
     th{background:#f5f5f5}table.small{width:auto;font-size:13px}td.notes{font-size:12px;color:#444}
     tr.passed td.result{color:#2e7d32;font-weight:600}tr.failed td.result{color:#c62828;font-weight:600}
-    tr.skipped td.result{color:#757575;font-weight:600}tr.error td.result{color:#6a1b9a;font-weight:600}tr.failed{background:#fff5f5}
+    tr.skipped td.result{color:#757575;font-weight:600}tr.error td.result{color:#6a1b9a;font-weight:600}tr.aborted td.result{color:#e65100;font-weight:600}tr.failed{background:#fff5f5}
     .ids{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}.none{color:#777}
     .figure{margin:10px 0 4px}figcaption{font-weight:600;font-size:13px;margin-bottom:2px}
     .legend{font-weight:normal;margin-left:10px}.key{margin-right:10px;white-space:nowrap}

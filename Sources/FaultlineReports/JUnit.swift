@@ -7,12 +7,12 @@ extension Render {
         let vs = r.verdicts
         func count(_ s: VerdictResult.Status) -> Int { vs.filter { $0.result.status == s }.count }
         let time = seconds(r.durationMs)
-        let counts = "tests=\"\(vs.count)\" failures=\"\(count(.failed))\" errors=\"\(count(.error))\" skipped=\"\(count(.skipped))\""
+        let counts = "tests=\"\(vs.count)\" failures=\"\(count(.failed) + count(.aborted))\" errors=\"\(count(.error))\" skipped=\"\(count(.skipped))\""
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites name=\"faultline\" \(counts) time=\"\(time)\">\n"
         x += "  <testsuite name=\"\(esc(r.scenario.name))\" \(counts) time=\"\(time)\" timestamp=\"\(esc(r.startedAt))\">\n"
         x += "    <properties>\n"
-        for (k, v) in [("run-id", r.runId), ("environment", r.environment), ("exit-code", "\(r.exitCode)")] + r.overrides.map({ ("set", $0) }) {
+        for (k, v) in [("run-id", r.runId), ("environment", r.environment), ("exit-code", "\(r.exitCode)"), ("status", r.status)] + r.overrides.map({ ("set", $0) }) {
             x += "      <property name=\"\(esc(k))\" value=\"\(esc(SecretMasker.mask(v)))\"/>\n"
         }
         x += "    </properties>\n"
@@ -30,6 +30,9 @@ extension Render {
                 x += head + ">\n      <skipped message=\"\(esc(res.message ?? ""))\"/>\n    </testcase>\n"
             case .error:
                 x += head + ">\n      <error type=\"harness-error\" message=\"\(esc(SecretMasker.mask(res.message ?? "")))\">\(esc(detail))</error>\n    </testcase>\n"
+            case .aborted:
+                // JUnit has no abort: a failure of its own type (a harness error stays an <error>, never this).
+                x += head + ">\n      <failure type=\"aborted\" message=\"\(esc(SecretMasker.mask(res.message ?? "")))\">\(esc(detail))</failure>\n    </testcase>\n"
             }
         }
         x += "  </testsuite>\n</testsuites>\n"

@@ -13,7 +13,7 @@ extension Render {
         md += "## Verdicts\n\n| Check | Result | Measured | Target | Notes |\n|---|---|---|---|---|\n"
         for v in r.verdicts {
             let res = v.result
-            let mark = switch res.status { case .passed: "✅ passed"; case .failed: "❌ failed"; case .skipped: "⏭ skipped"; case .error: "⚠️ error" }
+            let mark = Runbook.mark(res.status)
             let measured = res.measured?.description ?? (res.status == .failed ? "never" : "")
             let target = res.target.map { "≤ \($0)" } ?? ""
             let notes = ([res.message].compactMap { $0 } + v.notes).map(cell).joined(separator: "<br>")

@@ -155,8 +155,15 @@ public enum Runbook {
         return "\(n) (\(v.result.status.rawValue))"
     }
 
-    static func mark(_ s: VerdictResult.Status) -> String {
-        switch s { case .passed: "✅ passed"; case .failed: "❌ failed"; case .skipped: "⏭ skipped"; case .error: "⚠️ error" }
+    /// A verdict status as Markdown shows it (report.md, runbook.md, the suite's summary).
+    public static func mark(_ s: VerdictResult.Status) -> String {
+        switch s {
+        case .passed: "✅ passed"
+        case .failed: "❌ failed"
+        case .skipped: "⏭ skipped"
+        case .error: "⚠️ error"
+        case .aborted: "🛑 aborted"
+        }
     }
 
     /// A fenced block longer than any run of backticks in `text`, each line indented (for a list item).

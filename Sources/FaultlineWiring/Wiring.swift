@@ -9,11 +9,28 @@ import Scenarios
 // WIRING: the one place a run meets a real environment driver and the load generator. The CLI (`run`,
 // `heal`, `env`, `load`) and every integration test go through it.
 
-/// Catalogue scenario `name` with its `--set` overrides applied, or a one-line `InputError`.
-public func resolveScenario(name: String, overrides: [String]) throws(InputError) -> Scenario {
+/// Catalogue scenario `name` with its `--set` overrides and `--abort` conditions applied, or a one-line `InputError`.
+public func resolveScenario(name: String, overrides: [String], abort: [String] = []) throws(InputError) -> Scenario {
     let s = try Catalogue.lookup(name).applying(try ParameterOverride.parseAll(overrides))
+        .addingAbortConditions(try AbortCondition.parseAll(abort))
     if let problem = s.problems().first { throw InputError("scenario '\(name)' after --set: \(problem)") }
     return s
+}
+
+/// What a caller adds to a run beyond the scenario: a game day's step gate, notes and live view.
+public struct RunHooks: Sendable {
+    /// Awaited before each step (`Runner.stepGate`).
+    public var stepGate: (@Sendable (Int, Step) async -> Void)?
+    /// Notes typed during the run (`Runner.journal`).
+    public var journal: RunJournal?
+    /// The whole topology and the alerts in every progress report (`Runner.liveDetail`).
+    public var liveDetail: Bool
+
+    public init(stepGate: (@Sendable (Int, Step) async -> Void)? = nil, journal: RunJournal? = nil, liveDetail: Bool = false) {
+        self.stepGate = stepGate
+        self.journal = journal
+        self.liveDetail = liveDetail
+    }
 }
 
 /// The driver called `name` (a one-line `InputError` naming the known ones otherwise), with the checkout
@@ -35,15 +52,19 @@ public struct RunSession: Sendable {
     /// Where `<run-id>/` goes; nil: no report files (the report is still returned).
     public let reportsRoot: URL?
     public let logger: Logger
+    /// What `--target` named explicitly: members or addresses beyond the environment's blast radius (`Runner.allowedTargets`).
+    public var allowedTargets: Set<String> = []
 
     /// Everything a run needs, resolved before anything is touched; bad input is a one-line `InputError`.
-    public static func prepare(scenario name: String, overrides: [String] = [], environment: String = "local",
-                               stateDir: String? = nil, reports: URL?, runId: String? = nil,
+    public static func prepare(scenario name: String, overrides: [String] = [], abort: [String] = [], targets: [String] = [],
+                               environment: String = "local", stateDir: String? = nil, reports: URL?, runId: String? = nil,
                                logger: Logger) throws(InputError) -> RunSession {
-        let scenario = try resolveScenario(name: name, overrides: overrides)
+        let scenario = try resolveScenario(name: name, overrides: overrides, abort: abort)
         let driver = try environmentDriver(environment, stateDir: stateDir, logger: logger)
-        return RunSession(scenario: scenario, overrides: overrides, driver: driver,
-                          runId: runId ?? Self.runId(scenario: scenario.name, at: Date()), reportsRoot: reports, logger: logger)
+        var session = RunSession(scenario: scenario, overrides: overrides, driver: driver,
+                                 runId: runId ?? Self.runId(scenario: scenario.name, at: Date()), reportsRoot: reports, logger: logger)
+        session.allowedTargets = Set(targets)
+        return session
     }
 
     /// What a run gave.
@@ -58,7 +79,7 @@ public struct RunSession: Sendable {
 
     /// Runs the scenario. Throws before the run only (environment not up and `bringUp` false, bring-up failed,
     /// no endpoints); from then on every failure is in the report. `stop` is Ctrl-C: the run heals and stops.
-    public func run(bringUp: Bool = false, stop: StopRequest = StopRequest(),
+    public func run(bringUp: Bool = false, stop: StopRequest = StopRequest(), hooks: RunHooks = RunHooks(),
                     onProgress: @escaping @Sendable (RunProgress) -> Void = { _ in }) async throws -> Outcome {
         if !(try await driver.isUp()) {
             guard bringUp else { throw EnvironmentError.notUp(driver.name) }
@@ -73,8 +94,12 @@ public struct RunSession: Sendable {
         let load = LoadGeneratorDriver(endpoints: .init(writes: endpoints.readWrite, reads: endpoints.readOnly, application: endpoints.application), logger: logger,
                                        tune: { $0.metricsListen = metrics })
         let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
-        let runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
+        var runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
                             logger: logger, stop: stop, onProgress: onProgress)
+        runner.stepGate = hooks.stepGate
+        runner.journal = hooks.journal
+        runner.liveDetail = hooks.liveDetail
+        runner.allowedTargets = allowedTargets
         let started = Date()
         let observations = await runner.run(scenario)
         let report = RunReport(runId: runId, scenario: scenario, overrides: overrides, environment: driver.name,

@@ -30,8 +30,14 @@ struct RunCommand: AsyncParsableCommand {
 
         Reports: <reports>/<run-id>/report.json, report.md, report.html, junit.xml, timeline.jsonl, ledger.jsonl, commands.log.
 
+        Safety: the steady-state hypothesis (the scenario's, else error rate ≤ 1 %, p99 ≤ 1 s, healthy; --set
+        steady-error-rate=, steady-p99=) is checked before the first fault; --abort conditions are watched while the
+        steps run. Either ends the run "aborted": healed at once, writes read back, exit 7. A fault on a member the
+        environment did not create, or outside its subnet, is refused (aborted) unless named with --target.
+
         Exit codes: 0 nothing failed (every verdict passed, or skipped: status "skipped"); 1 a target failed (a cluster
-        that did not recover after the heal included); 2 bad input; 3 harness or environment error.
+        that did not recover after the heal included); 2 bad input; 3 harness or environment error; 7 aborted by a
+        safety limit.
 
         Examples:
           faultline run kill-primary --dry-run
@@ -44,6 +50,16 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, key=value. Repeatable.", valueName: "key=value"))
     var overrides: [String] = []
+
+    @Option(name: .customLong("abort"), help: ArgumentHelp(
+        "Abort (heal now, exit 7) when this holds: error-rate>50%/60s, p99>2s/30s, lost-writes>0, disk-free<5%, replication-lag>64MiB. Repeatable.",
+        valueName: "condition"))
+    var abort: [String] = []
+
+    @Option(name: .customLong("target"), help: ArgumentHelp(
+        "A member or address a fault may touch beyond the environment's blast radius ('environment': one Faultline did not bring up). Repeatable.",
+        valueName: "name"))
+    var targets: [String] = []
 
     @Flag(help: "Print the plan and exit; touches nothing.")
     var dryRun = false
@@ -65,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         logger.logLevel = level
         let session: RunSession
         do {
-            session = try RunSession.prepare(scenario: name, overrides: overrides, environment: env.environment,
+            session = try RunSession.prepare(scenario: name, overrides: overrides, abort: abort, targets: targets, environment: env.environment,
                                              reports: URL(fileURLWithPath: reports, isDirectory: true), logger: logger)
         } catch {
             printError("faultline: \(error)")

@@ -73,6 +73,7 @@ struct ReportTests {
             case .failed: #expect(children.contains("failure"))
             case .skipped: #expect(children.contains("skipped"))
             case .error: #expect(children.contains("error"))
+            case .aborted: #expect(children.contains("failure"))
             }
         }
         let suite = try #require(try doc.nodes(forXPath: "//testsuite").first as? XMLElement)

@@ -405,7 +405,7 @@ struct DrillRunnerTests {
 
         let vs = Assertions.evaluate(scenario, obs)
         let statuses = Dictionary(uniqueKeysWithValues: vs.map { ($0.id, $0.result.status) })
-        #expect(statuses == ["rto": .passed, "lost-writes": .passed, "writes-after-target-absent": .passed, "rpo": .passed,
+        #expect(statuses == ["steady-state": .passed, "rto": .passed, "lost-writes": .passed, "writes-after-target-absent": .passed, "rpo": .passed,
                              "expect-cluster-healthy": .passed, "error-budget-after": .skipped,
                              "operation-backup": .passed, "operation-restore": .passed], "\(vs.map { "\($0.id)=\($0.result)" })")
         #expect(try verdict("lost-writes", vs).notes.contains("125 acknowledged write(s) committed before T expected present"))

@@ -12,6 +12,7 @@ public enum Assertions {
     static func verdicts(_ scenario: Scenario, _ obs: Observations, recovery: RecoveryAnalysis?) -> [Verdict] {
         var out: [Verdict] = []
         if let h = harness(obs) { out.append(h) }
+        out += SafetyChecks.evaluate(scenario, obs)
         out.append(rto(scenario, obs, recovery))
         out.append(lostWrites(scenario, obs))
         if let r = clusterRecovered(obs) { out.append(r) }
@@ -21,7 +22,7 @@ public enum Assertions {
         out += FaultChecks.evaluate(scenario, obs)
         out += OperationChecks.evaluate(scenario, obs)
         out += MigrationChecks.evaluate(scenario, obs, versions: obs.load.versions)
-        return FaultChecks.applyingUnsupported(DRChecks.replacing(out, scenario, obs), obs)
+        return SafetyChecks.applyingAbort(FaultChecks.applyingUnsupported(DRChecks.replacing(out, scenario, obs), obs), obs)
     }
 
     /// An error verdict when the harness failed or the run was cancelled; nil when neither happened.

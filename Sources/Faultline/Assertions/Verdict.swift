@@ -30,8 +30,11 @@ public enum VerdictResult: Sendable, Equatable {
     case skipped(reason: String)
     /// The harness or the environment failed; the check says nothing about the system under test.
     case error(String)
+    /// A safety limit stopped the run (the steady state was not met, an abort condition held, a fault was refused):
+    /// the run ends `aborted`, apart from passed, failed and errored.
+    case aborted(String)
 
-    public enum Status: String, Codable, Sendable { case passed, failed, skipped, error }
+    public enum Status: String, Codable, Sendable { case passed, failed, skipped, error, aborted }
 
     public var status: Status {
         switch self {
@@ -39,6 +42,7 @@ public enum VerdictResult: Sendable, Equatable {
         case .failed: .failed
         case .skipped: .skipped
         case .error: .error
+        case .aborted: .aborted
         }
     }
 
@@ -64,6 +68,7 @@ public enum VerdictResult: Sendable, Equatable {
         case .failed(_, _, let why): why
         case .skipped(let r): r
         case .error(let e): e
+        case .aborted(let why): why
         }
     }
 
@@ -111,6 +116,7 @@ public struct Verdict: Codable, Sendable, Equatable {
         case (.failed, _, .some(let t)): result = .failed(measured: measured, target: t, why: message)
         case (.skipped, _, _): result = .skipped(reason: message)
         case (.error, _, _): result = .error(message)
+        case (.aborted, _, _): result = .aborted(message)
         default:
             throw DecodingError.dataCorruptedError(forKey: .status, in: c, debugDescription: "\(status) needs measured and target")
         }
@@ -135,13 +141,32 @@ public enum ExitStatus: Int32, Codable, Sendable {
     case targetFailed = 1
     case badInput = 2
     case harnessError = 3
+    /// A safety limit stopped the run (`VerdictResult.aborted`). Exit codes 4 to 6 are the environment's (`faultline env`).
+    case aborted = 7
 
-    /// Any error → 3 (the measurements cannot be trusted); else any failure → 1; else 0.
+    /// Any error → 3 (the measurements cannot be trusted); else an abort → 7; else any failure → 1; else 0.
     /// No verdicts at all is a harness error: a run that checked nothing did not work.
     public static func of(_ verdicts: [Verdict]) -> ExitStatus {
         if verdicts.isEmpty || verdicts.contains(where: { $0.result.status == .error }) { return .harnessError }
+        if verdicts.contains(where: { $0.result.status == .aborted }) { return .aborted }
         if verdicts.contains(where: { $0.result.status == .failed }) { return .targetFailed }
         return .passed
+    }
+
+    /// How bad an outcome is, for the worst of several (a suite's exit code): harness error, then aborted, then a
+    /// failed target, then passed. Bad input ranks with the harness error (nothing could be judged).
+    public var severity: Int {
+        switch self {
+        case .passed: 0
+        case .targetFailed: 1
+        case .aborted: 2
+        case .harnessError, .badInput: 3
+        }
+    }
+
+    /// The worst of `statuses` by `severity`; `.passed` for none.
+    public static func worst(_ statuses: [ExitStatus]) -> ExitStatus {
+        statuses.max { $0.severity < $1.severity } ?? .passed
     }
 
     public var name: String {
@@ -150,6 +175,7 @@ public enum ExitStatus: Int32, Codable, Sendable {
         case .targetFailed: "target-failed"
         case .badInput: "bad-input"
         case .harnessError: "harness-error"
+        case .aborted: "aborted"
         }
     }
 }

@@ -8,6 +8,8 @@ public enum ScenarioElement: Sendable, Equatable {
     case step(Step)
     case splitBrain(SplitBrainExpectation)
     case application(ApplicationSpec)
+    case hypothesis(SteadyStateHypothesis)
+    case abort(AbortCondition)
 }
 
 /// Anything that may appear in a scenario body.
@@ -39,6 +41,14 @@ extension Scenario {
             case .step(let s): steps.append(s)
             case .splitBrain(let e): splitBrain = e
             case .application(let a): application = a
+            case .hypothesis(let h):
+                var limits = safety ?? SafetyLimits()
+                limits.steadyState = h
+                safety = limits
+            case .abort(let c):
+                var limits = safety ?? SafetyLimits()
+                if !limits.abort.contains(c) { limits.abort.append(c) }
+                safety = limits
             }
         }
     }
@@ -55,11 +65,28 @@ public struct Load: ScenarioComponent {
     public var elements: [ScenarioElement] { [.workloads(workloads)] }
 }
 
-/// How long the load runs on the healthy cluster before the first fault.
+/// How long the load runs on the healthy cluster before the first fault, and, optionally, the steady-state hypothesis
+/// checked at its end: `SteadyState(for: .seconds(10), errorRate: 0.01, p99: .milliseconds(250))`. When it does not
+/// hold, no fault is injected and the run ends `aborted: steady state not met`. Without one, the run checks
+/// `SteadyStateHypothesis.standard`.
 public struct SteadyState: ScenarioComponent {
     public var duration: Duration
+    public var hypothesis: SteadyStateHypothesis?
     public init(for duration: Duration) { self.duration = duration }
-    public var elements: [ScenarioElement] { [.steadyState(duration)] }
+    public init(for duration: Duration, errorRate: Double? = nil, p99: Duration? = nil, healthy: Bool = true) {
+        self.duration = duration
+        self.hypothesis = SteadyStateHypothesis(errorRate: errorRate, p99: p99, healthy: healthy)
+    }
+    public var elements: [ScenarioElement] { [.steadyState(duration)] + (hypothesis.map { [.hypothesis($0)] } ?? []) }
+}
+
+/// Stops the experiment at once when the condition holds: the runner heals, stops the load, reads the writes back,
+/// and the run ends `aborted` (exit 7). `Abort(when: .errorRate(above: 0.5, for: .seconds(60)))`,
+/// `Abort(when: .lostWrites(above: 0))`, `Abort(when: .diskFree(below: 0.05))`.
+public struct Abort: ScenarioComponent {
+    public var condition: AbortCondition
+    public init(when condition: AbortCondition) { self.condition = condition }
+    public var elements: [ScenarioElement] { [.abort(condition)] }
 }
 
 /// Injects a fault: `Inject(.killNode(.primary))`.

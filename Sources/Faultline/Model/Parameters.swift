@@ -19,14 +19,16 @@ public struct ParameterOverride: Sendable, Equatable {
         case p99, p99During = "p99-during"
         /// Which recovery instant the RTO verdict judges: `service` (the probe, default) or `application`.
         case rtoJudges = "rto-judges"
+        /// The steady-state hypothesis: the error rate and p99 the load may show before the fault.
+        case steadyErrorRate = "steady-error-rate", steadyP99 = "steady-p99"
 
         enum Kind { case duration, count, ratio, instant }
 
         var kind: Kind {
             switch self {
-            case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During: .duration
+            case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During, .steadyP99: .duration
             case .rate, .writeRate, .readRate, .lostWrites: .count
-            case .errorBudget, .errorBudgetDuring: .ratio
+            case .errorBudget, .errorBudgetDuring, .steadyErrorRate: .ratio
             case .rtoJudges: .instant
             }
         }
@@ -122,6 +124,18 @@ extension Scenario {
             case (.errorBudget, .ratio(let r)): s.targets.errorBudgetAfter = r
             case (.errorBudgetDuring, .ratio(let r)): s.targets.errorBudgetDuring = r
             case (.rtoJudges, .instant(let i)): s.targets.rtoJudges = i
+            case (.steadyErrorRate, .ratio(let r)):
+                var limits = s.safety ?? SafetyLimits()
+                var h = limits.hypothesis
+                h.errorRate = r
+                limits.steadyState = h
+                s.safety = limits
+            case (.steadyP99, .duration(let d)):
+                var limits = s.safety ?? SafetyLimits()
+                var h = limits.hypothesis
+                h.p99 = d
+                limits.steadyState = h
+                s.safety = limits
             default: continue  // parse() never pairs a parameter with another kind of value
             }
         }

@@ -54,6 +54,9 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     /// The demo application a migration scenario starts from, prepared before the load (`Environment.prepareApplication`);
     /// nil: none.
     public var application: ApplicationSpec?
+    /// The steady-state hypothesis and the abort conditions (`SteadyState(for:errorRate:p99:)`, `Abort(when:)`, `--abort`);
+    /// nil: the standard hypothesis and no abort condition.
+    public var safety: SafetyLimits?
 
     public var id: String { name }
 
@@ -134,6 +137,10 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
         if targets.lostWrites < 0 { out.append("lostWrites must be 0 or more") }
         if targets.observeAfterHeal < .zero { out.append("observeAfterHeal must be 0 or more") }
         if let b = targets.writesBackAfterHeal, b <= .zero { out.append("writesBackAfterHeal must be positive") }
+        if let h = safety?.steadyState {
+            if let e = h.errorRate, !(0...1).contains(e) { out.append("a steady-state error rate must lie between 0 and 1") }
+            if let p = h.p99, p <= .zero { out.append("a steady-state p99 must be positive") }
+        }
         if case .continued(let d) = targets.writesDuringFault, d <= .zero { out.append("a writes-during-fault stall bound must be positive") }
         return out
     }

@@ -34,6 +34,16 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case operationFailed = "operation-failed"
         /// The environment cannot perform the operation here: verdicts are skipped.
         case operationUnsupported = "operation-unsupported"
+        /// The steady-state hypothesis was checked (detail: held, or what broke it).
+        case steadyStateChecked = "steady-state-checked"
+        /// A safety limit stopped the run (detail: the reason); the heal follows at once.
+        case aborted
+        /// A fault was refused: it would reach beyond the environment's blast radius (detail: why).
+        case faultRefused = "fault-refused"
+        /// A note typed during the run (game day); detail: the text.
+        case note
+        /// An observation marked during the run (game day); detail: the text.
+        case observation
     }
 
     public var atMs: Int
@@ -199,6 +209,13 @@ public struct Observations: Codable, Sendable, Equatable {
     public var recoveryFailure: RecoveryFailure?
     /// A disaster-recovery drill's read-back (a destroy and a restore ran); nil otherwise.
     public var restore: RestoreCheck?
+    /// What the steady state showed against the hypothesis; nil when it was not checked (no steady state, or the run
+    /// stopped before its end).
+    public var steadyState: SteadyStateResult?
+    /// Set when a safety limit aborted the run.
+    public var safetyAbort: SafetyAbort?
+    /// The abort conditions watched while the steps ran; nil when there were none.
+    public var abortConditionsWatched: [AbortCondition]?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,
@@ -234,5 +251,63 @@ public struct Observations: Codable, Sendable, Equatable {
         if let s = loadStoppedAtMs { return s }
         let w = load.windows.map { $0.startMs + $0.lengthMs }.max()
         return w ?? events.map(\.atMs).max() ?? 0
+    }
+}
+
+
+/// The steady state, measured against the hypothesis at its end.
+public struct SteadyStateResult: Codable, Sendable, Equatable {
+    public var hypothesis: SteadyStateHypothesis
+    public var ok: Int
+    public var errors: Int
+    /// The p99 of acknowledged requests over the steady state, microseconds.
+    public var p99Us: Int?
+    /// Why the cluster was not healthy at its end; empty when it was.
+    public var healthProblems: [String]
+    /// What broke the hypothesis; empty when it held.
+    public var violations: [String]
+
+    public init(hypothesis: SteadyStateHypothesis, ok: Int, errors: Int, p99Us: Int?, healthProblems: [String]) {
+        self.hypothesis = hypothesis
+        self.ok = ok
+        self.errors = errors
+        self.p99Us = p99Us
+        self.healthProblems = healthProblems
+        self.violations = hypothesis.violations(errors: errors, total: ok + errors, p99Us: p99Us, healthProblems: healthProblems)
+    }
+
+    public var met: Bool { violations.isEmpty }
+    public var errorRate: Double? { ok + errors == 0 ? nil : Double(errors) / Double(ok + errors) }
+}
+
+/// Why and when a safety limit stopped the run.
+public struct SafetyAbort: Codable, Sendable, Equatable {
+    public enum Cause: String, Codable, Sendable {
+        /// The steady-state hypothesis did not hold: no fault was injected.
+        case steadyState = "steady-state"
+        /// An abort condition held.
+        case condition
+        /// A fault would have reached beyond the blast radius: it was refused.
+        case blastRadius = "blast-radius"
+        /// Someone asked (a game-day facilitator's `a`).
+        case requested
+    }
+
+    public var cause: Cause
+    /// ms since the load started.
+    public var atMs: Int
+    /// One line: "error rate above 50 % for 60 s: 93 % at +64.2 s".
+    public var reason: String
+    /// The condition that held, for `.condition`.
+    public var condition: AbortCondition?
+    /// Whether any fault had been injected when it stopped.
+    public var afterInjection: Bool
+
+    public init(cause: Cause, atMs: Int, reason: String, condition: AbortCondition? = nil, afterInjection: Bool) {
+        self.cause = cause
+        self.atMs = atMs
+        self.reason = reason
+        self.condition = condition
+        self.afterInjection = afterInjection
     }
 }

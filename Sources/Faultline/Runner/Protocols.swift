@@ -47,6 +47,27 @@ public protocol Environment: Sendable {
 
     /// Brings the demo application to `app` before the load starts (a migration scenario's `Application(at:)`).
     func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome
+
+    /// What faults may touch here: the members this environment created, its subnet, whether Faultline brought it up.
+    /// The runner checks every resolved fault against it before recording or applying it. nil (the default): this
+    /// environment declares no bounds, and only a driver's own `OutsideBlastRadius` stops a fault.
+    func blastRadius() async -> BlastRadius?
+
+    /// Each member's free share of its data volume (0.05 = 5 % free), for `AbortCondition.diskFree`. Throws
+    /// `ReadingUnsupported` (the default) when this environment cannot tell.
+    func diskFree() async throws -> [String: Double]
+}
+
+/// Thrown when an environment or load driver cannot read a value a safety limit watches.
+public struct ReadingUnsupported: Error, Sendable, Equatable, CustomStringConvertible {
+    public var what: String
+    public init(_ what: String) { self.what = what }
+    public var description: String { "this environment cannot read \(what)" }
+}
+
+extension Environment {
+    public func blastRadius() async -> BlastRadius? { nil }
+    public func diskFree() async throws -> [String: Double] { throw ReadingUnsupported("the data volumes' free space") }
 }
 
 extension Environment {
@@ -99,12 +120,29 @@ public struct LoadProgress: Sendable, Equatable {
     public var errorsPerSecond: Double
     public var totalOk: Int
     public var totalErrors: Int
+    /// The p99 of every acknowledged request since the load started, microseconds (the steady-state check reads it at
+    /// the end of the steady state, when the load has run for exactly that long).
+    public var p99Us: Int?
+    /// The p99 of acknowledged requests over the last second or so, microseconds (abort conditions, the live view).
+    public var recentP99Us: Int?
+    /// Every error since the load started, by outcome (the game-day view's errors by class).
+    public var errorsByOutcome: [Outcome: Int]
 
-    public init(okPerSecond: Double = 0, errorsPerSecond: Double = 0, totalOk: Int = 0, totalErrors: Int = 0) {
+    public init(okPerSecond: Double = 0, errorsPerSecond: Double = 0, totalOk: Int = 0, totalErrors: Int = 0,
+                p99Us: Int? = nil, recentP99Us: Int? = nil, errorsByOutcome: [Outcome: Int] = [:]) {
         self.okPerSecond = okPerSecond
         self.errorsPerSecond = errorsPerSecond
         self.totalOk = totalOk
         self.totalErrors = totalErrors
+        self.p99Us = p99Us
+        self.recentP99Us = recentP99Us
+        self.errorsByOutcome = errorsByOutcome
+    }
+
+    /// The error ratio over the last second or so; nil when nothing completed in it.
+    public var recentErrorRate: Double? {
+        let all = okPerSecond + errorsPerSecond
+        return all > 0 ? errorsPerSecond / all : nil
     }
 }
 
@@ -138,6 +176,10 @@ public protocol LoadDriver: Sendable {
     /// Throws `OperationUnsupported` (the default) when this driver cannot; any other error (an unknown version,
     /// no orders workload running) fails the operation.
     func switchWorkload(version: String, share: Double?) async throws -> String
+
+    /// The ids of every write acknowledged so far in the running load (for `AbortCondition.lostWrites`, read back
+    /// with `verifyWrites(_:)` after a change of primary); empty (the default) when none or when this driver cannot tell.
+    func acknowledgedSoFar() async -> [String]
 }
 
 extension LoadDriver {
@@ -146,6 +188,7 @@ extension LoadDriver {
     public func switchWorkload(version: String, share: Double?) async throws -> String {
         throw OperationUnsupported("this load driver cannot switch the workload's version")
     }
+    public func acknowledgedSoFar() async -> [String] { [] }
 }
 
 /// The persisted fault ledger: every fault that may be in effect, with its reversal. Written before
@@ -169,12 +212,25 @@ public struct RunProgress: Sendable, Equatable {
     public var load: LoadProgress?
     /// The last topology seen, as `Topology.summary`.
     public var topology: String?
+    /// The last topology seen, whole (roles, timelines, lag), when the runner was asked for live detail.
+    public var members: Topology?
+    /// The alerts firing or pending, read about once a second when the runner was asked for live detail.
+    public var alerts: [ActiveAlert]?
+    /// The step running (index into `Scenario.steps`); nil before the first and after the last.
+    public var step: Int?
+    /// Since the current phase began, ms.
+    public var phaseElapsedMs: Int?
 
-    public init(phase: RunPhase, elapsedMs: Int, load: LoadProgress? = nil, topology: String? = nil) {
+    public init(phase: RunPhase, elapsedMs: Int, load: LoadProgress? = nil, topology: String? = nil, members: Topology? = nil,
+                alerts: [ActiveAlert]? = nil, step: Int? = nil, phaseElapsedMs: Int? = nil) {
         self.phase = phase
         self.elapsedMs = elapsedMs
         self.load = load
         self.topology = topology
+        self.members = members
+        self.alerts = alerts
+        self.step = step
+        self.phaseElapsedMs = phaseElapsedMs
     }
 }
 

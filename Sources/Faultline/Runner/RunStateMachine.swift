@@ -58,6 +58,10 @@ public struct RunStateMachine: Sendable, Equatable {
         /// A heal undid every fault, yet the cluster did not settle (`ClusterDidNotRecover`): the system's failure,
         /// not the harness's. The remaining steps are skipped; the run stops the load and reads writes back.
         case clusterDidNotRecover(String)
+        /// A safety limit stopped the run (an abort condition held, the steady state was not met, a fault was refused
+        /// beyond the blast radius, a game-day facilitator aborted): the remaining steps are skipped, the run heals at
+        /// once, stops the load and still reads the writes back; it ends `aborted` with the reason.
+        case aborted(String)
     }
 
     public enum Abort: Sendable, Equatable {
@@ -77,6 +81,10 @@ public struct RunStateMachine: Sendable, Equatable {
     /// What the environment reported when a heal undid every fault and the cluster did not settle
     /// (`Event.clusterDidNotRecover`); nil when every heal succeeded or failed as the harness's fault.
     public private(set) var recoveryFailure: String?
+    /// Why a safety limit aborted the run (`Event.aborted`); nil when none did.
+    public private(set) var safetyAbort: String?
+    /// The index of the last step begun; nil before the first.
+    public private(set) var lastStepStarted: Int?
     private var nextStep = 0
     private var healedSinceInject = false
     private var observed = false
@@ -91,6 +99,7 @@ public struct RunStateMachine: Sendable, Equatable {
 
     public mutating func handle(_ event: Event) -> Action {
         guard let action = current else { return start() }
+        if case .aborted(let why) = event { return aborted(why, during: action) }
         switch action {
         case .preflight:
             guard event == .completed else { record(event); return emit(.finish, .done) }
@@ -109,7 +118,7 @@ public struct RunStateMachine: Sendable, Equatable {
                 healOwed = true
                 nextStep = scenario.steps.count
                 return nextAction()
-            case .failed, .cancelled, .clusterDidNotRecover:
+            case .failed, .cancelled, .clusterDidNotRecover, .aborted:
                 healOwed = true
                 return abortPath(event)
             }
@@ -134,7 +143,7 @@ public struct RunStateMachine: Sendable, Equatable {
                 healOwed = false  // the ledger keeps the entries for `faultline heal`
                 nextStep = scenario.steps.count
                 return wrapUp()
-            case .failed, .cancelled, .unsupported, .stepFailed:
+            case .failed, .cancelled, .unsupported, .stepFailed, .aborted:
                 return abortPath(event)
             }
         case .observe:
@@ -157,6 +166,7 @@ public struct RunStateMachine: Sendable, Equatable {
         }
         let i = nextStep
         nextStep += 1
+        lastStepStarted = i
         let waiting: RunPhase = scenario.stepStages[i] == .settle ? .settle : .await
         switch scenario.steps[i] {
         case .hold(let d):
@@ -177,6 +187,27 @@ public struct RunStateMachine: Sendable, Equatable {
         }
     }
 
+    /// A safety abort: no further step; heal now if a fault may be in effect (an interrupted operation included),
+    /// then stop the load and read the writes back, as after a failed step.
+    private mutating func aborted(_ why: String, during action: Action) -> Action {
+        if safetyAbort == nil { safetyAbort = why }
+        nextStep = scenario.steps.count
+        switch action {
+        case .preflight: return emit(.finish, .done)
+        case .startLoad: loadRunning = true
+        case .operate: healOwed = true
+        case .heal(nil):
+            healOwed = false  // it ran to its end (the stop does not reach a heal); the ledger keeps what it did not undo
+            return wrapUp()
+        case .stopLoad:
+            loadRunning = false
+            return abort == nil && scenario.hasWrites ? emit(.verifyWrites, .verify) : emit(.finish, .done)
+        case .verifyWrites, .finish: return emit(.finish, .done)
+        case .holdSteadyState, .inject, .await, .heal, .observe: break
+        }
+        return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
+    }
+
     private mutating func abortPath(_ event: Event) -> Action {
         record(event)
         return healOwed ? emit(.heal(step: nil), .cleanup) : wrapUp()
@@ -185,7 +216,7 @@ public struct RunStateMachine: Sendable, Equatable {
     /// After the last step of a run that went to plan and healed: the observation window, once, if any.
     private mutating func observeOrWrapUp() -> Action {
         let window = scenario.targets.observeAfterHeal
-        if abort == nil, stepFailure == nil, loadRunning, injected, healedSinceInject, !observed, window > .zero {
+        if abort == nil, stepFailure == nil, safetyAbort == nil, loadRunning, injected, healedSinceInject, !observed, window > .zero {
             observed = true
             return emit(.observe(window), .observe)
         }
@@ -206,6 +237,7 @@ public struct RunStateMachine: Sendable, Equatable {
         case .unsupported(let m): abort = .unsupported(m)
         case .stepFailed: break  // not an abort: the run goes on to heal and verify
         case .clusterDidNotRecover(let m): if recoveryFailure == nil { recoveryFailure = m }
+        case .aborted(let m): if safetyAbort == nil { safetyAbort = m }
         }
     }
 

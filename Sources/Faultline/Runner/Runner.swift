@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Executes a scenario against an environment with the load running throughout, and records one timeline.
 ///
@@ -23,8 +24,19 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public var readBackPatience: Duration = .seconds(60)
     public var logger: Logger
     public var onProgress: @Sendable (RunProgress) -> Void
-    /// Ctrl-C: stop the steps, heal and stop the load (see `StopRequest`).
+    /// Ctrl-C: stop the steps, heal and stop the load (see `StopRequest`); `StopRequest.abort` ends the run `aborted`.
     public var stop: StopRequest
+    /// Awaited before each step begins (a game day waits for Enter here); a stop request ends the wait. nil: no wait.
+    public var stepGate: (@Sendable (Int, Step) async -> Void)?
+    /// Notes typed during the run, merged into the timeline at their time (a game day's); nil: none.
+    public var journal: RunJournal?
+    /// What the user named explicitly with `--target`: members or addresses a fault may touch beyond the environment's
+    /// blast radius (`*`: anything, `environment`: one Faultline did not bring up).
+    public var allowedTargets: Set<String> = []
+    /// Also read the alerts (about once a second) and report the whole topology in `RunProgress` (a game day's live view).
+    public var liveDetail = false
+    /// How often the abort conditions are sampled while the steps run.
+    public var safetyInterval: Duration = .milliseconds(500)
 
     public init(environment: any Environment, load: any LoadDriver, ledger: any FaultLedgerStore, clock: C,
                 runId: String, pollInterval: Duration = .milliseconds(200), logger: Logger, stop: StopRequest = StopRequest(),
@@ -48,11 +60,36 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public func run(_ scenario: Scenario) async -> Observations {
         var machine = RunStateMachine(scenario: scenario)
         var rec = Recorder(origin: clock.now)
+        let origin = rec.origin, clock = self.clock
+        journal?.attach { origin.duration(to: clock.now).milliseconds }
+        let watch = WatchControl()
         var action = machine.start()
-        await withTaskGroup(of: LoadOutcome.self) { group in
+        await withTaskGroup(of: Void.self) { watchers in
+          if !scenario.abortConditions.isEmpty {
+            rec.abortConditionsWatched = scenario.abortConditions
+            watchers.addTask { await self.watch(AbortWatch(scenario.abortConditions), watch, origin: origin) }
+          }
+          await withTaskGroup(of: LoadOutcome.self) { group in
+            var gated: Int?
             while action != .finish {
-                var event = await perform(action, scenario, &rec, phase: machine.phase, group: &group)
-                if stopping, event == .completed { event = .cancelled }
+                watch.armed = machine.safetyAbort == nil && [.inject, .operate, .await].contains(machine.phase)
+                var event: RunStateMachine.Event
+                if await gate(action, machine, scenario, &gated, &rec), stopping {
+                    event = .cancelled
+                } else {
+                    event = await perform(action, scenario, &rec, phase: machine.phase, group: &group)
+                }
+                if stopping, machine.safetyAbort == nil, let why = stop.abortReason, event == .completed || event == .cancelled {
+                    // A safety limit (or a facilitator) asked to abort: heal now, stop the load, read the writes back.
+                    event = .aborted(why)
+                    let trigger = watch.trigger
+                    let cause = rec.abortCause ?? (trigger != nil ? .condition : .requested)
+                    rec.safetyAbort = SafetyAbort(cause: cause, atMs: rec.ms(clock.now), reason: why, condition: trigger?.condition,
+                                                  afterInjection: rec.firstInjection != nil)
+                    rec.add(.aborted, at: clock.now, detail: why)
+                } else if stopping, event == .completed, machine.safetyAbort == nil {
+                    event = .cancelled
+                }
                 switch event {
                 case .completed: break
                 case .failed(let m):
@@ -69,19 +106,82 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     logger.error("\(m); skipping the remaining steps, healing")
                 case .clusterDidNotRecover(let m):
                     logger.error("the cluster did not recover after the heal: \(m); stopping the load, reading writes back on every member")
+                case .aborted(let m):
+                    logger.error("aborted: \(m); healing now, stopping the load, reading writes back")
                 }
                 action = machine.handle(event)
                 logger.debug("next: \(action)")
             }
             group.cancelAll()  // the load is already stopped on every path that started it
+          }
+          watchers.cancelAll()
+        }
+        if let journal {
+            for e in journal.entries {
+                rec.events.append((rec.origin.advanced(by: .milliseconds(e.atRunMs ?? 0)), e.kind == .note ? .note : .observation, nil, e.text))
+            }
         }
         rec.probes = await environment.probeReport()
         onProgress(RunProgress(phase: .done, elapsedMs: rec.ms(clock.now)))
         return rec.observations()
     }
 
-    /// Ctrl-C (a stop request) or a cancelled task: the run goes to its cleanup.
+    /// Ctrl-C (a stop request), an abort or a cancelled task: the run goes to its cleanup.
     private var stopping: Bool { Task.isCancelled || stop.isRequested }
+    /// Ctrl-C or a cancelled task, not an abort: an aborted run still reads its writes back.
+    private var cancelling: Bool { Task.isCancelled || (stop.isRequested && stop.abortReason == nil) }
+
+    /// Waits at the step gate when `action` begins a step not gated yet (a game day's Enter); true when it waited.
+    private func gate(_ action: RunStateMachine.Action, _ machine: RunStateMachine, _ scenario: Scenario, _ gated: inout Int?,
+                      _ rec: inout Recorder) async -> Bool {
+        guard let gate = stepGate, let i = machine.lastStepStarted, i != gated, machine.safetyAbort == nil else { return false }
+        switch action {
+        case .inject, .operate, .await, .heal(.some), .holdSteadyState: break
+        default: return false
+        }
+        gated = i
+        onProgress(RunProgress(phase: machine.phase, elapsedMs: rec.ms(clock.now), topology: rec.lastTopology?.summary,
+                               members: rec.lastTopology, step: i))
+        let step = scenario.steps[i]
+        _ = try? await unlessStopped { await gate(i, step) }
+        return true
+    }
+
+    /// Samples what the abort conditions watch every `safetyInterval` while `control` is armed, and aborts the run
+    /// (`StopRequest.abort`) when one holds. Lost writes are read after each change of primary, the disk every 2 s.
+    private func watch(_ initial: AbortWatch, _ control: WatchControl, origin: C.Instant) async {
+        var w = initial
+        var checkedPrimary: String?
+        var lost: Int?
+        var nextDisk = clock.now
+        var disk: [String: Double]?
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: safetyInterval) } catch { return }
+            guard control.armed, !stop.isRequested else { continue }
+            let progress = await load.progress()
+            var sample = SafetySample(errorRate: progress.recentErrorRate, p99Us: progress.recentP99Us)
+            if w.readsLostWrites || w.readsLag, let t = try? await environment.topology() {
+                sample.lagBytes = Dictionary(uniqueKeysWithValues: t.members.compactMap { m in m.lagBytes.map { (m.name, $0) } })
+                if w.readsLostWrites, let p = t.primary, "\(p.name)/\(p.timeline ?? 0)" != checkedPrimary,
+                   let missing = try? await load.verifyWrites(await load.acknowledgedSoFar()) {
+                    checkedPrimary = "\(p.name)/\(p.timeline ?? 0)"
+                    lost = missing.count
+                }
+            }
+            sample.lostWrites = lost
+            if w.readsDiskFree, clock.now >= nextDisk {
+                nextDisk = clock.now.advanced(by: .seconds(2))
+                disk = try? await environment.diskFree()
+            }
+            sample.diskFree = disk
+            if let t = w.observe(sample, atMs: origin.duration(to: clock.now).milliseconds) {
+                control.trigger = t
+                logger.error("abort condition held: \(t.reason)")
+                stop.abort(t.reason)
+                return
+            }
+        }
+    }
 
     // MARK: - Actions
 
@@ -89,6 +189,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                          phase: RunPhase, group: inout TaskGroup<LoadOutcome>) async -> RunStateMachine.Event {
         if phase != rec.lastPhase {
             rec.lastPhase = phase
+            rec.phaseStart = clock.now
             rec.add(.phase, at: clock.now, detail: phase.rawValue)
             logger.info("phase \(phase.rawValue)")
             onProgress(RunProgress(phase: phase, elapsedMs: rec.ms(clock.now), topology: rec.lastTopology?.summary))
@@ -110,8 +211,10 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         case .holdSteadyState(let d):
             switch await poll(until: clock.now.advanced(by: d), phase, &rec, check: nil) {
             case .cancelled: return .cancelled
-            default: return .completed
+            default: break
             }
+            if phase == .steadyState, rec.steadyState == nil { await checkSteadyState(scenario, &rec) }
+            return .completed
         case .observe(let d):
             switch await poll(until: clock.now.advanced(by: d), phase, &rec, check: nil) {
             case .cancelled: return .cancelled
@@ -246,7 +349,7 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 return .done(ReadBack(checked: 0, missing: [], error: error, attempts: attempts, members: answers,
                                       membersBecause: because), after)
             }
-            if stopping { return .cancelled }
+            if cancelling { return .cancelled }
             logger.info("read-back on every member: attempt \(attempts), no member answered, retrying")
             do { try await clock.sleep(for: .seconds(1)) } catch { return .cancelled }
         }
@@ -280,9 +383,35 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 let error = "\(last) (\(attempts) attempt\(attempts == 1 ? "" : "s") over \(DurationText.human(ms: readBackPatience.milliseconds)))"
                 return .done(ReadBack(checked: 0, missing: [], error: error, attempts: attempts), try? await environment.topology())
             }
-            if stopping { return .cancelled }
+            if cancelling { return .cancelled }
             logger.info("read-back attempt \(attempts) not usable, retrying: \(last)")
             do { try await clock.sleep(for: .seconds(1)) } catch { return .cancelled }
+        }
+    }
+
+    /// Measures the steady state against the scenario's hypothesis (the load has run exactly the steady state so far);
+    /// when it does not hold, asks the run to abort before any fault goes in.
+    private func checkSteadyState(_ scenario: Scenario, _ rec: inout Recorder) async {
+        let p = await load.progress()
+        var health: [String] = []
+        do {
+            let t = try await environment.topology()
+            rec.observe(t, at: clock.now, logger)
+            health = t.problems(against: scenario.expectedShape)
+        } catch {
+            health = ["topology unreadable: \(describe(error))"]
+        }
+        let result = SteadyStateResult(hypothesis: scenario.steadyStateHypothesis, ok: p.totalOk, errors: p.totalErrors,
+                                       p99Us: p.p99Us, healthProblems: health)
+        rec.steadyState = result
+        if result.met {
+            rec.add(.steadyStateChecked, at: clock.now, detail: "held: \(scenario.steadyStateHypothesis)")
+            logger.info("steady state held: \(scenario.steadyStateHypothesis)")
+        } else {
+            let why = "steady state not met: " + result.violations.joined(separator: "; ")
+            rec.add(.steadyStateChecked, at: clock.now, detail: why)
+            rec.abortCause = .steadyState
+            stop.abort(why)
         }
     }
 
@@ -343,6 +472,10 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         } catch {
             return .failed("inject \(spec): \(error)")
         }
+        if let radius = await environment.blastRadius() {
+            let problems = radius.problems(resolved.action, in: topology, allowed: allowedTargets)
+            if !problems.isEmpty { return refuse(resolved.action, problems.joined(separator: "; "), &rec) }
+        }
         let entry = FaultLedgerEntry(id: "\(runId)/\(step + 1)", runId: runId, scenario: scenario.name,
                                      action: resolved.action, reversal: resolved.reversal)
         do {
@@ -361,6 +494,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             try await unlessStopped { try await environment.apply(action) }
         } catch is CancellationError {
             return .cancelled
+        } catch let o as OutsideBlastRadius {
+            return refuse(resolved.action, o.reason, &rec)
         } catch let u as FaultUnsupported {
             rec.add(.faultUnsupported, at: clock.now, member: resolved.action.members.first, detail: u.reason)
             rec.unsupported.append("\(resolved.action): \(u.reason)")
@@ -370,6 +505,16 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             return .failed("applying \(resolved.action): \(describe(error))")
         }
         rec.add(.faultApplied, at: clock.now, member: resolved.action.members.first)
+        return .completed
+    }
+
+    /// A fault beyond the blast radius: not applied; the run aborts (the ledger entry, if written, is healed as usual).
+    private func refuse(_ action: FaultAction, _ why: String, _ rec: inout Recorder) -> RunStateMachine.Event {
+        let reason = "refused to inject \(action): \(why)"
+        rec.add(.faultRefused, at: clock.now, member: action.members.first, detail: why)
+        logger.error("\(reason)")
+        rec.abortCause = .blastRadius
+        stop.abort(reason)
         return .completed
     }
 
@@ -490,7 +635,13 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 rec.topologyError(describe(error), at: at)
             }
             let progress = rec.loadRunning ? await load.progress() : nil
-            onProgress(RunProgress(phase: phase, elapsedMs: rec.ms(clock.now), load: progress, topology: rec.lastTopology?.summary))
+            if liveDetail, rec.liveAlertsAt.map({ $0.duration(to: clock.now) >= .seconds(1) }) ?? true {
+                rec.liveAlertsAt = clock.now
+                rec.liveAlerts = try? await environment.activeAlerts()
+            }
+            onProgress(RunProgress(phase: phase, elapsedMs: rec.ms(clock.now), load: progress, topology: rec.lastTopology?.summary,
+                                   members: liveDetail ? rec.lastTopology : nil, alerts: liveDetail ? rec.liveAlerts : nil,
+                                   phaseElapsedMs: rec.phaseStart.map { $0.duration(to: clock.now).milliseconds }))
             let now = clock.now
             if now >= deadline { return .timedOut }
             let next = now.advanced(by: pollInterval)
@@ -533,6 +684,14 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var commitsBefore: [String: Double]?
         var presentAfter: [String: Double]?
         var restoreErrors: [String] = []
+        var steadyState: SteadyStateResult?
+        var safetyAbort: SafetyAbort?
+        /// Set where the runner itself asks to abort (the steady state, a refused fault), for the record's cause.
+        var abortCause: SafetyAbort.Cause?
+        var abortConditionsWatched: [AbortCondition]?
+        var phaseStart: C.Instant?
+        var liveAlerts: [ActiveAlert]?
+        var liveAlertsAt: C.Instant?
 
         init(origin: C.Instant) { self.origin = origin }
 
@@ -627,7 +786,28 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                 return r
             }
             o.restore = restoreCheck(o, shift: shift)
+            o.steadyState = steadyState
+            o.safetyAbort = safetyAbort.map { var a = $0; a.atMs -= shift; return a }
+            o.abortConditionsWatched = abortConditionsWatched
             return o
         }
+    }
+}
+
+
+/// Shared between the run loop and the abort watcher: whether the steps are running (the watcher samples only then),
+/// and which condition held.
+final class WatchControl: Sendable {
+    private struct State { var armed = false; var trigger: AbortTrigger? }
+    private let state = Mutex(State())
+
+    var armed: Bool {
+        get { state.withLock { $0.armed } }
+        set { state.withLock { $0.armed = newValue } }
+    }
+
+    var trigger: AbortTrigger? {
+        get { state.withLock { $0.trigger } }
+        set { state.withLock { $0.trigger = newValue } }
     }
 }

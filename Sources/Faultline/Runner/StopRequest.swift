@@ -7,6 +7,7 @@ import Synchronization
 public final class StopRequest: Sendable {
     private struct State {
         var requested = false
+        var abortReason: String?
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var next = 0
     }
@@ -25,6 +26,16 @@ public final class StopRequest: Sendable {
     }
 
     public var isRequested: Bool { state.withLock { $0.requested } }
+
+    /// Asks the run to abort (a safety limit held, or a game-day facilitator pressed `a`): it stops like Ctrl-C, heals
+    /// at once, still reads the writes back, and ends `aborted` with `reason`. The first reason wins.
+    public func abort(_ reason: String) {
+        state.withLock { s in if !s.requested, s.abortReason == nil { s.abortReason = reason } }
+        request()
+    }
+
+    /// Why the run was asked to abort; nil for a plain stop (Ctrl-C) or none.
+    public var abortReason: String? { state.withLock { $0.abortReason } }
 
     /// Returns once a stop is requested, or when the calling task is cancelled.
     public func wait() async {
