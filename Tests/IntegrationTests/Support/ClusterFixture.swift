@@ -84,10 +84,11 @@ struct ClusterFixture: Sendable {
     /// One run of catalogue scenario `name` through the one run path (`RunSession`, as `faultline run`), on this
     /// environment, with the real fault ledger. Reports go under `reports` when given, else under
     /// `FAULTLINE_TEST_REPORTS` when that is set.
-    func run(_ name: String, overrides: [String], tag: String, reports: URL? = nil) async throws -> RunSession.Outcome {
+    func run(_ name: String, overrides: [String], abort: [String] = [], targets: [String] = [], tag: String,
+             reports: URL? = nil) async throws -> RunSession.Outcome {
         #expect(try await ledger.entries().isEmpty, "a clean fault ledger before the run")
         let root = reports ?? ProcessInfo.processInfo.environment["FAULTLINE_TEST_REPORTS"].map { URL(fileURLWithPath: $0) }
-        let session = try RunSession.prepare(scenario: name, overrides: overrides, environment: "local",
+        let session = try RunSession.prepare(scenario: name, overrides: overrides, abort: abort, targets: targets, environment: "local",
                                              stateDir: env.config.stateDir, reports: root,
                                              runId: "\(name)-\(tag)-\(UInt32.random(in: 0...UInt32.max))", logger: Self.logger)
         let started = ContinuousClock.now
