@@ -6,7 +6,7 @@ import Faultline
 public let drArchiveGap = Scenario(
     "dr-archive-gap",
     summary: "Control, must FAIL: dr-drill with one archived WAL segment removed after the mark; the check before the destroy finds the gap and refuses to destroy.",
-    tags: [.dr, .nightly]
+    tags: [.dr, .control]
 ) {
     Targets(rto: .minutes(30), lostWrites: 0, settle: .seconds(120), rpo: .minutes(5))
     Load(.ledgerWrites(rate: 50), .replicaReads(rate: 50))

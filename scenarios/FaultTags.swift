@@ -12,4 +12,7 @@ extension Tag {
     public static let dr: Tag = "dr"
     /// Schema migrations under load (docs/migrations.md).
     public static let migration: Tag = "migration"
+    /// Controls that must FAIL (a naive migration, a broken archive): not in the nightly set, where a failure is a
+    /// regression; their failing is asserted by the integration tests (`faultline suite --tag control` exits 1).
+    public static let control: Tag = "control"
 }

@@ -5,7 +5,7 @@ import Faultline
 public let migrateAddColumnNaive = Scenario(
     "migrate-add-column-naive",
     summary: "Control, must FAIL: ADD COLUMN with a volatile default rewrites 1 M orders under ACCESS EXCLUSIVE; the application's lock waits and p99 blow the bounds.",
-    tags: [.migration, .nightly]
+    tags: [.migration, .control]
 ) {
     Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "0001", orders: 1_000_000)

@@ -5,7 +5,7 @@ import Faultline
 public let migrateCreateIndexNaive = Scenario(
     "migrate-create-index-naive",
     summary: "Control, must FAIL: plain CREATE INDEX on 1 M orders holds SHARE for the whole build; the application's writes wait.",
-    tags: [.migration, .nightly]
+    tags: [.migration, .control]
 ) {
     Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "n0003", orders: 1_000_000)

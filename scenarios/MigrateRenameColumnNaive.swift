@@ -5,7 +5,7 @@ import Faultline
 public let migrateRenameColumnNaive = Scenario(
     "migrate-rename-column-naive",
     summary: "Control, must FAIL: RENAME COLUMN in place while v1 runs; every v1 statement naming note fails (42703).",
-    tags: [.migration, .nightly]
+    tags: [.migration, .control]
 ) {
     Targets(rto: nil, settle: .seconds(60), migration: .underLoad)
     Application(at: "n0002", orders: 1_000_000)
