@@ -47,7 +47,9 @@ enum SafetyChecks {
     static func applyingAbort(_ verdicts: [Verdict], _ obs: Observations) -> [Verdict] {
         guard let a = obs.safetyAbort else { return verdicts }
         return verdicts.map { v in
-            guard !judgedWhenAborted.contains(v.id), v.result.status != .error else { return v }
+            // A step the abort skipped reads as an error in its own verdict ("never ran"); the harness verdict keeps
+            // a real harness error.
+            guard !judgedWhenAborted.contains(v.id) else { return v }
             var v = v
             v.result = .skipped(reason: "not judged: the run was aborted (\(a.reason))")
             return v
