@@ -81,6 +81,9 @@ public struct SuitePlan: Sendable, Equatable {
         }
         out += "estimated minimum wall time: \(DurationText.human(ms: minimumTotal.milliseconds)) (steady states, holds, observation "
             + "and \(DurationText.format(Scenario.runOverhead)) a run; awaits, operations and the heals between runs come on top)\n"
+        if let b = budget, b < minimumTotal {
+            out += "the budget \(DurationText.format(b)) is below that: the runs it cannot cover will be marked not run\n"
+        }
         return out
     }
 }

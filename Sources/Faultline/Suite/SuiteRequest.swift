@@ -127,8 +127,11 @@ public struct SuiteRequest: Sendable, Equatable, Decodable {
             }
             return out
         }
-        func type(_ t: Any.Type) -> String {
-            switch t {
+        func type(_ t: Any.Type, at p: [any CodingKey]) -> String {
+            if "\(t)".hasPrefix("Array") {
+                return p.last?.stringValue == "scenarios" ? "a list of scenario names or objects" : "a list of strings"
+            }
+            return switch t {
             case is String.Type: "a string"
             case is Int.Type: "a whole number"
             case is Bool.Type: "true or false"
@@ -141,9 +144,9 @@ public struct SuiteRequest: Sendable, Equatable, Decodable {
         guard let e = error as? DecodingError else { return "\(head): not valid JSON" }
         switch e {
         case .typeMismatch(let t, let ctx):
-            return ctx.codingPath.isEmpty ? "\(head): expected a JSON object" : "\(head): field '\(path(ctx.codingPath))': expected \(type(t))"
+            return ctx.codingPath.isEmpty ? "\(head): expected a JSON object" : "\(head): field '\(path(ctx.codingPath))': expected \(type(t, at: ctx.codingPath))"
         case .valueNotFound(let t, let ctx):
-            return "\(head): field '\(path(ctx.codingPath))': expected \(type(t)), found null"
+            return "\(head): field '\(path(ctx.codingPath))': expected \(type(t, at: ctx.codingPath)), found null"
         case .keyNotFound(let k, let ctx):
             return "\(head): field '\(path(ctx.codingPath + [k]))' is missing"
         case .dataCorrupted(let ctx):
