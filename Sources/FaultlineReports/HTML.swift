@@ -72,7 +72,7 @@ extension Render {
         return h + "</header>\n"
     }
 
-    private static func statusClass(_ s: String) -> String {
+    static func statusClass(_ s: String) -> String {
         switch s {
         case "passed": "passed"
         case "target-failed", "failed": "failed"
