@@ -127,6 +127,11 @@ public final class LoadGeneratorDriver: LoadDriver {
         return g.snapshot().progress
     }
 
+    /// Every write the running load has acknowledged so far (empty when none runs).
+    public func acknowledgedSoFar() async -> [String] {
+        current.withLock { $0 }?.acknowledgedSoFar() ?? []
+    }
+
     public func verifyWrites(_ ids: [String]) async throws -> [String] {
         guard !ids.isEmpty else { return [] }
         guard let runID = lastRunID.withLock({ $0 }) else { return ids }
@@ -162,6 +167,7 @@ public final class LoadGeneratorDriver: LoadDriver {
 extension LoadSnapshot {
     /// The runner's progress shape.
     public var progress: LoadProgress {
-        LoadProgress(okPerSecond: okPerSecond, errorsPerSecond: errorsPerSecond, totalOk: ok, totalErrors: errorCount)
+        LoadProgress(okPerSecond: okPerSecond, errorsPerSecond: errorsPerSecond, totalOk: ok, totalErrors: errorCount,
+                     p99Us: p99Us, recentP99Us: recentP99Us, errorsByOutcome: errors)
     }
 }

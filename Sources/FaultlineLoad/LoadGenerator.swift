@@ -41,6 +41,9 @@ public struct LoadSnapshot: Sendable, Equatable {
     public var errorsPerSecond: Double
     /// p99 of acknowledged requests so far, all workloads, µs (2-digit precision); nil before the first.
     public var p99Us: Int?
+    /// p99 of acknowledged requests over the last finished windows (up to 1 s), their histograms merged, µs; nil
+    /// when none completed in them.
+    public var recentP99Us: Int?
     public var acked: Int
     public var indeterminate: Int
     public var running: Bool
@@ -177,7 +180,8 @@ public final class LoadGenerator: Sendable {
             for c in s.builder.cumulative { all.merge(c) }
             snap.ok = all.ok
             snap.errors = all.errors
-            if all.histogram.totalCount > 0 { snap.p99Us = Int(min(all.histogram.valueAtPercentile(99), all.maxUs)) }
+            snap.p99Us = TimelineBuilder.p99Us(merging: [all])
+            snap.recentP99Us = s.builder.recentP99Us
             let recent = s.builder.recent
             if !recent.isEmpty {
                 let seconds = Double(recent.count) * Double(run.math.lengthNs) / 1e9
@@ -187,6 +191,11 @@ public final class LoadGenerator: Sendable {
             snap.running = s.watermarks.contains { $0 != .max }
         }
         return snap
+    }
+
+    /// The ids of every write acknowledged so far in the running load (empty when none runs), in ack order.
+    public func acknowledgedSoFar() -> [String] {
+        shared.withLock { $0 }?.ackedIDs.withLock { $0 } ?? []
     }
 
     static func describe(_ m: LoadMode) -> String {

@@ -135,6 +135,8 @@ struct TimelineBuilder {
     private(set) var cumulative: [WindowAccumulator]
     /// (ok, errors) of the most recent finalized windows, all workloads summed; newest last.
     private(set) var recent: [(ok: Int, errors: Int)] = []
+    /// The same windows' ok latencies, all workloads merged (one window histogram each), for `recentP99Us`.
+    private(set) var recentLatency: [WindowAccumulator] = []
     let recentCapacity: Int
     /// Flushes that arrived for an already finalized window (merged into the next open one). Should stay 0.
     private(set) var lateFlushes = 0
@@ -180,10 +182,25 @@ struct TimelineBuilder {
             let acc = pending[w].removeValue(forKey: index) ?? WindowAccumulator()
             finalized.append(acc.window(index: index, math: math, workload: names[w]))
             okSum += acc.ok; errSum += acc.errorCount
-            if includeAll { all.merge(acc) }
+            all.merge(acc)
         }
         if includeAll { finalized.append(all.window(index: index, math: math, workload: "all")) }
         recent.append((okSum, errSum))
         if recent.count > recentCapacity { recent.removeFirst(recent.count - recentCapacity) }
+        recentLatency.append(all)
+        if recentLatency.count > recentCapacity { recentLatency.removeFirst(recentLatency.count - recentCapacity) }
+    }
+
+    /// The p99 of the ok requests of the recent windows (up to `recentCapacity`: 1 s of 100 ms windows), their
+    /// histograms merged, µs; nil when none completed in them.
+    var recentP99Us: Int? { Self.p99Us(merging: recentLatency) }
+
+    /// The p99 of the ok requests of `windows` together (their histograms merged, capped at their max), µs; nil
+    /// when none has one.
+    static func p99Us(merging windows: [WindowAccumulator]) -> Int? {
+        var all = WindowAccumulator()
+        for w in windows { all.merge(w) }
+        guard all.histogram.totalCount > 0 else { return nil }
+        return Int(min(all.histogram.valueAtPercentile(99), all.maxUs))
     }
 }

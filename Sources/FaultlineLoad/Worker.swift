@@ -18,6 +18,9 @@ final class RunShared: Sendable {
     let logger: Logger
     let timeline: Mutex<TimelineState>
     let ackedTotal = Atomic<Int>(0)
+    /// Every acknowledged ledger id so far, in ack order, for a read-back while the load still runs
+    /// (`LoadGenerator.acknowledgedSoFar`); the workers' own ledgers keep the times.
+    let ackedIDs = Mutex<[String]>([])
     let indeterminateTotal = Atomic<Int>(0)
     let ledgerCapped = Atomic<Bool>(false)
     /// Prometheus metrics of the run, when served.
@@ -304,6 +307,7 @@ final class Worker: @unchecked Sendable {
             record(.ok, latencyNs: doneNs - startNs, atNs: doneNs)
             if let id = r.ledgerID {
                 acked.append(AckedWrite(id: id, startMs: round3(startMs), ackMs: round3(doneMs), server: r.server ?? "unknown"))
+                shared.ackedIDs.withLock { $0.append(id) }
                 let total = shared.ackedTotal.add(1, ordering: .relaxed).newValue
                 if total >= shared.config.maxLedgerEntries, !shared.ledgerCapped.exchange(true, ordering: .relaxed) {
                     shared.logger.warning("ledger cap reached; ledger workers stop writing", metadata: ["cap": "\(total)"])

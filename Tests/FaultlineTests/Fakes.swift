@@ -22,6 +22,18 @@ final class VirtualClock: Clock, Sendable {
         await Task.yield()
     }
 
+    /// A wait that moves no time: it returns once someone else (the runner's own sleeps) has moved the clock `d` on.
+    /// For a second task of the run (the abort watcher), so that only the runner drives virtual time.
+    var passiveWait: @Sendable (Duration) async throws -> Void {
+        { [self] d in
+            let deadline = now.advanced(by: d)
+            while now < deadline {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
+        }
+    }
+
     func advance(by d: Duration) { state.withLock { $0 += d } }
 }
 
@@ -61,11 +73,23 @@ actor FakeCluster: Environment {
     let operations: [String: FakeOperation]
     /// `memberReadEndpoints`: none unless given (the read-back then goes to the primary only).
     let members: [String: String]
+    /// What `blastRadius()` answers (nil: no bounds declared, the protocol's default).
+    let radius: BlastRadius?
+    /// What `diskFree()` answers; nil: `ReadingUnsupported`, the protocol's default.
+    let disk: [String: Double]?
 
     init(clock: VirtualClock, journal: Journal, mode: Mode = .normal, applyStarted: AsyncStream<Void>.Continuation,
-         operations: [String: FakeOperation] = [:], members: [String: String] = [:]) {
+         operations: [String: FakeOperation] = [:], members: [String: String] = [:], radius: BlastRadius? = nil,
+         disk: [String: Double]? = nil) {
         (self.clock, self.journal, self.mode, self.applyStarted) = (clock, journal, mode, applyStarted)
-        (self.operations, self.members) = (operations, members)
+        (self.operations, self.members, self.radius, self.disk) = (operations, members, radius, disk)
+    }
+
+    func blastRadius() async -> BlastRadius? { radius }
+
+    func diskFree() async throws -> [String: Double] {
+        guard let disk else { throw ReadingUnsupported("the fake's disks") }
+        return disk
     }
 
     func memberReadEndpoints() async -> [String: String] { members }
@@ -210,13 +234,18 @@ final class FakeLoad: LoadDriver {
     let commits: [[String: Double]?]?
     /// What `switchWorkload` answers (or throws); nil: this load cannot switch (`OperationUnsupported`).
     let onSwitch: (@Sendable (String, Double?) throws -> String)?
+    /// What `progress()` answers at a virtual time (ms on `progressClock`); nil: 400 ok/s, nothing else.
+    let progressAt: (@Sendable (Int) -> LoadProgress)?
+    let progressClock: VirtualClock?
     private let verifyCalls = Mutex(0)
     private let commitCalls = Mutex(0)
 
     init(observations: LoadObservations, missing: [String] = [], journal: Journal, clock: VirtualClock? = nil,
          verifyFailures: Int = 0, onVerify: (@Sendable (Int) async -> Void)? = nil, memberMissing: [String: [String]]? = nil,
-         commits: [[String: Double]?]? = nil, onSwitch: (@Sendable (String, Double?) throws -> String)? = nil) {
+         commits: [[String: Double]?]? = nil, onSwitch: (@Sendable (String, Double?) throws -> String)? = nil,
+         progressAt: (@Sendable (Int) -> LoadProgress)? = nil, progressClock: VirtualClock? = nil) {
         self.onSwitch = onSwitch
+        (self.progressAt, self.progressClock) = (progressAt, progressClock)
         (self.observations, self.missing, self.journal, self.clock) = (observations, missing, journal, clock)
         (self.verifyFailures, self.onVerify, self.memberMissing, self.commits) = (verifyFailures, onVerify, memberMissing, commits)
     }
@@ -238,7 +267,10 @@ final class FakeLoad: LoadDriver {
         return Fixture.writes(until: start.duration(to: clock.now).milliseconds) { _ in false }
     }
 
-    func progress() async -> LoadProgress { LoadProgress(okPerSecond: 400, totalOk: 1) }
+    func progress() async -> LoadProgress {
+        guard let progressAt else { return LoadProgress(okPerSecond: 400, totalOk: 1) }
+        return progressAt((progressClock ?? clock)?.elapsedMs ?? 0)
+    }
 
     func switchWorkload(version: String, share: Double?) async throws -> String {
         journal.add("switch \(version) \(share.map { "\($0)" } ?? "all")")

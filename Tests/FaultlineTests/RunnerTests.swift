@@ -116,21 +116,26 @@ struct RunnerTests {
         init(mode: FakeCluster.Mode = .normal, missing: [String] = [], leftovers: [FaultLedgerEntry] = [], clockedLoad: Bool = false,
              verifyFailures: Int = 0, takeBackAtReadBack: Bool = false, members: [String: String] = [:],
              memberMissing: [String: [String]]? = nil, operations: [String: FakeOperation] = [:],
-             loadObservations: LoadObservations = Fixture.shortOutage, commits: [[String: Double]?]? = nil) {
+             loadObservations: LoadObservations = Fixture.shortOutage, commits: [[String: Double]?]? = nil,
+             loadProgress: (@Sendable (Int) -> LoadProgress)? = nil, radius: BlastRadius? = nil, disk: [String: Double]? = nil) {
             let (stream, cont) = AsyncStream<Void>.makeStream()
             applyStarted = stream
-            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, operations: operations, members: members)
+            let c = FakeCluster(clock: clock, journal: journal, mode: mode, applyStarted: cont, operations: operations, members: members,
+                                radius: radius, disk: disk)
             cluster = c
             var onVerify: (@Sendable (Int) async -> Void)? = nil
             if takeBackAtReadBack {
                 onVerify = { @Sendable (n: Int) async in if n == 1 { await c.takeBack() } }
             }
             load = FakeLoad(observations: loadObservations, missing: missing, journal: journal, clock: clockedLoad ? clock : nil,
-                            verifyFailures: verifyFailures, onVerify: onVerify, memberMissing: memberMissing, commits: commits)
+                            verifyFailures: verifyFailures, onVerify: onVerify, memberMissing: memberMissing, commits: commits,
+                            progressAt: loadProgress, progressClock: clock)
             ledger = InMemoryLedger(journal: journal, stored: leftovers)
             let p = progress
-            runner = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
-                            logger: Logger(label: "test"), stop: stop, onProgress: { p.add($0) })
+            var r = Runner(environment: cluster, load: load, ledger: ledger, clock: clock, runId: "r1",
+                           logger: Logger(label: "test"), stop: stop, onProgress: { p.add($0) })
+            r.safetyWait = clock.passiveWait  // only the runner moves virtual time
+            runner = r
         }
     }
 

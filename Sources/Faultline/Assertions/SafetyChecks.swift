@@ -43,7 +43,9 @@ enum SafetyChecks {
         return Verdict(id: "steady-state", title: title, result: result, notes: notes)
     }
 
-    /// An aborted run: every verdict but those in `judgedWhenAborted` is skipped, with the reason.
+    /// An aborted run: every verdict but those in `judgedWhenAborted` is skipped, with the reason. An error from one of
+    /// the others is skipped too: cut short, an RTO or a condition cannot be measured (no injection, no recovery), which
+    /// says nothing about the harness; a real harness error is in the `harness` verdict, which stays.
     static func applyingAbort(_ verdicts: [Verdict], _ obs: Observations) -> [Verdict] {
         guard let a = obs.safetyAbort else { return verdicts }
         return verdicts.map { v in

@@ -83,9 +83,11 @@ public enum AbortCondition: Codable, Sendable, Equatable, Hashable, CustomString
 
     /// The text `parse` reads back: `error-rate>50%/60s`, `p99>2s/30s`, `lost-writes>0`, `disk-free<5%`, `replication-lag>64MiB`.
     public var text: String {
+        // A form that parses back to exactly `r`: 0.07 * 100 is 7.000000000000001, yet "7%" reads back as 0.07.
         func pct(_ r: Double) -> String {
             let p = r * 100
-            return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
+            if p.rounded() / 100 == r { return "\(Int(p.rounded()))%" }
+            return p / 100 == r ? "\(p)%" : "\(r)"
         }
         func sustain(_ d: Duration) -> String { d > .zero ? "/\(DurationText.format(d))" : "" }
         switch self {
@@ -120,15 +122,15 @@ public enum AbortCondition: Codable, Sendable, Equatable, Hashable, CustomString
         let op = text[opIndex]
         let rest = text[text.index(after: opIndex)...].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let value = String(rest.first ?? "")
+        guard metrics.contains(metric) else {
+            throw InputError("--abort '\(raw)': unknown metric '\(metric)'; known: \(known)")
+        }
         var sustained = Duration.zero
         if rest.count == 2 {
             guard let d = DurationText.parse(String(rest[1])) else {
                 throw InputError("--abort '\(raw)': '\(rest[1])' is not a duration such as 30s or 2m")
             }
             sustained = d
-        }
-        guard metrics.contains(metric) else {
-            throw InputError("--abort '\(raw)': unknown metric '\(metric)'; known: \(known)")
         }
         let expected: Character = metric == "disk-free" ? "<" : ">"
         guard op == expected else {
@@ -176,7 +178,10 @@ public enum AbortCondition: Codable, Sendable, Equatable, Hashable, CustomString
     static func parseBytes(_ s: String) -> Int64? {
         let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
         for (u, f) in units where s.hasSuffix(u) {
-            return Int64(s.dropLast(u.count)).map { $0 * f }
+            // nil on overflow: a huge size is bad input, not a crash.
+            guard let n = Int64(s.dropLast(u.count)) else { return nil }
+            let (v, overflow) = n.multipliedReportingOverflow(by: f)
+            return overflow ? nil : v
         }
         return Int64(s)
     }

@@ -37,6 +37,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
     public var liveDetail = false
     /// How often the abort conditions are sampled while the steps run.
     public var safetyInterval: Duration = .milliseconds(500)
+    /// How the abort watcher waits `safetyInterval` between samples; nil: `clock.sleep(for:)`. A test's virtual
+    /// clock, which jumps to any deadline slept on, passes a wait that lets only the run's own sleeps move time.
+    public var safetyWait: (@Sendable (Duration) async throws -> Void)?
 
     public init(environment: any Environment, load: any LoadDriver, ledger: any FaultLedgerStore, clock: C,
                 runId: String, pollInterval: Duration = .milliseconds(200), logger: Logger, stop: StopRequest = StopRequest(),
@@ -156,7 +159,9 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var nextDisk = clock.now
         var disk: [String: Double]?
         while !Task.isCancelled {
-            do { try await clock.sleep(for: safetyInterval) } catch { return }
+            do {
+                if let safetyWait { try await safetyWait(safetyInterval) } else { try await clock.sleep(for: safetyInterval) }
+            } catch { return }
             guard control.armed, !stop.isRequested else { continue }
             let progress = await load.progress()
             var sample = SafetySample(errorRate: progress.recentErrorRate, p99Us: progress.recentP99Us)

@@ -100,6 +100,7 @@ extension LocalEnvironment {
             mark("observability (\(config.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready", next: "status")
         }
         let status = await self.status(withMemory: true)
+        try writeOwnershipStamp()  // last: only a bring-up that finished owns the environment
         return BringUpReport(elapsed: ContinuousClock.now - started, phases: phases, status: status)
     }
 
