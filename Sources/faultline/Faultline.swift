@@ -8,7 +8,7 @@ struct FaultlineCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 passed; 1 a target failed; 2 bad input; 3 harness or environment error; "
             + "4 a requirement is missing (run scripts/setup); 5 not root; 6 the environment is already up / not up.",
         subcommands: [EnvCommand.self, RunCommand.self, ListCommand.self, HealCommand.self, LoadCommand.self, ReportCommand.self,
-                      BackupCommand.self]
+                      BackupCommand.self, GameDayCommand.self]
     )
 }
 
