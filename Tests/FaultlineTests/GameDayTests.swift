@@ -244,6 +244,16 @@ struct GameDayTests {
         #expect(lines.last == "aborting: healing now")
     }
 
+    @Test func liveViewMarksEveryStepDoneOnceTheStepsAreOver() {
+        var c = GameDayControl(auto: true)
+        _ = c.gateReached(3)
+        let snap = GameDayView.Snapshot(scenario: "s", runId: "r", progress: RunProgress(phase: .observe, elapsedMs: 60_000),
+                                        steps: GameDay.stepLabels(killPrimary), control: c)
+        let lines = GameDayView.lines(snap, width: 120)
+        #expect(lines.filter { $0.hasPrefix("done ") }.count == 4)
+        #expect(lines.last == "auto · n note · o observation · a abort (heal now) · Ctrl-C stop")
+    }
+
     @Test func feedKeepsDetailAcrossSparseReportsAndTracksThePhase() {
         var f = GameDayView.Feed()
         f.update(Self.liveProgress())

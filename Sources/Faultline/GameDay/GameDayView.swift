@@ -113,9 +113,12 @@ public enum GameDayView {
         }
         out.append("")
         let c = s.control
+        let stepsOver = p.map { [RunPhase.cleanup, .observe, .loadOff, .verify, .done].contains($0.phase) } ?? false
         for (i, label) in s.steps.enumerated() {
             let mark: String
-            if let cur = c.currentStep {
+            if stepsOver, c.currentStep != nil {
+                mark = i <= c.currentStep! ? "done" : "    "
+            } else if let cur = c.currentStep {
                 mark = i < cur ? "done" : (i == cur ? (c.gate == i ? "NEXT" : "NOW ") : "    ")
             } else {
                 mark = "    "
