@@ -51,7 +51,6 @@ final class RawMode: Sendable {
 /// (100 ms at a time, so that `stop()` ends it) and hands each decoded key to `sink`.
 final class KeyReader: Sendable {
     private let running = Atomic<Bool>(true)
-    private let done = Mutex<Bool>(false)
 
     init(fd: Int32 = 0, sink: @escaping @Sendable (GameDayKey) -> Void) {
         let thread = Thread { [self] in
@@ -67,7 +66,6 @@ final class KeyReader: Sendable {
                 if n <= 0 { sink(.endOfInput); break }
                 decoder.feed(Array(buffer[0..<n])).forEach(sink)
             }
-            self.done.withLock { $0 = true }
         }
         thread.name = "faultline-keys"
         thread.start()

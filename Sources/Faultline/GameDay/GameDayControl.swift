@@ -216,16 +216,14 @@ public struct GameDayControl: Sendable, Equatable {
             state = .watching(gate: gate)
             guard !text.isEmpty else { return .redraw }
             return input.kind == .note ? .addNote(text) : .addObservation(text)
-        case .watching(let gate):
+        case .watching:
             if text.isEmpty { return keyPressed(.enter) }
             let head = text.prefix(1).lowercased(), rest = String(text.dropFirst()).gameDayTrimmed
             switch head {
             case "n" where !rest.isEmpty: return .addNote(rest)
             case "o" where !rest.isEmpty: return .addObservation(rest)
             case "a" where rest.isEmpty: return keyPressed(.char("a"))
-            default:
-                _ = gate
-                return .none
+            default: return .none
             }
         }
     }
