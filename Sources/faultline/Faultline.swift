@@ -6,9 +6,10 @@ struct FaultlineCommand: AsyncParsableCommand {
         commandName: "faultline",
         abstract: "Chaos and reliability experiments against a real PostgreSQL HA cluster.",
         discussion: "Exit codes: 0 passed; 1 a target failed; 2 bad input; 3 harness or environment error; "
-            + "4 a requirement is missing (run scripts/setup); 5 not root; 6 the environment is already up / not up.",
-        subcommands: [EnvCommand.self, RunCommand.self, SuiteCommand.self, ListCommand.self, HealCommand.self, LoadCommand.self, ReportCommand.self,
-                      BackupCommand.self]
+            + "4 a requirement is missing (run scripts/setup); 5 not root; 6 the environment is already up / not up; "
+            + "7 aborted by a safety limit.",
+        subcommands: [EnvCommand.self, RunCommand.self, SuiteCommand.self, GameDayCommand.self, ListCommand.self, HealCommand.self,
+                      LoadCommand.self, ReportCommand.self, BackupCommand.self]
     )
 }
 
