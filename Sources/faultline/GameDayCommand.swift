@@ -189,9 +189,12 @@ struct Facilitated {
         let keys = KeyReader(fd: 0) { sink.yield(.key($0)) }
         defer { keys.stop() }
         return await withTaskGroup(of: Void.self) { group in
-            // SIGINT/SIGTERM from outside count as Ctrl-C (which raw mode delivers as a key).
+            // SIGINT/SIGTERM from outside count as Ctrl-C (which raw mode delivers as a key); SIGHUP (the ssh session or
+            // the terminal went away) stops and heals the same way instead of killing the process mid-fault.
             group.addTask {
-                for await _ in Signals.interrupts() { sink.yield(.key(.interrupt)) }
+                for await e in Signals.interrupts(Signals.stopSignals + [SIGHUP]) {
+                    sink.yield(.key(e.signal == SIGHUP ? .hangup : .interrupt))
+                }
             }
             var input = events.makeAsyncIterator()
             let code = await session(&record, &input, sink)

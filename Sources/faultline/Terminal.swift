@@ -59,11 +59,11 @@ final class KeyReader: Sendable {
             while running.load(ordering: .relaxed) {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let r = poll(&p, 1, 100)
-                if r < 0 { if errno == EINTR { continue } else { sink(.endOfInput); break } }
+                if r < 0 { if errno == EINTR { continue } else { sink(.hangup); break } }
                 if r == 0 { decoder.flush().forEach(sink); continue }
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n < 0, errno == EINTR || errno == EAGAIN { continue }
-                if n <= 0 { sink(.endOfInput); break }
+                if n <= 0 { sink(.hangup); break }  // the terminal went away (EOF, EIO after a hang-up)
                 decoder.feed(Array(buffer[0..<n])).forEach(sink)
             }
         }

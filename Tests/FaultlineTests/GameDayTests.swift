@@ -145,6 +145,20 @@ struct GameDayTests {
         #expect(d.state == .finished)
     }
 
+    @Test func aTerminalThatGoesAwayStopsTheRunButCtrlDDoesNot() {
+        var c = GameDayControl()
+        _ = c.gateReached(1)
+        #expect(c.keyPressed(.endOfInput) == GameDayControl.Action.none, "Ctrl-D alone does not stop a game day")
+        #expect(c.keyPressed(.hangup) == .stop)
+        #expect(c.state == .stopping(why: "the terminal went away: healing and stopping the load"))
+        var d = GameDayControl()
+        _ = d.keyPressed(.char("n"))
+        _ = d.keyPressed(.char("x"))
+        #expect(d.keyPressed(.hangup) == .stop, "also while a note is typed")
+        var e = LineEditor()
+        #expect(e.handle(.hangup) == .interrupted)
+    }
+
     @Test func aGateReachedWhileTypingKeepsTheText() {
         var c = GameDayControl()
         _ = c.keyPressed(.char("n"))

@@ -12,20 +12,25 @@ extension Integration {
     @Suite(.serialized) struct GameDayIntegrationTests {
         struct Failure: Error, CustomStringConvertible { var description: String }
 
-        /// Runs `tmux args...` and returns its standard output.
+        /// Runs `tmux args...` and returns its standard output. The output goes through a file, not a pipe: the tmux
+        /// server that `new-session` forks keeps its inherited descriptors open, so a pipe would never reach its end.
         @discardableResult
         static func tmux(_ args: [String]) throws -> String {
+            let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-tmux-\(UInt32.random(in: 0...UInt32.max))")
+            FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            defer { try? FileManager.default.removeItem(at: outURL) }
+            let out = try FileHandle(forWritingTo: outURL)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["tmux"] + args
-            let out = Pipe()
+            p.standardInput = FileHandle.nullDevice
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice
             try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
+            try out.close()
             guard p.terminationStatus == 0 else { throw Failure(description: "tmux \(args) exited \(p.terminationStatus)") }
-            return String(decoding: data, as: UTF8.self)
+            return (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         }
 
         /// Polls the pane until `predicate` holds on its text, for at most `limit`.
@@ -85,6 +90,11 @@ extension Integration {
             // After: a finding, an action item, then empty answers.
             _ = try await Self.waitForScreen(session, containing: "Finding (Enter: done):", within: .seconds(240))
             try type("the alert fired late")
+            try keys("Enter")
+            // Findings go on until an empty answer.
+            _ = try await Self.waitForScreen(session, "a second finding prompt", within: .seconds(30)) {
+                Self.occurrences("Finding (Enter: done):", in: $0) >= 2
+            }
             try keys("Enter")
             _ = try await Self.waitForScreen(session, containing: "Action item")
             try type("Ana: fix alert")

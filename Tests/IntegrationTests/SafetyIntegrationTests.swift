@@ -67,5 +67,23 @@ extension Integration {
             #expect(a.condition == .diskFree(below: 0.2) && a.reason.contains("free"), "\(a.reason)")
             #expect(o.report.observations.events.filter { $0.kind == .faultInjected }.count == 1, "the second fill never went in")
         }
+
+        @Test func anEnvironmentWithoutTheOwnershipStampIsNotTouchedUnlessNamed() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let stamp = URL(fileURLWithPath: OwnershipStamp.path(fx.env.config))
+            let aside = stamp.appendingPathExtension("aside")
+            try FileManager.default.moveItem(at: stamp, to: aside)
+            defer { try? FileManager.default.moveItem(at: aside, to: stamp) }
+            let primary = try await fx.primaryName()
+            let o = try await fx.run("kill-primary", overrides: ["steady=5s"], tag: "radius")
+            try await checkHealedAfterAbort(fx, o)
+            let r = o.report
+            let a = try #require(r.observations.safetyAbort)
+            #expect(a.cause == .blastRadius && a.reason.contains("not brought up by Faultline") && a.reason.contains("--target environment"),
+                    "\(a.reason)")
+            #expect(r.observations.events.contains { $0.kind == .faultRefused })
+            #expect(!r.observations.events.contains { $0.kind == .faultApplied }, "the kill never went in")
+            #expect(try await fx.primaryName() == primary, "the primary was never touched")
+        }
     }
 }

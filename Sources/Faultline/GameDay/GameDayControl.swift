@@ -7,8 +7,11 @@ public enum GameDayKey: Sendable, Equatable {
     case escape
     /// Ctrl-C (the byte, in raw mode), or SIGINT/SIGTERM from outside.
     case interrupt
-    /// Ctrl-D, or the terminal closed.
+    /// Ctrl-D.
     case endOfInput
+    /// The terminal went away (its read failed or ended, SIGHUP): the facilitator can no longer steer, so the run stops
+    /// and heals, as on Ctrl-C.
+    case hangup
 }
 
 /// Turns the bytes a raw-mode terminal sends into keys: UTF-8 characters, Enter (CR or LF), backspace (DEL or BS),
@@ -91,7 +94,7 @@ public struct LineEditor: Sendable, Equatable {
             defer { text = "" }
             return .entered(text)
         case .escape: return .editing(echo: "")
-        case .interrupt, .endOfInput: return .interrupted
+        case .interrupt, .endOfInput, .hangup: return .interrupted
         }
     }
 }
@@ -178,6 +181,9 @@ public struct GameDayControl: Sendable, Equatable {
             case .interrupt:
                 state = .stopping(why: "interrupted: healing and stopping the load")
                 return .stop
+            case .hangup:
+                state = .stopping(why: "the terminal went away: healing and stopping the load")
+                return .stop
             case .char, .backspace, .escape, .endOfInput:
                 return .none
             }
@@ -198,6 +204,9 @@ public struct GameDayControl: Sendable, Equatable {
                 return lineEntered(input.text)
             case .interrupt:
                 state = .stopping(why: "interrupted: healing and stopping the load")
+                return .stop
+            case .hangup:
+                state = .stopping(why: "the terminal went away: healing and stopping the load")
                 return .stop
             case .endOfInput:
                 state = .watching(gate: gate)
