@@ -4,6 +4,9 @@ import FaultlineReports
 import FaultlineWiring
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Integration {
     /// `faultline gameday` through a real pseudo-terminal: tmux runs the built binary, the test types at it
@@ -12,25 +15,17 @@ extension Integration {
     @Suite(.serialized) struct GameDayIntegrationTests {
         struct Failure: Error, CustomStringConvertible { var description: String }
 
-        /// Runs `tmux args...` and returns its standard output. The output goes through a file, not a pipe: the tmux
-        /// server that `new-session` forks keeps its inherited descriptors open, so a pipe would never reach its end.
+        /// Runs `tmux args...` through `system(3)` and returns its standard output (through a file). Not Foundation's
+        /// `Process`: the tmux server that `new-session` forks keeps inherited descriptors open (a pipe never ends) and
+        /// a `Process` whose child exited was once never reaped here; `system` waits for its shell and nothing else.
         @discardableResult
         static func tmux(_ args: [String]) throws -> String {
-            let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-tmux-\(UInt32.random(in: 0...UInt32.max))")
-            FileManager.default.createFile(atPath: outURL.path, contents: nil)
-            defer { try? FileManager.default.removeItem(at: outURL) }
-            let out = try FileHandle(forWritingTo: outURL)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["tmux"] + args
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            try out.close()
-            guard p.terminationStatus == 0 else { throw Failure(description: "tmux \(args) exited \(p.terminationStatus)") }
-            return (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-tmux-\(UInt32.random(in: 0...UInt32.max))").path
+            defer { try? FileManager.default.removeItem(atPath: outPath) }
+            let command = (["tmux"] + args).map(quoted).joined(separator: " ") + " </dev/null >\(quoted(outPath)) 2>/dev/null"
+            let status = system(command)
+            guard status == 0 else { throw Failure(description: "tmux \(args) exited \(status)") }
+            return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         }
 
         /// Polls the pane until `predicate` holds on its text, for at most `limit`.
