@@ -34,16 +34,8 @@ struct GameDayCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Scenario name (see `faultline list`).", valueName: "scenario"))
     var name: String
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, key=value. Repeatable.", valueName: "key=value"))
-    var overrides: [String] = []
 
-    @Option(name: .customLong("abort"), help: ArgumentHelp("Abort (heal now, exit 7) when this holds, as `run --abort`. Repeatable.",
-                                                          valueName: "condition"))
-    var abort: [String] = []
 
-    @Option(name: .customLong("target"), help: ArgumentHelp("A member or address a fault may touch beyond the blast radius, as `run --target`. Repeatable.",
-                                                           valueName: "name"))
-    var targets: [String] = []
 
     @Option(help: ArgumentHelp("Participants, comma-separated (else asked).", valueName: "names"))
     var participants: String?
@@ -54,19 +46,19 @@ struct GameDayCommand: AsyncParsableCommand {
     @Flag(help: "The Before part only: the plan, participants and hypotheses; touches nothing.")
     var dryRun = false
 
+    @OptionGroup var scenarioOptions: ScenarioOptions
+
+    @OptionGroup var targetOption: TargetOption
+
     @OptionGroup var env: EnvironmentOption
 
-    @Option(help: ArgumentHelp("Directory for reports (default: reports/ of the Faultline checkout).", valueName: "dir"))
-    var reports = (try? FaultlineHome.locate()).map { "\($0)/reports" } ?? "reports"
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "warning"
 
     func run() async throws {
         // Bad input: one line, exit 2, nothing touched.
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error")
-        }
+        let level = try parseLogLevel(logLevel)
         let interactive = isatty(0) == 1 && isatty(1) == 1
         guard interactive || auto else {
             printError("faultline: gameday needs a terminal (standard input is not one); --auto runs it without one")
@@ -78,8 +70,8 @@ struct GameDayCommand: AsyncParsableCommand {
         logger.logLevel = level
         let session: RunSession
         do {
-            session = try RunSession.prepare(scenario: name, overrides: overrides, abort: abort, targets: targets, environment: env.environment,
-                                             reports: URL(fileURLWithPath: reports, isDirectory: true), logger: logger)
+            session = try RunSession.prepare(scenario: name, overrides: scenarioOptions.overrides, abort: scenarioOptions.abort, targets: targetOption.targets, environment: env.environment,
+                                             reports: scenarioOptions.reportsURL, logger: logger)
         } catch {
             printError("faultline: \(error)")
             throw ExitCode(ExitStatus.badInput.rawValue)
@@ -109,25 +101,11 @@ struct GameDayCommand: AsyncParsableCommand {
         let stop = StopRequest()
         let journal = RunJournal()
         printError("faultline: game day \(session.runId): \(session.scenario.name) on \(environment), --auto (Ctrl-C heals and stops)")
-        let result: Result<RunSession.Outcome, any Error> = await withTaskGroup(of: Result<RunSession.Outcome, any Error>?.self) { group in
-            group.addTask {
-                do {
-                    return .success(try await session.run(bringUp: true, stop: stop, hooks: RunHooks(journal: journal),
-                                                          onProgress: { progress.show($0) }))
-                } catch { return .failure(error) }
-            }
-            group.addTask {
-                _ = await Signals.firstInterrupt()
-                return nil
-            }
-            var result: Result<RunSession.Outcome, any Error>?
-            while let next = await group.next() {
-                if let r = next { result = r; group.cancelAll() } else if result == nil {
-                    printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
-                    stop.request()
-                }
-            }
-            return result ?? .failure(WiringError("the run ended without a result"))
+        let result = await untilDone({
+            try await session.run(bringUp: true, stop: stop, hooks: RunHooks(journal: journal), onProgress: { progress.show($0) })
+        }) {
+            printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
+            stop.request()
         }
         progress.finish()
         record.journal = journal.entries
@@ -139,12 +117,7 @@ struct GameDayCommand: AsyncParsableCommand {
         let outcome: RunSession.Outcome
         switch result {
         case .success(let o): outcome = o
-        case .failure(let e as EnvironmentError):
-            printError("faultline: \(e.description)")
-            return e.exitCode
-        case .failure(let e):
-            printError("faultline: \(describe(e))")
-            return ExitStatus.harnessError.rawValue
+        case .failure(let e): return exitAfterFailure(e).rawValue
         }
         say(RunCommand.summary(outcome.report))
         if let e = outcome.reportError { printError("faultline: \(e)") }

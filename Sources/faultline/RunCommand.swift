@@ -48,47 +48,37 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Scenario name (see `faultline list`).", valueName: "scenario"))
     var name: String
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter, key=value. Repeatable.", valueName: "key=value"))
-    var overrides: [String] = []
 
-    @Option(name: .customLong("abort"), help: ArgumentHelp(
-        "Abort (heal now, exit 7) when this holds: error-rate>50%/60s, p99>2s/30s, lost-writes>0, disk-free<5%, replication-lag>64MiB. Repeatable.",
-        valueName: "condition"))
-    var abort: [String] = []
 
-    @Option(name: .customLong("target"), help: ArgumentHelp(
-        "A member or address a fault may touch beyond the environment's blast radius ('environment': one Faultline did not bring up). Repeatable.",
-        valueName: "name"))
-    var targets: [String] = []
 
     @Flag(help: "Print the plan and exit; touches nothing.")
     var dryRun = false
 
+    @OptionGroup var scenarioOptions: ScenarioOptions
+
+    @OptionGroup var targetOption: TargetOption
+
     @OptionGroup var env: EnvironmentOption
 
-    @Option(help: ArgumentHelp("Directory for reports (default: reports/ of the Faultline checkout).", valueName: "dir"))
-    var reports = (try? FaultlineHome.locate()).map { "\($0)/reports" } ?? "reports"
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "notice"
 
     func run() async throws {
         // Bad input: one line, exit 2, nothing touched.
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error")
-        }
+        let level = try parseLogLevel(logLevel)
         var logger = Logger(label: "faultline.run") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         let session: RunSession
         do {
-            session = try RunSession.prepare(scenario: name, overrides: overrides, abort: abort, targets: targets, environment: env.environment,
-                                             reports: URL(fileURLWithPath: reports, isDirectory: true), logger: logger)
+            session = try RunSession.prepare(scenario: name, overrides: scenarioOptions.overrides, abort: scenarioOptions.abort, targets: targetOption.targets, environment: env.environment,
+                                             reports: scenarioOptions.reportsURL, logger: logger)
         } catch {
             printError("faultline: \(error)")
             throw ExitCode(ExitStatus.badInput.rawValue)
         }
         if dryRun {
-            FileDescriptorWriter.write(session.scenario.dryRunText(overrides: overrides, environment: env.environment), fd: 1)
+            FileDescriptorWriter.write(session.scenario.dryRunText(overrides: scenarioOptions.overrides, environment: env.environment), fd: 1)
             return
         }
 
@@ -96,35 +86,16 @@ struct RunCommand: AsyncParsableCommand {
         let stop = StopRequest()
         printError("faultline: run \(session.runId): \(session.scenario.name) on \(env.environment) (Ctrl-C heals and stops)")
         // Ctrl-C asks the run to stop; the runner heals and stops the load on the way out.
-        let result: Result<RunSession.Outcome, any Error> = await withTaskGroup(of: Result<RunSession.Outcome, any Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await session.run(bringUp: true, stop: stop, onProgress: { progress.show($0) })) }
-                catch { return .failure(error) }
-            }
-            group.addTask {
-                _ = await Signals.firstInterrupt()
-                return nil
-            }
-            var result: Result<RunSession.Outcome, any Error>?
-            while let next = await group.next() {
-                if let r = next { result = r; group.cancelAll() } else if result == nil {
-                    progress.finish()
-                    printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
-                    stop.request()
-                }
-            }
-            return result ?? .failure(WiringError("the run ended without a result"))
+        let result = await untilDone({ try await session.run(bringUp: true, stop: stop, onProgress: { progress.show($0) }) }) {
+            progress.finish()
+            printError("faultline: interrupted: healing and stopping the load (the fault ledger keeps the rest)")
+            stop.request()
         }
         progress.finish()
         let outcome: RunSession.Outcome
         switch result {
         case .success(let o): outcome = o
-        case .failure(let e as EnvironmentError):
-            printError("faultline: \(e.description)")
-            throw ExitCode(e.exitCode)
-        case .failure(let e):
-            printError("faultline: \(describe(e))")
-            throw ExitCode(ExitStatus.harnessError.rawValue)
+        case .failure(let e): throw exitAfterFailure(e)
         }
         print(Self.summary(outcome.report))
         if let dir = outcome.reportDir { print("reports: \(dir.path)") }

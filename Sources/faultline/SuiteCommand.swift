@@ -54,38 +54,31 @@ struct SuiteCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run every scenario even after a failure (default: stop at the first).")
     var keepGoing: Bool?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter of every scenario, key=value. Repeatable.", valueName: "key=value"))
-    var overrides: [String] = []
 
-    @Option(name: .customLong("abort"), help: ArgumentHelp(
-        "Abort a run (heal now, exit 7) when this holds, as for `run`. Repeatable.", valueName: "condition"))
-    var abort: [String] = []
 
     @Flag(help: "Print the plan (runs, estimated minimum wall time) and exit; touches nothing.")
     var dryRun = false
 
+    @OptionGroup var scenarioOptions: ScenarioOptions
+
     @OptionGroup var env: EnvironmentOption
 
-    @Option(help: ArgumentHelp("Directory for reports (default: reports/ of the Faultline checkout).", valueName: "dir"))
-    var reports = (try? FaultlineHome.locate()).map { "\($0)/reports" } ?? "reports"
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "notice"
 
     func run() async throws {
         // Bad input: one line, exit 2, nothing touched.
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level '\(logLevel)': expected trace, debug, info, notice, warning or error")
-        }
+        let level = try parseLogLevel(logLevel)
         var logger = Logger(label: "faultline.suite") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         let suite: SuiteSession
         do {
             let request = SuiteRequest(tags: tag, scenarios: names.map { SuiteRequest.Entry($0) }, repeats: repeats,
                                        budget: try Self.duration(budget, "--budget"), scenarioTimeout: try Self.duration(scenarioTimeout, "--scenario-timeout"),
-                                       keepGoing: keepGoing, overrides: overrides, abort: abort)
+                                       keepGoing: keepGoing, overrides: scenarioOptions.overrides, abort: scenarioOptions.abort)
             suite = try SuiteSession.prepare(file: file, commandLine: request, environment: env.environment,
-                                             reports: URL(fileURLWithPath: reports, isDirectory: true), logger: logger)
+                                             reports: scenarioOptions.reportsURL, logger: logger)
         } catch {
             printError("faultline: \(error)")
             throw ExitCode(ExitStatus.badInput.rawValue)
@@ -98,39 +91,21 @@ struct SuiteCommand: AsyncParsableCommand {
         let interrupt = StopRequest()
         printError("faultline: suite \(suite.suiteId): \(suite.plan.entries.count) runs on \(env.environment) (Ctrl-C stops the current run, heals, and writes the summary)")
         let progress = ProgressLine(isTerminal: isatty(2) == 1)
-        let result: Result<SuiteSession.Outcome, any Error> = await withTaskGroup(of: Result<SuiteSession.Outcome, any Error>?.self) { group in
-            group.addTask {
-                do {
-                    return .success(try await suite.run(interrupt: interrupt, progress: { line in
-                        progress.finish()
-                        printError(line)
-                    }, onRunProgress: { progress.show($0) }))
-                } catch { return .failure(error) }
-            }
-            group.addTask {
-                _ = await Signals.firstInterrupt()
-                return nil
-            }
-            var result: Result<SuiteSession.Outcome, any Error>?
-            while let next = await group.next() {
-                if let r = next { result = r; group.cancelAll() } else if result == nil {
-                    progress.finish()
-                    printError("faultline: interrupted: stopping the current run (it heals); the rest will not run")
-                    interrupt.request()
-                }
-            }
-            return result ?? .failure(WiringError("the suite ended without a result"))
+        let result = await untilDone({
+            try await suite.run(interrupt: interrupt, progress: { line in
+                progress.finish()
+                printError(line)
+            }, onRunProgress: { progress.show($0) })
+        }) {
+            progress.finish()
+            printError("faultline: interrupted: stopping the current run (it heals); the rest will not run")
+            interrupt.request()
         }
         progress.finish()
         let outcome: SuiteSession.Outcome
         switch result {
         case .success(let o): outcome = o
-        case .failure(let e as EnvironmentError):
-            printError("faultline: \(e.description)")
-            throw ExitCode(e.exitCode)
-        case .failure(let e):
-            printError("faultline: \(describe(e))")
-            throw ExitCode(ExitStatus.harnessError.rawValue)
+        case .failure(let e): throw exitAfterFailure(e)
         }
         print(Self.summary(outcome.result))
         print("reports: \(outcome.directory.path)")
