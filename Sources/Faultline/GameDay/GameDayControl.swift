@@ -160,6 +160,17 @@ public struct GameDayControl: Sendable, Equatable {
     }
 
     public mutating func keyPressed(_ key: GameDayKey) -> Action {
+        switch (state, key) {
+        case (.finished, _), (.stopping, _):
+            return .none
+        case (_, .interrupt):
+            state = .stopping(why: "interrupted: healing and stopping the load")
+            return .stop
+        case (_, .hangup):
+            state = .stopping(why: "the terminal went away: healing and stopping the load")
+            return .stop
+        default: break
+        }
         switch state {
         case .finished, .stopping:
             return .none
@@ -178,13 +189,7 @@ public struct GameDayControl: Sendable, Equatable {
             case .char("a"), .char("A"):
                 state = .stopping(why: "aborting: healing now")
                 return .abort(Self.abortReason)
-            case .interrupt:
-                state = .stopping(why: "interrupted: healing and stopping the load")
-                return .stop
-            case .hangup:
-                state = .stopping(why: "the terminal went away: healing and stopping the load")
-                return .stop
-            case .char, .backspace, .escape, .endOfInput:
+            case .char, .backspace, .escape, .endOfInput, .interrupt, .hangup:
                 return .none
             }
         case .typing(var input, let gate):
@@ -202,12 +207,8 @@ public struct GameDayControl: Sendable, Equatable {
                 return .redraw
             case .enter:
                 return lineEntered(input.text)
-            case .interrupt:
-                state = .stopping(why: "interrupted: healing and stopping the load")
-                return .stop
-            case .hangup:
-                state = .stopping(why: "the terminal went away: healing and stopping the load")
-                return .stop
+            case .interrupt, .hangup:
+                return .none  // handled above
             case .endOfInput:
                 state = .watching(gate: gate)
                 return .redraw
