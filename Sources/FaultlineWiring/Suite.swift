@@ -208,6 +208,7 @@ public struct SuiteSession: Sendable {
 }
 
 /// Brings `driver`'s environment up when it is not, with the lines `RunSession.run(bringUp: true)` prints.
+/// Brings `driver`'s environment up when it is not, saying so on standard error (`faultline run`, `suite`, `gameday`).
 func bringUpIfNeeded(_ driver: any EnvironmentDriver) async throws {
     guard !(try await driver.isUp()) else { return }
     FileHandle.standardError.write(Data("faultline: the \(driver.name) environment is not up; bringing it up…\n".utf8))

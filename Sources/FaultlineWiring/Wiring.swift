@@ -81,13 +81,7 @@ public struct RunSession: Sendable {
     /// no endpoints); from then on every failure is in the report. `stop` is Ctrl-C: the run heals and stops.
     public func run(bringUp: Bool = false, stop: StopRequest = StopRequest(), hooks: RunHooks = RunHooks(),
                     onProgress: @escaping @Sendable (RunProgress) -> Void = { _ in }) async throws -> Outcome {
-        if !(try await driver.isUp()) {
-            guard bringUp else { throw EnvironmentError.notUp(driver.name) }
-            FileHandle.standardError.write(Data("faultline: the \(driver.name) environment is not up; bringing it up…\n".utf8))
-            let up = try await driver.up(UpSettings())
-            FileHandle.standardError.write(Data(String(format: "faultline: \(driver.name) environment healthy after %.1f s\n",
-                                                       Double(up.elapsed.milliseconds) / 1_000).utf8))
-        }
+        if bringUp { try await bringUpIfNeeded(driver) } else if !(try await driver.isUp()) { throw EnvironmentError.notUp(driver.name) }
         let env = try driver.runnerEnvironment()
         let endpoints = try driver.endpoints()
         let metrics = endpoints.loadMetricsListen
