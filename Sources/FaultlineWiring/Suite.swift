@@ -207,7 +207,6 @@ public struct SuiteSession: Sendable {
     }
 }
 
-/// Brings `driver`'s environment up when it is not, with the lines `RunSession.run(bringUp: true)` prints.
 /// Brings `driver`'s environment up when it is not, saying so on standard error (`faultline run`, `suite`, `gameday`).
 func bringUpIfNeeded(_ driver: any EnvironmentDriver) async throws {
     guard !(try await driver.isUp()) else { return }
