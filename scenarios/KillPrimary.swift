@@ -9,7 +9,8 @@ public let killPrimary = Scenario(
     Targets(rto: .seconds(30), lostWrites: 0, settle: .seconds(60),
             p99After: .milliseconds(250), observeAfterHeal: .seconds(5))
     Load(.ledgerWrites(rate: 200), .replicaReads(rate: 200))
-    SteadyState(for: .seconds(10))
+    // The steady-state hypothesis: under 1 % errors and a p99 under 500 ms on the healthy cluster, else no kill.
+    SteadyState(for: .seconds(10), errorRate: 0.01, p99: .milliseconds(500))
     Inject(.killNode(.primary))
     // FaultlinePrimaryDown fires while no member runs a primary and clears once a replica is promoted,
     // so it is expected before the promotion is awaited (docs/observability.md).

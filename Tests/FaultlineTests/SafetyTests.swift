@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Faultline
 
@@ -400,5 +401,33 @@ struct SafetyStateMachineTests {
         while action != .finish { started.append(m.lastStepStarted); action = m.handle(.completed) }
         #expect(started.prefix(3) == [nil, nil, nil], "preflight, load, steady state: no step yet")
         #expect(Array(started.dropFirst(3).prefix(4)) == [0, 1, 2, 3])
+    }
+}
+
+@Suite("Safety limits in report.json")
+struct SafetyCodingTests {
+    @Test func aScenariosSafetyLimitsRoundTripWithTheConditionsAsText() throws {
+        let s = Scenario("safe") {
+            Load(.ledgerWrites(rate: 10))
+            SteadyState(for: .seconds(5), errorRate: 0.02, p99: .milliseconds(300))
+            Abort(when: .errorRate(above: 0.5, for: .seconds(60)))
+            Abort(when: .diskFree(below: 0.05))
+            Inject(.killNode(.primary))
+        }
+        let data = try JSONEncoder().encode(s)
+        let text = String(decoding: data, as: UTF8.self)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let safety = try #require(json["safety"] as? [String: Any])
+        #expect(safety["abort"] as? [String] == ["error-rate>50%/1m", "disk-free<5%"], "\(text)")
+        #expect((safety["steadyState"] as? [String: Any])?["p99Ms"] as? Int == 300)
+        let back = try JSONDecoder().decode(Scenario.self, from: data)
+        #expect(back == s)
+        #expect(back.steadyStateHypothesis == SteadyStateHypothesis(errorRate: 0.02, p99: .milliseconds(300)))
+        // A report without them (older, or an ordinary scenario) reads as the standard hypothesis, no condition.
+        let plain = try JSONDecoder().decode(Scenario.self, from: try JSONEncoder().encode(Scenario(name: "plain")))
+        #expect(plain.safety == nil && plain.steadyStateHypothesis == .standard && plain.abortConditions.isEmpty)
+        // A condition that does not parse is a decoding error that says why.
+        let bad = text.replacingOccurrences(of: "disk-free<5%", with: "cpu>5%")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Scenario.self, from: Data(bad.utf8)) }
     }
 }

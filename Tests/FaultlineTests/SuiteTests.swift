@@ -73,6 +73,13 @@ struct SuitePlanTests {
         #expect(try F.plan(SuiteRequest(tags: ["network"])).entries.map(\.scenario) == ["c"])
     }
 
+    @Test func anUnnamedSuiteIsNamedAfterItsTags() throws {
+        #expect(try F.plan(SuiteRequest(tags: ["nightly"])).name == "nightly")
+        #expect(try F.plan(SuiteRequest(tags: ["nightly", "planned"])).name == "nightly+planned")
+        #expect(try F.plan(SuiteRequest(scenarios: [.init("a")])).name == "suite")
+        #expect(try F.plan(SuiteRequest(name: "mine", tags: ["nightly"])).name == "mine")
+    }
+
     @Test func namedScenariosComeFirstInTheirOrderThenTheTaggedOnesOnce() throws {
         #expect(try F.plan(SuiteRequest(scenarios: [.init("c"), .init("a")])).entries.map(\.scenario) == ["c", "a"])
         #expect(try F.plan(SuiteRequest(tags: ["nightly"], scenarios: [.init("b")])).entries.map(\.scenario) == ["b", "a"])

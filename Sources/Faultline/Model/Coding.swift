@@ -124,7 +124,7 @@ extension Targets {
 
 extension Scenario {
     enum CodingKeys: String, CodingKey {
-        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain, application
+        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain, application, safety
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +140,8 @@ extension Scenario {
         // Absent: forbidden (reports from before the expectation existed, and every ordinary scenario).
         splitBrain = try c.decodeIfPresent(SplitBrainExpectation.self, forKey: .splitBrain) ?? .forbidden
         application = try c.decodeIfPresent(ApplicationSpec.self, forKey: .application)
+        // Absent: the standard steady-state hypothesis and no abort condition (and every report from before them).
+        safety = try c.decodeIfPresent(SafetyLimits.self, forKey: .safety)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -153,5 +155,40 @@ extension Scenario {
         try c.encode(steps, forKey: .steps)
         if splitBrain != .forbidden { try c.encode(splitBrain, forKey: .splitBrain) }
         try c.encodeIfPresent(application, forKey: .application)
+        try c.encodeIfPresent(safety, forKey: .safety)
+    }
+}
+
+extension SteadyStateHypothesis {
+    enum CodingKeys: String, CodingKey { case errorRate, p99Ms, healthy }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(errorRate: try c.decodeIfPresent(Double.self, forKey: .errorRate),
+                  p99: try c.decodeIfPresent(Int.self, forKey: .p99Ms).map { .milliseconds($0) },
+                  healthy: try c.decodeIfPresent(Bool.self, forKey: .healthy) ?? true)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(errorRate, forKey: .errorRate)
+        try c.encodeIfPresent(p99?.milliseconds, forKey: .p99Ms)
+        try c.encode(healthy, forKey: .healthy)
+    }
+}
+
+/// An abort condition is written as the text `--abort` takes (`"error-rate>50%/60s"`) and read back with its parser.
+extension AbortCondition {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        do { self = try AbortCondition.parse(text) } catch {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
     }
 }

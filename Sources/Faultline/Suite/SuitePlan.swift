@@ -103,7 +103,8 @@ public enum SuitePlanner {
         if let n = commandLine.repeats, n < 1 { throw InputError("--repeat \(n): run each scenario at least once (1 or more)") }
         let base = file ?? SuiteRequest()
         let selection = commandLine.selects ? commandLine : base
-        let name = commandLine.name ?? base.name ?? "suite"
+        // Unnamed: after the tags it selects (`nightly`), else "suite".
+        let name = commandLine.name ?? base.name ?? (selection.tags.isEmpty ? "suite" : selection.tags.joined(separator: "+"))
         if name.isEmpty || name.contains(where: { $0.isWhitespace || $0 == "/" }) {
             throw InputError("suite name '\(name)' must be non-empty, without spaces or '/'")
         }
