@@ -8,7 +8,7 @@ enum SafetyChecks {
     static func evaluate(_ scenario: Scenario, _ obs: Observations) -> [Verdict] {
         var out: [Verdict] = []
         if let s = obs.steadyState { out.append(steadyState(s)) }
-        let watched = obs.abortConditionsWatched ?? []
+        let watched = scenario.abortConditions
         if let a = obs.safetyAbort, a.cause != .steadyState {
             out.append(Verdict(id: "abort", title: "Safety limits", result: .aborted("aborted: \(a.reason)"),
                                notes: ["at +\(DurationText.human(ms: a.atMs)) (\(a.afterInjection ? "after" : "before") the first fault)",

@@ -214,8 +214,6 @@ public struct Observations: Codable, Sendable, Equatable {
     public var steadyState: SteadyStateResult?
     /// Set when a safety limit aborted the run.
     public var safetyAbort: SafetyAbort?
-    /// The abort conditions watched while the steps ran; nil when there were none.
-    public var abortConditionsWatched: [AbortCondition]?
 
     public init(events: [TimelineEvent] = [], load: LoadObservations = LoadObservations(), conditions: [ConditionResult] = [],
                 readBack: ReadBack? = nil, primaryAtInjection: String? = nil, topologyBefore: Topology? = nil,

@@ -69,7 +69,6 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var action = machine.start()
         await withTaskGroup(of: Void.self) { watchers in
           if !scenario.abortConditions.isEmpty {
-            rec.abortConditionsWatched = scenario.abortConditions
             watchers.addTask { await self.watch(AbortWatch(scenario.abortConditions), watch, origin: origin) }
           }
           await withTaskGroup(of: LoadOutcome.self) { group in
@@ -693,7 +692,6 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var safetyAbort: SafetyAbort?
         /// Set where the runner itself asks to abort (the steady state, a refused fault), for the record's cause.
         var abortCause: SafetyAbort.Cause?
-        var abortConditionsWatched: [AbortCondition]?
         var phaseStart: C.Instant?
         var liveAlerts: [ActiveAlert]?
         var liveAlertsAt: C.Instant?
@@ -793,7 +791,6 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
             o.restore = restoreCheck(o, shift: shift)
             o.steadyState = steadyState
             o.safetyAbort = safetyAbort.map { var a = $0; a.atMs -= shift; return a }
-            o.abortConditionsWatched = abortConditionsWatched
             return o
         }
     }
