@@ -66,6 +66,17 @@ struct ScenarioOptions: ParsableArguments {
     var reports = defaultReportsFolder
 
     var reportsURL: URL { URL(fileURLWithPath: reports, isDirectory: true) }
+
+    /// The run of scenario `name` with these options (`RunSession.prepare`); bad input is one line and exit 2, nothing touched.
+    func session(_ name: String, targets: TargetOption, environment: String, logger: Logger) throws -> RunSession {
+        do {
+            return try RunSession.prepare(scenario: name, overrides: overrides, abort: abort, targets: targets.targets,
+                                          environment: environment, reports: reportsURL, logger: logger)
+        } catch {
+            printError("faultline: \(error)")
+            throw ExitCode(ExitStatus.badInput.rawValue)
+        }
+    }
 }
 
 /// `--target`: what a fault may touch beyond the environment's blast radius (docs/safety.md).

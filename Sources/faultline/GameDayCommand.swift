@@ -52,7 +52,6 @@ struct GameDayCommand: AsyncParsableCommand {
 
     @OptionGroup var env: EnvironmentOption
 
-
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "warning"
 
@@ -68,14 +67,7 @@ struct GameDayCommand: AsyncParsableCommand {
         var logger = interactive ? Logger(label: "faultline.gameday") { _ in tail.handler(level: level) }
             : Logger(label: "faultline.gameday") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
-        let session: RunSession
-        do {
-            session = try RunSession.prepare(scenario: name, overrides: scenarioOptions.overrides, abort: scenarioOptions.abort, targets: targetOption.targets, environment: env.environment,
-                                             reports: scenarioOptions.reportsURL, logger: logger)
-        } catch {
-            printError("faultline: \(error)")
-            throw ExitCode(ExitStatus.badInput.rawValue)
-        }
+        let session = try scenarioOptions.session(name, targets: targetOption, environment: env.environment, logger: logger)
         var record = GameDayRecord(scenario: session.scenario.name, runId: session.runId,
                                    participants: GameDayRecord.parseParticipants(participants ?? ""),
                                    hypotheses: GameDay.defaultHypotheses(session.scenario))

@@ -60,7 +60,6 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var env: EnvironmentOption
 
-
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "notice"
 
@@ -69,14 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         let level = try parseLogLevel(logLevel)
         var logger = Logger(label: "faultline.run") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
-        let session: RunSession
-        do {
-            session = try RunSession.prepare(scenario: name, overrides: scenarioOptions.overrides, abort: scenarioOptions.abort, targets: targetOption.targets, environment: env.environment,
-                                             reports: scenarioOptions.reportsURL, logger: logger)
-        } catch {
-            printError("faultline: \(error)")
-            throw ExitCode(ExitStatus.badInput.rawValue)
-        }
+        let session = try scenarioOptions.session(name, targets: targetOption, environment: env.environment, logger: logger)
         if dryRun {
             FileDescriptorWriter.write(session.scenario.dryRunText(overrides: scenarioOptions.overrides, environment: env.environment), fd: 1)
             return

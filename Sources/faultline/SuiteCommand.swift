@@ -63,7 +63,6 @@ struct SuiteCommand: AsyncParsableCommand {
 
     @OptionGroup var env: EnvironmentOption
 
-
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel = "notice"
 
