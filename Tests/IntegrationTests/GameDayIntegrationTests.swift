@@ -56,9 +56,7 @@ extension Integration {
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
             let exitFile = tmp.appendingPathComponent("exit")
             let session = "faultline-gameday-\(UInt32.random(in: 0...UInt32.max))"
-            let c = ClusterFixture.config
-            let env = ["FAULTLINE_HOME=\(ClusterFixture.home)", "FAULTLINE_STATE_DIR=\(c.stateDir)", "FAULTLINE_SUBNET=\(c.subnet)",
-                       "FAULTLINE_NAME_PREFIX=\(c.namePrefix)"].map(Self.quoted).joined(separator: " ")
+            let env = ClusterFixture.cliVariables.sorted { $0.key < $1.key }.map { Self.quoted("\($0.key)=\($0.value)") }.joined(separator: " ")
             let binary = try ScenarioIntegrationTests.faultlineBinary()
             let command = "env \(env) \(Self.quoted(binary)) gameday kill-primary --set steady=5s --reports \(Self.quoted(tmp.path)) "
                 + "--participants 'Ana,Ben'; echo EXIT=$? > \(Self.quoted(exitFile.path)); sleep 600"

@@ -182,13 +182,7 @@ extension Integration {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try faultlineBinary())
             p.arguments = args
-            var env = ProcessInfo.processInfo.environment
-            env["FAULTLINE_HOME"] = ClusterFixture.home
-            let c = ClusterFixture.config
-            env["FAULTLINE_STATE_DIR"] = c.stateDir
-            env["FAULTLINE_SUBNET"] = c.subnet
-            env["FAULTLINE_NAME_PREFIX"] = c.namePrefix
-            p.environment = env
+            p.environment = ProcessInfo.processInfo.environment.merging(ClusterFixture.cliVariables) { $1 }
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let h = try FileHandle(forWritingTo: log)
             p.standardOutput = h

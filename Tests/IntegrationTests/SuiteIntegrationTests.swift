@@ -21,13 +21,7 @@ extension Integration {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: try ScenarioIntegrationTests.faultlineBinary())
             p.arguments = args
-            var env = ProcessInfo.processInfo.environment
-            env["FAULTLINE_HOME"] = ClusterFixture.home
-            let c = ClusterFixture.config
-            env["FAULTLINE_STATE_DIR"] = c.stateDir
-            env["FAULTLINE_SUBNET"] = c.subnet
-            env["FAULTLINE_NAME_PREFIX"] = c.namePrefix
-            p.environment = env
+            p.environment = ProcessInfo.processInfo.environment.merging(ClusterFixture.cliVariables) { $1 }
             FileManager.default.createFile(atPath: outURL.path, contents: nil)
             FileManager.default.createFile(atPath: errURL.path, contents: nil)
             p.standardOutput = try FileHandle(forWritingTo: outURL)

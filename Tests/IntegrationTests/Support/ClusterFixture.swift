@@ -49,6 +49,14 @@ struct ClusterFixture: Sendable {
         return c
     }
 
+    /// What a `faultline` process the tests start needs to reach the tests' environment: the checkout, the state
+    /// directory, the subnet and the name prefix.
+    static var cliVariables: [String: String] {
+        let c = config
+        return ["FAULTLINE_HOME": home, "FAULTLINE_STATE_DIR": c.stateDir, "FAULTLINE_SUBNET": c.subnet,
+                "FAULTLINE_NAME_PREFIX": c.namePrefix]
+    }
+
     /// The local driver over the tests' state directory, as `faultline --environment local` makes it.
     static var driver: LocalDriver {
         LocalDriver(DriverContext(home: home, stateDir: config.stateDir, logger: logger))
