@@ -336,8 +336,20 @@ extension LocalEnvironment {
                 return w
             }
         } catch {
-            throw EnvironmentError.unhealthy("WAL segment \(seg) not archived after \(timeout): \(last?.summary ?? "no pg_stat_archiver")")
+            let why = lastProblem(inLog: "\(config.nodeDir(leader))/pgbackrest/log/faultline-archive-push-async.log")
+            throw EnvironmentError.unhealthy("WAL segment \(seg) not archived after \(timeout): \(last?.summary ?? "no pg_stat_archiver")"
+                                             + (why.map { "; pgBackRest's async log: \($0)" } ?? ""))
         }
+    }
+
+    /// The last ERROR or WARN line of a pgBackRest log (its last 64 KiB), nil when there is none.
+    func lastProblem(inLog path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        let end = (try? h.seekToEnd()) ?? 0
+        try? h.seek(toOffset: end > 65_536 ? end - 65_536 : 0)
+        let text = String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
+        return text.split(separator: "\n").last { $0.contains(" ERROR: ") || $0.contains(" WARN: ") }.map(String.init)
     }
 
     /// `pg_stat_archiver` of `node` and its count of `.ready` segments.

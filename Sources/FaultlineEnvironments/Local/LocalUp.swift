@@ -28,9 +28,7 @@ extension LocalEnvironment {
                 return try await attemptUp(timeout: timeout) { phase = $0 }
             } catch {
                 let reason = (error as? EnvironmentError)?.description ?? "\(error)"
-                let kept = "/tmp/faultline-failed-up-logs"
-                try? FileManager.default.removeItem(atPath: kept)
-                try? FileManager.default.copyItem(atPath: "\(config.stateDir)/logs", toPath: kept)
+                let kept = keepFailedLogs()
                 logger.error("env up attempt \(attempt) of \(tries) failed in phase '\(phase)'; tearing down; daemon logs kept in \(kept)",
                              metadata: ["error": "\(reason)"])
                 if keep {
@@ -45,6 +43,23 @@ extension LocalEnvironment {
             }
         }
         throw EnvironmentError.unhealthy("env up made no attempt")
+    }
+
+    /// Copies what explains a failed attempt before the teardown removes it: the daemons' logs (Patroni's
+    /// includes PostgreSQL's) and each node's pgBackRest logs (stanza-create, archive-push-async: a first
+    /// segment that is not archived in time says why only there), as `nN-pgbackrest-<file>`.
+    /// Returns the folder, `/tmp/faultline-failed-up-logs`, replaced at each failure.
+    func keepFailedLogs() -> String {
+        let kept = "/tmp/faultline-failed-up-logs", fm = FileManager.default
+        try? fm.removeItem(atPath: kept)
+        try? fm.copyItem(atPath: "\(config.stateDir)/logs", toPath: kept)
+        for n in config.nodeNames {
+            let dir = "\(config.nodeDir(n))/pgbackrest/log"
+            for f in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
+                try? fm.copyItem(atPath: "\(dir)/\(f)", toPath: "\(kept)/\(n)-pgbackrest-\(f)")
+            }
+        }
+        return kept
     }
 
     /// One bring-up attempt; `entering` is told the name of each phase as it starts.
