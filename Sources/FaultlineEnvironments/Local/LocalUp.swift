@@ -95,14 +95,17 @@ extension LocalEnvironment {
         guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
         try await bucket
         try await createStanza(on: leader, timeout: .seconds(20))
-        mark("S3 bucket and pgBackRest stanza", next: "application database, PgBouncer, writes through HAProxy and PgBouncer")
+        mark("S3 bucket and pgBackRest stanza", next: "application database and PgBouncer")
         try await createAppDatabase(secrets: secrets)
         try await startPgBouncer()
         try ensureRunning([pgbouncerSpec])
-        try await waitEndpoints(timeout: .seconds(20))
-        mark("writes through HAProxy and PgBouncer", next: "healthy: streaming replicas and a sync standby")
+        mark("application database and PgBouncer", next: "healthy: streaming replicas and a sync standby")
         try await waitHealthy(timeout: timeout, watching: clusterSpecs)
-        mark("healthy: 2 streaming replicas, 1 sync", next: "first WAL segment archived")
+        // Only now: in strict synchronous mode a commit waits until a standby streams, and on a busy machine the
+        // replicas' base backups can take longer than this wait (1 bring-up in 10, 2026-12-07, load average 25).
+        mark("healthy: 2 streaming replicas, 1 sync", next: "writes through HAProxy and PgBouncer")
+        try await waitEndpoints(timeout: .seconds(20))
+        mark("writes through HAProxy and PgBouncer", next: "first WAL segment archived")
         if let l = await status(withReplication: false).leader?.name {
             // 75 s: once in 5 bring-ups (2026-12-01, archive-async to two stores) the first segment took longer than
             // 30 s to reach both; a slow first push is not a broken environment.
@@ -239,14 +242,19 @@ extension LocalEnvironment {
 
     private func createAppDatabase(secrets: SecretSet) async throws {
         guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+        // `synchronous_commit = local`: the replicas may still be taking their base backups, and in strict
+        // synchronous mode (`synchronous_standby_names = '*'` while none streams) every commit would wait for one;
+        // on a busy machine longer than a statement's deadline ("no answer within 10.0 seconds", 2026-12-07).
+        // Nothing is at stake yet: the bring-up checks later that commits reach a sync standby.
         let admin = try PGConnection(config.direct(leader, user: "postgres", dbname: "postgres"))
         defer { admin.close() }
+        try admin.exec("set synchronous_commit = local")
         // The password is sent as a literal in SQL: it is never logged (log_statement is off).
         let pw = secrets.app.replacingOccurrences(of: "'", with: "''")
         try admin.exec("create role faultline login password '\(pw)'")
         try admin.exec("create database faultline owner faultline")
         let app = try PGConnection(config.direct(leader, user: "postgres", dbname: "faultline"))
         defer { app.close() }
-        try app.exec("create extension if not exists pg_stat_statements; grant pg_monitor to faultline")
+        try app.exec("set synchronous_commit = local; create extension if not exists pg_stat_statements; grant pg_monitor to faultline")
     }
 }
