@@ -13,6 +13,15 @@ import Glibc
 /// local environment (they share namespaces, ports and the state directory).
 @Suite(.serialized) enum Integration {}
 
+extension Trait where Self == ConditionTrait {
+    /// A second variant of a capability that another CI test already covers (CI keeps `.ci/run` under 45 minutes):
+    /// it runs only with `FAULTLINE_NIGHTLY=1 scripts/test`, the nightly job's test run (docs/suite.md).
+    static var nightlyOnly: Self {
+        .enabled(if: ProcessInfo.processInfo.environment["FAULTLINE_NIGHTLY"] == "1",
+                 "a nightly-only variant: set FAULTLINE_NIGHTLY=1 to run it")
+    }
+}
+
 /// The real local environment for integration tests, brought up once and healed between tests.
 ///
 /// Configured by environment variables with defaults: `FAULTLINE_STATE_DIR` (state directory),
