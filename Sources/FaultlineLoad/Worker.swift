@@ -141,7 +141,7 @@ final class Worker: @unchecked Sendable {
         let seed = shared.config.seed &+ UInt64(globalIndex) &* 0x9E37_79B9_7F4A_7C15
         self.runner = RequestRunner(kind: cfg.kind, timeout: shared.config.statementTimeout, runID: shared.config.runID,
                                     worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed,
-                                    perTransaction: perTransaction)
+                                    perTransaction: perTransaction, queryProtocol: cfg.queryProtocol)
         self.backoff = Backoff(policy: shared.config.backoff)
         self.jitter = SplitMix64(seed: seed ^ 0xD1B5_4A32_D192_ED03)
     }
