@@ -71,6 +71,12 @@ extension Integration {
         /// counted ok; what was acknowledged is in the database. Simple and extended through the same pooler: no error.
         @Test func preparedThroughPgBouncerTransactionModeFailsSimpleAndExtendedWork() async throws {
             let cluster = try await ClusterFixture.ensureUp()
+            // What an earlier client leaves behind: a statement prepared through the pooler stays in that server session
+            // after the client is gone (transaction mode resets nothing), on the server PgBouncer hands out next (LIFO).
+            // Without it a fresh pool may, by luck, run a short prepared load with no error.
+            let earlier = try PGConnection(cluster.pooler, connectTimeout: .seconds(5))
+            try earlier.prepare("fl_ledger_begin", "BEGIN", timeout: .seconds(5))
+            earlier.close()
             var results: [QueryProtocol: LoadObservations] = [:]
             for proto in [QueryProtocol.simple, .extended, .prepared] {
                 let config = LoadConfig(workloads: [
