@@ -344,8 +344,11 @@ final class Worker: @unchecked Sendable {
     private func record(_ outcome: Outcome, latencyNs: Int64?, atNs: Int64) {
         let index = shared.math.index(ofNs: atNs)
         if index > currentIndex {
-            shared.flush(workload: workload, worker: globalIndex, window: currentIndex, current, next: index)
-            current.reset()
+            // Hand the window over and start a fresh one: the timeline keeps the handed-over histogram as it is when
+            // it is the window's first, and resetting this one would copy it first (copy on write) and then clear it.
+            let finished = current
+            current = WindowAccumulator()
+            shared.flush(workload: workload, worker: globalIndex, window: currentIndex, finished, next: index)
             currentIndex = index
         }
         counts[outcome.slot] += 1
