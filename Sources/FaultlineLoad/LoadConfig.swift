@@ -58,10 +58,14 @@ public struct WorkloadConfig: Sendable, Equatable {
     public var connect: ConnectionPolicy
     /// `.orders`: the application version every client starts with (`LoadGenerator.switchWorkload` changes it).
     public var appVersion: AppVersion
+    /// How its statements go to the server (pgbench `-M`): simple (default), extended or prepared.
+    public var queryProtocol: QueryProtocol
 
     public init(kind: WorkloadKind, conninfo: String, clients: Int = 4, mode: LoadMode = .closed,
-                sql: String? = nil, name: String? = nil, connect: ConnectionPolicy = .persistent, appVersion: AppVersion = .v1) {
+                sql: String? = nil, name: String? = nil, connect: ConnectionPolicy = .persistent, appVersion: AppVersion = .v1,
+                queryProtocol: QueryProtocol = .simple) {
         self.appVersion = appVersion
+        self.queryProtocol = queryProtocol
         self.kind = kind
         self.conninfo = conninfo
         self.clients = clients
@@ -160,6 +164,9 @@ public struct LoadConfig: Sendable {
                 }
                 guard LoadLimits.customSQLBytes.contains(sql.utf8.count) else {
                     throw LoadConfigError("the custom SQL is \(sql.utf8.count) bytes; keep it under \(LoadLimits.customSQLBytes.upperBound)")
+                }
+                if w.queryProtocol != .simple, SQLText.split(sql).isEmpty {
+                    throw LoadConfigError("the custom SQL has no statement to send in the \(w.queryProtocol) protocol; put at least one statement in --sql-file")
                 }
             }
         }

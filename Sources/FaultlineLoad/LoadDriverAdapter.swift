@@ -30,15 +30,19 @@ public final class LoadGeneratorDriver: LoadDriver {
     public let clients: Int
     /// The service probe beside a write workload; nil: none.
     public let probe: ServiceProbeConfig?
+    /// How every workload's statements go to the server (pgbench `-M`).
+    public let queryProtocol: QueryProtocol
     private let logger: Logger
     private let tune: @Sendable (inout LoadConfig) -> Void
     private let current = Mutex<LoadGenerator?>(nil)
     private let lastRunID = Mutex<String?>(nil)
 
     /// `tune` may adjust timeouts, window length, caps... before each run.
-    public init(endpoints: Endpoints, clients: Int = 4, probe: ServiceProbeConfig? = ServiceProbeConfig(), logger: Logger,
+    public init(endpoints: Endpoints, clients: Int = 4, probe: ServiceProbeConfig? = ServiceProbeConfig(),
+                queryProtocol: QueryProtocol = .simple, logger: Logger,
                 tune: @escaping @Sendable (inout LoadConfig) -> Void = { _ in }) {
         self.endpoints = endpoints
+        self.queryProtocol = queryProtocol
         self.clients = clients
         self.probe = probe
         self.logger = logger
@@ -67,7 +71,7 @@ public final class LoadGeneratorDriver: LoadDriver {
                                name: w.name, connect: c, appVersion: v)
             }
         }
-        var c = LoadConfig(workloads: wcs)
+        var c = LoadConfig(workloads: wcs.map { var w = $0; w.queryProtocol = queryProtocol; return w })
         tune(&c)
         return c
     }

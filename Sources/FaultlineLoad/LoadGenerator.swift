@@ -158,7 +158,7 @@ public final class LoadGenerator: Sendable {
         }
         logger.info("load starting", metadata: [
             "run_id": "\(config.runID)",
-            "workloads": "\(config.workloads.map { "\($0.name)×\($0.clients) \(Self.describe($0.mode)) @ \(ConnInfo.masked($0.conninfo))" })",
+            "workloads": "\(config.workloads.map { "\($0.name)×\($0.clients) \(Self.describe($0.mode)) \($0.queryProtocol) @ \(ConnInfo.masked($0.conninfo))" })",
             "limit": "\(limit)"])
         await withTaskCancellationHandler {
             await runJoined(workers.map { w in { w.run() } })

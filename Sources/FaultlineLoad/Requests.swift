@@ -50,10 +50,14 @@ struct RequestResult {
     var version: AppVersion?
 }
 
-/// Runs one request of a workload on a connection. One per worker; not thread-safe.
+/// Runs one request of a workload on a connection, in the workload's `QueryProtocol`. One per worker; not thread-safe.
 struct RequestRunner {
     let kind: WorkloadKind
     let timeout: Duration
+    /// Sends the statements in the workload's protocol (simple, extended, prepared).
+    let sender: StatementSender
+    /// `.custom` in the extended or prepared protocol: the script's statements, sent one at a time.
+    let customStatements: [Statement]
     let runID: String
     let worker: Int
     /// pgbench scale (rows in pgbench_branches), for `.tpcb`.
@@ -72,10 +76,12 @@ struct RequestRunner {
     let perTransaction: Bool
 
     init(kind: WorkloadKind, timeout: Duration, runID: String, worker: Int, scale: Int, sql: String, seed: UInt64,
-         perTransaction: Bool = false) {
+         perTransaction: Bool = false, queryProtocol: QueryProtocol = .simple) {
         self.perTransaction = perTransaction
         self.kind = kind
         self.timeout = timeout
+        self.sender = StatementSender(queryProtocol: queryProtocol, timeout: timeout)
+        self.customStatements = kind == .custom && queryProtocol != .simple ? Self.customStatements(sql) : []
         self.runID = runID
         self.worker = worker
         self.scale = max(1, scale)
@@ -116,10 +122,10 @@ struct RequestRunner {
     private mutating func ledger(_ conn: PGConnection) -> RequestResult {
         seq += 1
         let id = LedgerSchema.id(worker: worker, seq: seq)
-        do { try conn.exec("BEGIN", timeout: timeout) } catch { return fail(error, .statement, id: id) }
+        do { try sender.run(conn, Self.ledgerBegin, rows: false) } catch { return fail(error, .statement, id: id) }
         let server: String
         do {
-            let r = try conn.exec(LedgerSchema.insert, [runID, id, workerText, String(seq)], timeout: timeout)
+            let r = try sender.run(conn, Self.ledgerInsert, [runID, id, workerText, String(seq)])
             let row = r.rows.first
             server = LedgerSchema.serverLabel(address: row?.first ?? nil, walFile: row.flatMap { $0.count > 1 ? $0[1] : nil })
         } catch {
@@ -127,7 +133,7 @@ struct RequestRunner {
             return fail(error, .statement, id: id)
         }
         do {
-            let c = try conn.exec("COMMIT", timeout: timeout)
+            let c = try sender.run(conn, Self.ledgerCommit, rows: false)
             // A COMMIT of an aborted transaction answers ROLLBACK: definitely not written.
             guard c.commandTag == "COMMIT" else {
                 return RequestResult(outcome: .otherSQLState,
@@ -141,7 +147,7 @@ struct RequestRunner {
 
     private mutating func read(_ conn: PGConnection) -> RequestResult {
         let id = LedgerSchema.id(worker: Int(rng.next() % 8), seq: Int64(1 + rng.next() % 100_000))
-        do { try conn.exec(LedgerSchema.read, [runID, id], timeout: timeout) } catch { return fail(error, .statement) }
+        do { try sender.run(conn, Self.readByID, [runID, id], rows: false) } catch { return fail(error, .statement) }
         return RequestResult(outcome: .ok)
     }
 
@@ -159,16 +165,43 @@ struct RequestRunner {
         ]
     }
 
+    /// The same transaction with `$n` parameters, for the extended and prepared protocols (pgbench -M extended and
+    /// -M prepared send it so); `tpcbParams` gives each statement's values.
+    static let tpcbParameterized: [Statement] = [
+        Statement(name: "fl_tpcb_0", sql: "BEGIN"),
+        Statement(name: "fl_tpcb_1", sql: "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2"),
+        Statement(name: "fl_tpcb_2", sql: "SELECT abalance FROM pgbench_accounts WHERE aid = $1"),
+        Statement(name: "fl_tpcb_3", sql: "UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2"),
+        Statement(name: "fl_tpcb_4", sql: "UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2"),
+        Statement(name: "fl_tpcb_5", sql: "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)"),
+        Statement(name: "fl_tpcb_6", sql: "END"),
+    ]
+
+    /// The values of statement `index` of `tpcbParameterized`.
+    static func tpcbParams(_ index: Int, aid: Int, bid: Int, tid: Int, delta: Int) -> [String?] {
+        switch index {
+        case 1: [String(delta), String(aid)]
+        case 2: [String(aid)]
+        case 3: [String(delta), String(tid)]
+        case 4: [String(delta), String(bid)]
+        case 5: [String(tid), String(bid), String(aid), String(delta)]
+        default: []
+        }
+    }
+
     private mutating func tpcb(_ conn: PGConnection) -> RequestResult {
         let aid = 1 + Int(rng.next() % UInt64(100_000 * scale))
         let bid = 1 + Int(rng.next() % UInt64(scale))
         let tid = 1 + Int(rng.next() % UInt64(10 * scale))
         let delta = Int(rng.next() % 10_001) - 5000
-        let statements = Self.tpcbStatements(aid: aid, bid: bid, tid: tid, delta: delta)
-        for (i, s) in statements.enumerated() {
-            let isCommit = i == statements.count - 1
+        let simple = sender.queryProtocol == .simple ? Self.tpcbStatements(aid: aid, bid: bid, tid: tid, delta: delta) : []
+        let count = Self.tpcbParameterized.count
+        for i in 0..<count {
+            let isCommit = i == count - 1
             do {
-                let r = try conn.exec(s, timeout: timeout)
+                let r = simple.isEmpty
+                    ? try sender.run(conn, Self.tpcbParameterized[i], Self.tpcbParams(i, aid: aid, bid: bid, tid: tid, delta: delta), rows: false)
+                    : try conn.execSimple(simple[i], timeout: timeout, rows: false)
                 if isCommit, r.commandTag != "COMMIT" {
                     return RequestResult(outcome: .otherSQLState, error: PGError(kind: .server, message: "END answered \(r.commandTag)"))
                 }
@@ -186,7 +219,7 @@ struct RequestRunner {
         let version = self.version
         if learnRange || orders.maxOrderID == nil {
             do {
-                let r = try conn.exec(OrdersSQL.idRange, timeout: timeout)
+                let r = try sender.run(conn, Self.ordersRange)
                 let row = r.rows.first
                 orders.maxOrderID = (row?.first ?? nil).flatMap { Int64($0) } ?? 0
                 orders.maxCustomerID = (row.flatMap { $0.count > 1 ? $0[1] : nil }).flatMap { Int64($0) } ?? 0
@@ -199,7 +232,8 @@ struct RequestRunner {
         }
         let p = orders.plan(version: version, rng: &rng)
         do {
-            let r = try conn.exec(p.sql, p.params, timeout: timeout)
+            let r = try sender.run(conn, Statement(name: "fl_orders_\(version.rawValue)_\(p.request.rawValue)", sql: p.sql), p.params,
+                                   rows: p.request == .insert)
             if p.request == .insert, let id = (r.rows.first?.first ?? nil).flatMap({ Int64($0) }) { orders.inserted(id) }
         } catch {
             var f = fail(error, .statement)
@@ -209,12 +243,31 @@ struct RequestRunner {
         return RequestResult(outcome: .ok, version: version)
     }
 
+    /// The custom script: in the simple protocol the whole file as one query (an implicit transaction unless it has
+    /// its own BEGIN/COMMIT); in the extended and prepared protocols its statements one at a time (each in autocommit
+    /// unless the script opens a transaction), as pgbench sends a script's commands.
     private func custom(_ conn: PGConnection) -> RequestResult {
-        do { try conn.exec(sql, timeout: timeout) } catch {
+        do {
+            if customStatements.isEmpty {
+                try conn.execSimple(sql, timeout: timeout, rows: false)
+            } else {
+                for s in customStatements { try sender.run(conn, s, rows: false) }
+            }
+        } catch {
             // The script may have opened a transaction; a stray ROLLBACK only raises a (swallowed) warning.
             rollback(conn)
             return fail(error, .statement)
         }
         return RequestResult(outcome: .ok)
     }
+
+    static func customStatements(_ sql: String) -> [Statement] {
+        SQLText.split(sql).enumerated().map { Statement(name: "fl_custom_\($0.offset)", sql: $0.element) }
+    }
+
+    static let ledgerBegin = Statement(name: "fl_ledger_begin", sql: "BEGIN")
+    static let ledgerInsert = Statement(name: "fl_ledger_insert", sql: LedgerSchema.insert)
+    static let ledgerCommit = Statement(name: "fl_ledger_commit", sql: "COMMIT")
+    static let readByID = Statement(name: "fl_reads", sql: LedgerSchema.read)
+    static let ordersRange = Statement(name: "fl_orders_range", sql: OrdersSQL.idRange)
 }

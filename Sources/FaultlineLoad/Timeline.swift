@@ -155,8 +155,9 @@ struct TimelineBuilder {
         guard !acc.isEmpty else { return }
         var index = window
         if index < nextIndex { lateFlushes += 1; index = nextIndex }
-        pending[workload][index, default: WindowAccumulator()].merge(acc)
         cumulative[workload].merge(acc)
+        // The first flush of a window is kept as it is (no empty histogram made and merged into).
+        if pending[workload][index] == nil { pending[workload][index] = acc } else { pending[workload][index]!.merge(acc) }
         maxSeenIndex = max(maxSeenIndex, index)
     }
 

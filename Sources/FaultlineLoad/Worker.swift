@@ -141,7 +141,7 @@ final class Worker: @unchecked Sendable {
         let seed = shared.config.seed &+ UInt64(globalIndex) &* 0x9E37_79B9_7F4A_7C15
         self.runner = RequestRunner(kind: cfg.kind, timeout: shared.config.statementTimeout, runID: shared.config.runID,
                                     worker: indexInWorkload, scale: scale, sql: cfg.sql ?? "", seed: seed,
-                                    perTransaction: perTransaction)
+                                    perTransaction: perTransaction, queryProtocol: cfg.queryProtocol)
         self.backoff = Backoff(policy: shared.config.backoff)
         self.jitter = SplitMix64(seed: seed ^ 0xD1B5_4A32_D192_ED03)
     }
@@ -344,8 +344,11 @@ final class Worker: @unchecked Sendable {
     private func record(_ outcome: Outcome, latencyNs: Int64?, atNs: Int64) {
         let index = shared.math.index(ofNs: atNs)
         if index > currentIndex {
-            shared.flush(workload: workload, worker: globalIndex, window: currentIndex, current, next: index)
-            current.reset()
+            // Hand the window over and start a fresh one: the timeline keeps the handed-over histogram as it is when
+            // it is the window's first, and resetting this one would copy it first (copy on write) and then clear it.
+            let finished = current
+            current = WindowAccumulator()
+            shared.flush(workload: workload, worker: globalIndex, window: currentIndex, finished, next: index)
             currentIndex = index
         }
         counts[outcome.slot] += 1

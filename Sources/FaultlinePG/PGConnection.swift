@@ -93,24 +93,68 @@ public final class PGConnection: @unchecked Sendable {
     public func close() {
         if let c = conn { PQfinish(c) }
         conn = nil
+        preparedNames = []
     }
 
     /// Runs one statement (or a `;`-separated batch when `params` is empty) and returns the last result.
     /// On timeout the connection is closed, so the caller cannot reuse a connection in an unknown state.
     @discardableResult
     public func exec(_ sql: String, _ params: [String?] = [], timeout: Duration = .seconds(10)) throws(PGError) -> PGResult {
+        params.isEmpty ? try execSimple(sql, timeout: timeout) : try execParams(sql, params, timeout: timeout)
+    }
+
+    /// The simple protocol (`PQsendQuery`): `sql` as it is, values written in; a `;`-separated batch is allowed.
+    /// `rows: false` skips decoding the rows (the command tag is still read).
+    @discardableResult
+    public func execSimple(_ sql: String, timeout: Duration = .seconds(10), rows: Bool = true) throws(PGError) -> PGResult {
+        let c = try open()
+        guard PQsendQuery(c, sql) == 1 else { throw lost(c) }
+        return try finish(c, timeout: timeout, rows: rows)
+    }
+
+    /// The extended protocol with an unnamed statement (`PQsendQueryParams`: parse, bind, execute every time), even
+    /// without parameters. Values are sent as text; their types are inferred by the server.
+    @discardableResult
+    public func execParams(_ sql: String, _ params: [String?], timeout: Duration = .seconds(10), rows: Bool = true) throws(PGError) -> PGResult {
+        let c = try open()
+        let sent = Self.withCStrings(params) { ptrs, n in PQsendQueryParams(c, sql, n, nil, ptrs, nil, nil, 0) }
+        guard sent == 1 else { throw lost(c) }
+        return try finish(c, timeout: timeout, rows: rows)
+    }
+
+    /// Names prepared on this connection (by `execPrepared`); a new connection starts with none.
+    public private(set) var preparedNames: Set<String> = []
+
+    /// Prepares `sql` as statement `name` on this connection (`PQsendPrepare`, parameter types inferred).
+    public func prepare(_ name: String, _ sql: String, timeout: Duration = .seconds(10)) throws(PGError) {
+        let c = try open()
+        guard PQsendPrepare(c, name, sql, 0, nil) == 1 else { throw lost(c) }
+        _ = try finish(c, timeout: timeout, rows: false)
+        preparedNames.insert(name)
+    }
+
+    /// Runs the statement `name`, preparing it from `sql` first if this connection has not prepared it yet (once per
+    /// connection: a failed prepare is tried again on the next call, a failed execution is not). Each of the two
+    /// round trips has its own deadline of `timeout`.
+    @discardableResult
+    public func execPrepared(_ name: String, sql: String, _ params: [String?], timeout: Duration = .seconds(10),
+                             rows: Bool = true) throws(PGError) -> PGResult {
+        if !preparedNames.contains(name) { try prepare(name, sql, timeout: timeout) }
+        let c = try open()
+        let sent = Self.withCStrings(params) { ptrs, n in PQsendQueryPrepared(c, name, n, ptrs, nil, nil, 0) }
+        guard sent == 1 else { throw lost(c) }
+        return try finish(c, timeout: timeout, rows: rows)
+    }
+
+    private func open() throws(PGError) -> OpaquePointer {
         guard let c = conn, PQstatus(c) == CONNECTION_OK else {
             throw PGError(kind: .connectionLost, message: "connection is closed")
         }
-        let sent: Int32
-        if params.isEmpty {
-            sent = PQsendQuery(c, sql)
-        } else {
-            sent = Self.withCStrings(params) { ptrs in
-                PQsendQueryParams(c, sql, Int32(params.count), nil, ptrs, nil, nil, 0)
-            }
-        }
-        guard sent == 1 else { throw lost(c) }
+        return c
+    }
+
+    /// After a send: flushes, waits for every result until `timeout`, returns the last (or throws the first error).
+    private func finish(_ c: OpaquePointer, timeout: Duration, rows: Bool) throws(PGError) -> PGResult {
         notices.lastSQLState = nil
         let deadline = ContinuousClock.now + timeout
         // Flush the outgoing query (non-blocking sockets may need several rounds).
@@ -138,7 +182,7 @@ public final class PGConnection: @unchecked Sendable {
             defer { PQclear(r) }
             switch PQresultStatus(r) {
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                last = Self.decode(r)
+                last = rows ? Self.decode(r) : Self.tagOnly(r)
             case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
                 let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
                 let text = PQresultErrorField(r, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
@@ -149,7 +193,7 @@ public final class PGConnection: @unchecked Sendable {
                     failure = PGError(kind: .server, sqlState: state, message: Self.trim(text))
                 }
             default:
-                last = Self.decode(r)
+                last = rows ? Self.decode(r) : Self.tagOnly(r)
             }
         }
         if PQstatus(c) == CONNECTION_BAD {
@@ -212,11 +256,34 @@ public final class PGConnection: @unchecked Sendable {
         return PGResult(columns: cols, rows: rows, commandTag: tag)
     }
 
-    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
-        defer { for p in owned { free(p) } }
-        return owned.withUnsafeMutableBufferPointer { buf in
-            body(buf.map { $0.map { UnsafePointer($0) } })
+    private static func tagOnly(_ r: OpaquePointer) -> PGResult {
+        PGResult(columns: [], rows: [], commandTag: PQcmdStatus(r).map { String(cString: $0) } ?? "")
+    }
+
+    /// Calls `body` with C strings of `strings` (NULL for nil) and their count: one temporary buffer for all of
+    /// them, no heap allocation for a few short values.
+    private static func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R) -> R {
+        guard !strings.isEmpty else { return body(nil, 0) }
+        var bytes = 0
+        for s in strings { if let s { bytes += s.utf8.count + 1 } }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: max(bytes, 1)) { buf in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: strings.count) { ptrs in
+                var at = 0
+                for (i, s) in strings.enumerated() {
+                    guard var s else { ptrs[i] = nil; continue }
+                    let start = buf.baseAddress! + at
+                    s.withUTF8 { u in
+                        u.withMemoryRebound(to: CChar.self) { c in
+                            if let b = c.baseAddress { start.update(from: b, count: c.count) }
+                        }
+                        at += u.count
+                    }
+                    buf[at] = 0
+                    at += 1
+                    ptrs[i] = UnsafePointer(start)
+                }
+                return body(UnsafePointer(ptrs.baseAddress), Int32(strings.count))
+            }
         }
     }
 

@@ -25,10 +25,12 @@ struct LoadCommand: AsyncParsableCommand {
 
         Exit codes: 0 done; 1 could not start, or --verify found missing writes; 2 bad input.
 
+        --protocol simple|extended|prepared sends the statements as pgbench -M does (default simple).
+
         Examples:
           faultline load --conninfo 'host=10.77.0.1 port=6432 dbname=faultline user=faultline' --duration 30s --out /tmp/run1 --verify
           faultline load --workload ledger --workload reads --mode open --rate 500 --clients 8 --duration 2m
-          faultline load --workload tpcb --conninfo 'host=127.0.0.1 port=5432 dbname=bench' --clients 4 --duration 30
+          faultline load --workload tpcb --conninfo 'host=127.0.0.1 port=5432 dbname=bench' --clients 4 --duration 30 --protocol prepared
           faultline load --mode open --rate 100 --connect per-transaction:50% --duration 1m
         """
     )
@@ -63,6 +65,9 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("app-version"), help: ArgumentHelp("The orders workload's application version: v1 (orders.note), v2 (the view orders_v2), v3 (orders.comment).", valueName: "version"))
     var appVersion: String?
+
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("How statements are sent, as pgbench -M: simple (the SQL text with its values written in), extended (parameters, parsed every time) or prepared (prepared once per connection). Prepared statements do not survive PgBouncer in transaction mode (docs/load.md).", valueName: "protocol"))
+    var queryProtocol: String = "simple"
 
     @Option(help: ArgumentHelp("closed (max throughput) or open (fixed --rate, latency from the intended start).", valueName: "mode"))
     var mode: String = "closed"
@@ -219,6 +224,8 @@ struct LoadCommand: AsyncParsableCommand {
         guard let n = Int(clients), LoadLimits.clients.contains(n) else {
             throw InputError(message: "--clients '\(clients)' is not a whole number in 1...256; for example --clients 8")
         }
+        let proto: QueryProtocol
+        do { proto = try QueryProtocol.parse(queryProtocol) } catch { throw InputError(message: "--protocol: \(error.message)") }
         let connectPolicy: ConnectionPolicy
         do { connectPolicy = try ConnectionPolicy.parse(connect) } catch {
             throw InputError(message: "--connect: \(error.message)")
@@ -271,7 +278,7 @@ struct LoadCommand: AsyncParsableCommand {
         let wcs = kinds.map { k in
             let c = (perKind[k] ?? nil) ?? conninfo ?? (k == .reads ? defaults.readOnly : defaults.readWrite)
             return WorkloadConfig(kind: k, conninfo: c, clients: n, mode: loadMode, sql: k == .custom ? sql : nil, connect: connectPolicy,
-                                  appVersion: version)
+                                  appVersion: version, queryProtocol: proto)
         }
         var config = LoadConfig(workloads: wcs, runID: runID)
         for (flag, text) in [("--connect-timeout", connectTimeout), ("--statement-timeout", statementTimeout)] {
@@ -290,6 +297,7 @@ struct LoadCommand: AsyncParsableCommand {
         var d: [String: String] = [
             "mode": mode, "clients": clients, "duration": "\(limit)", "connectTimeout": "\(c.connectTimeout)",
             "statementTimeout": "\(c.statementTimeout)", "runID": c.runID, "connect": connect,
+            "protocol": c.workloads.first?.queryProtocol.rawValue ?? QueryProtocol.simple.rawValue,
         ]
         if let rate { d["rate"] = rate; d["arrival"] = arrival }
         for w in c.workloads { d["conninfo.\(w.name)"] = ConnInfo.masked(w.conninfo) }
