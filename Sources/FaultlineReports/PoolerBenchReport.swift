@@ -46,7 +46,7 @@ public enum PoolerBenchReport {
         var o = "# Pooler bench: direct against PgBouncer in transaction and session mode\n\n"
         o += "`\(r.command)`\n\n"
         o += "Started \(r.startedAt)" + (r.commit.map { ", commit \($0)" } ?? "") + ". "
-        o += "\(s.rounds) round\(s.rounds == 1 ? "" : "s") of \(r.cells.count) cells, \(f(Double(s.cellMs) / 1000)) s each, closed loop; "
+        o += "\(s.rounds) round\(s.rounds == 1 ? "" : "s") of \(r.cells.count) cells, \(f(Double(s.cellMs) / 1000)) s each after a \(f(Double(s.warmupMs) / 1000)) s warm-up, closed loop; "
         o += "each round in the opposite order of the one before; every figure is the median over the rounds.\n"
         if let m = r.maxConnections { o += "PostgreSQL's max_connections: \(m).\n" }
         for n in r.notes { o += "\n- \(n)" }
@@ -111,9 +111,10 @@ public enum PoolerBenchReport {
         let height = top + plotH + 40
         var o = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(num(width)) \(num(height))\" width=\"\(num(width))\" height=\"\(num(height))\""
         o += " font-family=\"sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"TPS against direct per cell\">\n"
-        o += "<title>Pooler bench: TPS of each cell against direct (median over \(r.settings.rounds) rounds)</title>\n"
+        let rounds = "\(r.settings.rounds) round\(r.settings.rounds == 1 ? "" : "s")"
+        o += "<title>Pooler bench: TPS of each cell against direct (median over \(rounds))</title>\n"
         o += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        o += "<text x=\"10\" y=\"18\" font-size=\"14\" font-weight=\"bold\">TPS against direct (median over \(r.settings.rounds) rounds, \(esc(r.startedAt)))</text>\n"
+        o += "<text x=\"10\" y=\"18\" font-size=\"14\" font-weight=\"bold\">TPS against direct (median over \(rounds), \(esc(r.startedAt)))</text>\n"
         var lx = 10.0
         for route in PoolerRoute.allCases {
             o += "<rect x=\"\(num(lx))\" y=\"28\" width=\"10\" height=\"10\" fill=\"\(routeColours[route]!)\"/>"
@@ -135,6 +136,7 @@ public enum PoolerBenchReport {
                 o += "<title>\(esc("\(s.cell): \(f(s.median.tps)) TPS, \(ratio(v))"))</title></rect>"
                 var label = "\(ratio(v))  \(f(s.median.tps, 0)) TPS"
                 if s.median.tooManyConnections > 0 { label += "  too many conns" }
+                if s.median.otherErrors > 0 { label += "  \(count(s.median.otherErrors)) errors" }
                 o += "<text x=\"\(num(x(v) + 4))\" y=\"\(num(y + barH - 3))\">\(esc(label))</text>\n"
                 y += barH + gap
             }

@@ -115,16 +115,15 @@ public struct PoolerBenchSession: Sendable {
         return runs
     }
 
-    /// One cell: the load for the plan's duration, the server connections sampled every 100 ms meanwhile.
+    /// One cell: the same load unmeasured for the warm-up (PgBouncer's pool filled after the drain), then for the plan's
+    /// duration, the server connections sampled every 100 ms meanwhile.
     func measure(_ cell: PoolerCell, monitor: PGConnection?) async throws -> PoolerCellRun {
-        guard let kind = WorkloadKind(rawValue: cell.workload) else { throw InputError("unknown workload \(cell.workload)") }
-        var wc = WorkloadConfig(kind: kind, conninfo: targets.conninfo(cell.route), clients: cell.clients, mode: .closed,
-                                connect: cell.connect == .persistent ? .persistent : .perTransaction)
-        wc.name = cell.workload
-        var config = LoadConfig(workloads: [wc])
-        config.statementTimeout = statementTimeout
-        config.connectTimeout = connectTimeout
+        if plan.settings.warmupMs > 0 {
+            _ = try await LoadGenerator(config: loadConfig(cell), logger: logger).run(until: .after(.milliseconds(plan.settings.warmupMs)))
+        }
+        let config = try loadConfig(cell)
         let generator = try LoadGenerator(config: config, logger: logger)
+        let name = cell.workload
         let duration = Duration.milliseconds(plan.settings.cellMs)
         let sampler = Sampler()
         let obs: LoadObservations = try await withThrowingTaskGroup(of: LoadObservations?.self) { group in
@@ -143,11 +142,11 @@ public struct PoolerBenchSession: Sendable {
             for try await r in group where r != nil { result = r }
             return result!
         }
-        let t = obs.totals[wc.name] ?? WorkloadTotals()
+        let t = obs.totals[name] ?? WorkloadTotals()
         let s = sampler.values.withLock { $0 }
         // The first samples fall in the generator's preflight and connects; all count: the slots were taken then too.
         return PoolerCellRun(round: 0, position: 0, seconds: obs.loadSeconds ?? 0, ok: t.ok, errors: t.errors, otherSQLStates: t.otherSQLStates,
-                             latency: obs.latency[wc.name], connect: obs.connectLatency?[wc.name],
+                             latency: obs.latency[name], connect: obs.connectLatency?[name],
                              serverConnectionsPeak: s.max(), serverConnectionsMean: s.isEmpty ? nil : Double(s.reduce(0, +)) / Double(s.count))
     }
 
@@ -155,6 +154,18 @@ public struct PoolerBenchSession: Sendable {
     final class Sampler: Sendable {
         let values = Mutex<[Int]>([])
         let done = Atomic<Bool>(false)
+    }
+
+    /// A cell's load: its workload (named after it) closed loop through its route, with its connection policy.
+    func loadConfig(_ cell: PoolerCell) throws -> LoadConfig {
+        guard let kind = WorkloadKind(rawValue: cell.workload) else { throw InputError("unknown workload \(cell.workload)") }
+        var wc = WorkloadConfig(kind: kind, conninfo: targets.conninfo(cell.route), clients: cell.clients, mode: .closed,
+                                connect: cell.connect == .persistent ? .persistent : .perTransaction)
+        wc.name = cell.workload
+        var config = LoadConfig(workloads: [wc])
+        config.statementTimeout = statementTimeout
+        config.connectTimeout = connectTimeout
+        return config
     }
 
     /// Client backends that came the way the monitor came (through HAProxy, from the client namespace: the bench's

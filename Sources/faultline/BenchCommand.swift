@@ -21,7 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
             abstract: "The same workloads direct (HAProxy read-write) and through PgBouncer in transaction and session mode.",
             discussion: """
             Every cell (workload × clients × persistent or per-transaction connections × route) runs for --duration in \
-            closed loop, once a round; each round runs the cells in the opposite order of the one before, and every figure \
+            closed loop, after an unmeasured --warmup of the same load, once a round; each round runs the cells in the opposite order of the one before, and every figure \
             is the median over the rounds. Per cell: TPS, latency p50/p95/p99, connect latency, errors with \
             too-many-connections apart, and the server connections used (client backends on the primary that came through HAProxy, \
             sampled every 100 ms). Between cells PgBouncer's server connections are closed (RECONNECT), so the \
@@ -51,6 +51,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Each cell's load: 3s, 500ms, 1m; 0.5 s...5 m.", valueName: "duration"))
         var duration = "3s"
 
+        @Option(help: ArgumentHelp("Before each cell, the same load unmeasured for this long (PgBouncer's pool filled again after the drain); 0s...1m, 0: none.", valueName: "duration"))
+        var warmup = "1s"
+
         @Option(name: .customLong("statement-timeout"), help: ArgumentHelp("Client-side deadline per statement, 0.1...120 s: a client waiting longer for a server connection counts a timeout.", valueName: "duration"))
         var statementTimeout = "2s"
 
@@ -68,11 +71,12 @@ struct BenchCommand: AsyncParsableCommand {
             }
             guard let n = Int(rounds) else { throw ValidationError("--rounds '\(rounds)' is not a whole number; for example --rounds 3") }
             guard let d = parseDuration(duration) else { throw ValidationError("--duration '\(duration)' is not a duration; for example --duration 3s") }
+            guard let w = parseDuration(warmup) else { throw ValidationError("--warmup '\(warmup)' is not a duration; for example --warmup 1s") }
             guard let st = parseDuration(statementTimeout), LoadLimits.timeout.contains(st) else {
                 throw ValidationError("--statement-timeout '\(statementTimeout)' is not a duration in 0.1s...120s; for example --statement-timeout 2s")
             }
             let s = PoolerBenchSettings(workloads: workloads.isEmpty ? ["ledger"] : workloads.map { $0.lowercased() }, clients: counts.map { $0! },
-                                        rounds: n, cellMs: Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000))
+                                        rounds: n, cellMs: Self.ms(d), warmupMs: Self.ms(w))
             let plan: PoolerBenchPlan
             do throws(InputError) { plan = try PoolerBenchPlan(s, knownWorkloads: PoolerBenchSession.workloadNames) } catch {
                 throw ValidationError(error.message)
@@ -96,7 +100,7 @@ struct BenchCommand: AsyncParsableCommand {
             var session = PoolerBenchSession(plan: plan, targets: targets, logger: logger)
             session.statementTimeout = timeout
             let facts = await session.serverFacts()
-            print("pooler bench: \(plan.cells.count) cells × \(plan.settings.rounds) rounds × \(duration) (about \(plan.totalLoadMs / 1000 * 13 / 10) s with set-up)")
+            print("pooler bench: \(plan.cells.count) cells × \(plan.settings.rounds) rounds × \(duration) (about \(plan.totalLoadMs / 1000 + plan.schedule.count * 5) s with warm-ups and set-up)")
             let stop = StopRequest()
             let outcome = await untilDone({ [session] in
                 try await session.run(stop: stop) { i, total, cell, r in
@@ -104,6 +108,7 @@ struct BenchCommand: AsyncParsableCommand {
                     print(String(format: "[%d/%d] round %d  %@: %.0f TPS, p99 %@ ms, too many conns %d, other errors %d, server conns %@",
                                  i, total, r.round + 1, cell.description, r.tps, m.p99Ms.map { String(format: "%.1f", $0) } ?? "-",
                                  r.tooManyConnections, r.otherErrors, r.serverConnectionsPeak.map(String.init) ?? "-"))
+                    fflush(nil)  // a line per cell, also into a file or a pipe
                 }
             }, onInterrupt: { stop.request() })
             let runs: [PoolerCell: [PoolerCellRun]]
@@ -134,6 +139,8 @@ struct BenchCommand: AsyncParsableCommand {
             print(PoolerBenchReport.markdown(result))
             print("files: \(dir.path)/pooler.md pooler.json pooler.svg")
         }
+
+        static func ms(_ d: Duration) -> Int { Int(d.components.seconds) * 1000 + Int(d.components.attoseconds / 1_000_000_000_000_000) }
 
         static func stamp(_ d: Date) -> String {
             let f = DateFormatter()

@@ -20,7 +20,7 @@ import Testing
         #expect(p.cells.prefix(6).allSatisfy { $0.clients == 8 })
         #expect(p.cells[3].connect == .perTransaction)
         #expect(p.cells.last == PoolerCell(workload: "ledger", route: .session, connect: .perTransaction, clients: 150))
-        #expect(p.totalLoadMs == 12 * 3 * 3000)
+        #expect(p.totalLoadMs == 12 * 3 * (3000 + 1000), "each cell after a 1 s warm-up")
     }
 
     @Test func roundsAlternateTheirOrder() throws {
@@ -52,6 +52,8 @@ import Testing
         (PoolerBenchSettings(rounds: 21), "--rounds 21 is out of range"),
         (PoolerBenchSettings(cellMs: 100), "out of range; use 0.5s...5m"),
         (PoolerBenchSettings(cellMs: 600_000), "out of range; use 0.5s...5m"),
+        (PoolerBenchSettings(warmupMs: -1), "warm-up of -1 ms is out of range"),
+        (PoolerBenchSettings(warmupMs: 61_000), "warm-up of 61000 ms is out of range"),
         (PoolerBenchSettings(workloads: ["ledger", "session", "tpcb"], clients: [1, 2, 3, 4], rounds: 20, cellMs: 300_000), "more than 4 h"),
     ])
     func badInputIsOneLineNamingTheFix(settings: PoolerBenchSettings, expected: String) {
@@ -177,6 +179,8 @@ import Testing
         #expect(svg.components(separatedBy: "<rect x=\"230\"").count - 1 == 6, "one bar per cell")
         #expect(svg.contains("stroke-dasharray"))
         #expect(svg.contains("too many conns"))
+        #expect(svg.contains("6 errors"), "the median of 12 and 0 other errors a round")
+        #expect(svg.contains("median over 2 rounds"))
         #expect(!svg.contains("<x>"), "text is escaped")
         #expect(!svg.contains("<script"))
         let files = try PoolerBenchReport.files(try Self.result()).map(\.name)

@@ -29,7 +29,7 @@ extension Integration {
 
         @Test func tinyBenchFillsEveryCellAndOnlyDirectRunsOutOfConnections() async throws {
             _ = try await ClusterFixture.ensureUp()
-            let plan = try PoolerBenchPlan(PoolerBenchSettings(workloads: ["ledger"], clients: [2, 120], rounds: 1, cellMs: 1000),
+            let plan = try PoolerBenchPlan(PoolerBenchSettings(workloads: ["ledger"], clients: [2, 120], rounds: 1, cellMs: 1000, warmupMs: 500),
                                            knownWorkloads: PoolerBenchSession.workloadNames)
             let targets = try await PoolerBenchSession.targets(ClusterFixture.driver)
             let session = PoolerBenchSession(plan: plan, targets: targets, logger: ClusterFixture.logger)
@@ -62,6 +62,7 @@ extension Integration {
                 (["bench", "pooler", "--clients", "0,150"], [:], "client count 0 is out of range"),
                 (["bench", "pooler", "--clients", "eight"], [:], "not a comma-separated list"),
                 (["bench", "pooler", "--rounds", "0"], [:], "--rounds 0 is out of range"),
+                (["bench", "pooler", "--warmup", "2m"], [:], "warm-up of 120000 ms is out of range"),
             ]
             for (args, env, expected) in cases {
                 let p = Process()

@@ -57,12 +57,15 @@ public struct PoolerBenchSettings: Codable, Sendable, Equatable {
     public var rounds: Int
     /// Each cell's load, ms.
     public var cellMs: Int
+    /// Before each cell, the same load unmeasured for this long, ms (0: none): PgBouncer's pool is filled again after
+    /// the drain, so a pooled cell measures a warm pool, not its first server logins.
+    public var warmupMs: Int
     public var routes: [PoolerRoute]
     public var connects: [PoolerConnect]
 
-    public init(workloads: [String] = ["ledger"], clients: [Int] = [8, 150], rounds: Int = 3, cellMs: Int = 3000,
+    public init(workloads: [String] = ["ledger"], clients: [Int] = [8, 150], rounds: Int = 3, cellMs: Int = 3000, warmupMs: Int = 1000,
                 routes: [PoolerRoute] = PoolerRoute.allCases, connects: [PoolerConnect] = PoolerConnect.allCases) {
-        (self.workloads, self.clients, self.rounds, self.cellMs) = (workloads, clients, rounds, cellMs)
+        (self.workloads, self.clients, self.rounds, self.cellMs, self.warmupMs) = (workloads, clients, rounds, cellMs, warmupMs)
         (self.routes, self.connects) = (routes, connects)
     }
 }
@@ -73,6 +76,7 @@ public enum PoolerBenchLimits {
     public static let clientCounts = 1...4
     public static let rounds = 1...20
     public static let cellMs = 500...300_000
+    public static let warmupMs = 0...60_000
     /// The load of the whole bench (cells × rounds × duration), without set-up.
     public static let totalMs = 4 * 3600 * 1000
 }
@@ -102,6 +106,9 @@ public struct PoolerBenchPlan: Sendable, Equatable {
         guard PoolerBenchLimits.cellMs.contains(settings.cellMs) else {
             throw InputError("a cell's duration of \(settings.cellMs) ms is out of range; use 0.5s...5m, e.g. --duration 3s")
         }
+        guard PoolerBenchLimits.warmupMs.contains(settings.warmupMs) else {
+            throw InputError("a warm-up of \(settings.warmupMs) ms is out of range; use 0s...1m, e.g. --warmup 1s (0: none)")
+        }
         guard !settings.routes.isEmpty, !settings.connects.isEmpty else { throw InputError("no route or no connection policy to measure") }
         self.settings = settings
         var cells: [PoolerCell] = []
@@ -129,8 +136,8 @@ public struct PoolerBenchPlan: Sendable, Equatable {
         (0..<settings.rounds).flatMap { r in order(round: r).map { (r, $0) } }
     }
 
-    /// The load alone, without the set-up between cells.
-    public var totalLoadMs: Int { cells.count * settings.rounds * settings.cellMs }
+    /// The load alone, warm-ups included, without the set-up between cells.
+    public var totalLoadMs: Int { cells.count * settings.rounds * (settings.cellMs + settings.warmupMs) }
 }
 
 /// What one cell measured in one round.
