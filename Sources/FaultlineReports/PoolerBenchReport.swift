@@ -74,7 +74,7 @@ public enum PoolerBenchReport {
             o += "| \(count(m.tooManyConnections)) | \(count(m.otherErrors)) | \(count(m.serverConnectionsPeak)) |\n"
         }
         let kinds = errorKinds(r)
-        if !kinds.isEmpty {
+        if !kinds.isEmpty || r.cells.contains(where: { $0.runs.contains { $0.failure != nil } }) {
             o += "\n## Errors by kind (all rounds)\n\n"
             for x in r.cells {
                 var all: [String: Int] = [:]
@@ -86,6 +86,11 @@ public enum PoolerBenchReport {
                 guard !all.isEmpty else { continue }
                 o += "- \(x.cell): " + all.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             }
+        }
+        let failed = r.cells.flatMap { x in x.runs.compactMap { run in run.failure.map { (x.cell, run.round, $0) } } }
+        if !failed.isEmpty {
+            o += "\n## Cells that could not start\n\n"
+            for (cell, round, why) in failed { o += "- \(cell), round \(round + 1): \(why)\n" }
         }
         return o
     }

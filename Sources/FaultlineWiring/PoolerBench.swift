@@ -119,11 +119,31 @@ public struct PoolerBenchSession: Sendable {
     /// duration, the server connections sampled every 100 ms meanwhile.
     func measure(_ cell: PoolerCell, monitor: PGConnection?) async throws -> PoolerCellRun {
         if plan.settings.warmupMs > 0 {
-            _ = try await LoadGenerator(config: loadConfig(cell), logger: logger).run(until: .after(.milliseconds(plan.settings.warmupMs)))
+            do {
+                _ = try await LoadGenerator(config: loadConfig(cell), logger: logger).run(until: .after(.milliseconds(plan.settings.warmupMs)))
+            } catch {
+                logger.notice("warm-up of \(cell) failed: \(error)")
+            }
         }
         let config = try loadConfig(cell)
-        let generator = try LoadGenerator(config: config, logger: logger)
         let name = cell.workload
+        // A refused preflight (PgBouncer's "server login has been failing" right after a storm) is tried again twice,
+        // 2 s apart; then the cell is recorded as not started, with the reason.
+        var lastFailure = ""
+        for attempt in 1...3 {
+            do {
+                return try await measureOnce(LoadGenerator(config: config, logger: logger), name: name, monitor: monitor)
+            } catch let e as LoadError {
+                guard case .preflight = e else { throw e }
+                lastFailure = e.description
+                logger.notice("\(cell): attempt \(attempt) could not start: \(e)")
+                if attempt < 3 { try? await Task.sleep(for: .seconds(2)) }
+            }
+        }
+        return PoolerCellRun(round: 0, position: 0, seconds: 0, ok: 0, failure: lastFailure)
+    }
+
+    func measureOnce(_ generator: LoadGenerator, name: String, monitor: PGConnection?) async throws -> PoolerCellRun {
         let duration = Duration.milliseconds(plan.settings.cellMs)
         let sampler = Sampler()
         let obs: LoadObservations = try await withThrowingTaskGroup(of: LoadObservations?.self) { group in
@@ -180,7 +200,7 @@ public struct PoolerBenchSession: Sendable {
         }
     }
 
-    /// Closes PgBouncer's server connections (`RECONNECT`: each once released) and waits, at most 5 s, until the
+    /// Closes PgBouncer's server connections (`RECONNECT`: each once released) and waits, at most 15 s, until the
     /// server connections counted are down to `baseline`.
     func drain(monitor: PGConnection?, baseline: Int) async {
         let admin = targets.admin
@@ -189,11 +209,11 @@ public struct PoolerBenchSession: Sendable {
             defer { c.close() }
             _ = try? c.exec("RECONNECT", timeout: .seconds(3))
         }
-        let clock = ContinuousClock(), deadline = clock.now + .seconds(5)
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(15)
         while clock.now < deadline {
             guard let n = await Self.count(monitor), n > baseline else { return }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        logger.notice("server connections did not drain within 5 s before the next cell")
+        logger.notice("server connections did not drain within 15 s before the next cell")
     }
 }

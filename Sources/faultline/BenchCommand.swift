@@ -121,6 +121,10 @@ struct BenchCommand: AsyncParsableCommand {
                 printError("faultline: \(e)")
                 throw ExitCode(ExitStatus.harnessError.rawValue)
             }
+            if !runs.isEmpty, runs.values.allSatisfy({ $0.allSatisfy { $0.failure != nil } }) {
+                printError("faultline: no cell could start: \(runs.values.first?.first?.failure ?? "")")
+                throw ExitCode(1)
+            }
             let command = (["faultline", "bench", "pooler"] + CommandLine.arguments.dropFirst(3)).joined(separator: " ")
             let result = PoolerBenchResult(settings: plan.settings, command: command, startedAt: EpochTime.iso(milliseconds: started.timeIntervalSince1970 * 1000),
                                            commit: Self.commit(), maxConnections: facts.maxConnections,

@@ -164,6 +164,18 @@ import Testing
         #expect(md.components(separatedBy: "| ledger |").count - 1 == 2 + 6)
     }
 
+    @Test func aCellThatCouldNotStartIsNamedNotCounted() throws {
+        var r = try Self.result()
+        r.cells[1].runs[0] = PoolerCellRun(round: 0, position: 4, seconds: 0, ok: 0, failure: "workload 'ledger' cannot start: server login has been failing")
+        let md = PoolerBenchReport.markdown(r)
+        #expect(md.contains("## Cells that could not start"))
+        #expect(md.contains("- ledger, 8 clients, persistent, PgBouncer transaction, round 1: workload 'ledger' cannot start"))
+        #expect(try PoolerBenchReport.decode(PoolerBenchReport.json(r)) == r)
+        let ran = Self.run(0, tps: 1000, p50: 3000, p99: 9000)
+        #expect(PoolerCellMedians([ran, PoolerCellRun(round: 1, position: 0, seconds: 0, ok: 0, failure: "x")]).tps == 1000,
+                "a run that could not start is left out of the medians, not counted as 0 TPS")
+    }
+
     @Test func jsonRoundTripsEveryRound() throws {
         let r = try Self.result()
         let text = try PoolerBenchReport.json(r)

@@ -159,10 +159,13 @@ public struct PoolerCellRun: Codable, Sendable, Equatable {
     /// Client backends on the primary that came through HAProxy while the cell ran (sampled every 100 ms).
     public var serverConnectionsPeak: Int?
     public var serverConnectionsMean: Double?
+    /// Why the cell's load could not start (its preflight connection failed every attempt); nil when it ran.
+    public var failure: String?
 
     public init(round: Int, position: Int, seconds: Double, ok: Int, errors: [Outcome: Int] = [:], otherSQLStates: [String: Int] = [:],
                 latency: LatencySummary? = nil, connect: LatencySummary? = nil, serverConnectionsPeak: Int? = nil,
-                serverConnectionsMean: Double? = nil) {
+                serverConnectionsMean: Double? = nil, failure: String? = nil) {
+        self.failure = failure
         (self.round, self.position, self.seconds, self.ok, self.errors) = (round, position, seconds, ok, errors)
         (self.otherSQLStates, self.latency, self.connect) = (otherSQLStates, latency, connect)
         (self.serverConnectionsPeak, self.serverConnectionsMean) = (serverConnectionsPeak, serverConnectionsMean)
@@ -187,7 +190,9 @@ public struct PoolerCellMedians: Codable, Sendable, Equatable {
     public var otherErrors: Double
     public var serverConnectionsPeak: Double?
 
-    public init(_ runs: [PoolerCellRun]) {
+    /// Over the runs that started (a run that could not start has no figures to take a median of).
+    public init(_ all: [PoolerCellRun]) {
+        let runs = all.filter { $0.failure == nil }
         let m = PoolerStats.median
         func ms(_ key: (LatencySummary) -> Int, _ of: (PoolerCellRun) -> LatencySummary?) -> Double? {
             m(runs.compactMap { of($0).map { Double(key($0)) / 1000 } })
