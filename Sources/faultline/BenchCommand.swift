@@ -51,8 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Each cell's load: 3s, 500ms, 1m; 0.5 s...5 m.", valueName: "duration"))
         var duration = "3s"
 
-        @Option(help: ArgumentHelp("Before each cell, the same load unmeasured for this long (PgBouncer's pool filled again after the drain); 0s...1m, 0: none.", valueName: "duration"))
-        var warmup = "1s"
+        @Option(help: ArgumentHelp("Before each cell, the same load unmeasured for this long (PgBouncer's pool filled again after the drain); 0s...1m, 0 (the default): none.", valueName: "duration"))
+        var warmup = "0s"
 
         @Option(name: .customLong("statement-timeout"), help: ArgumentHelp("Client-side deadline per statement, 0.1...120 s: a client waiting longer for a server connection counts a timeout.", valueName: "duration"))
         var statementTimeout = "2s"

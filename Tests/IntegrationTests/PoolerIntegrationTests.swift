@@ -27,9 +27,13 @@ extension Integration {
             #expect(transaction.errors.keys.allSatisfy { $0 == .otherSQLState }, "nothing else failed: \(transaction.errors)")
         }
 
+        /// Persistent connections only: with a new connection per transaction at 120 clients, PgBouncer's server logins
+        /// outlast its `server_connect_timeout` (2 s) when other work saturates the 2 cores, and it refuses clients
+        /// (docs/pooler.md); that is measured by the bench, not asserted here.
         @Test func tinyBenchFillsEveryCellAndOnlyDirectRunsOutOfConnections() async throws {
             _ = try await ClusterFixture.ensureUp()
-            let plan = try PoolerBenchPlan(PoolerBenchSettings(workloads: ["ledger"], clients: [2, 120], rounds: 1, cellMs: 1000, warmupMs: 500),
+            let plan = try PoolerBenchPlan(PoolerBenchSettings(workloads: ["ledger"], clients: [2, 120], rounds: 1, cellMs: 1000,
+                                                               connects: [.persistent]),
                                            knownWorkloads: PoolerBenchSession.workloadNames)
             let targets = try await PoolerBenchSession.targets(ClusterFixture.driver)
             let session = PoolerBenchSession(plan: plan, targets: targets, logger: ClusterFixture.logger)
@@ -37,19 +41,28 @@ extension Integration {
             #expect(facts.maxConnections == 100)
             let runs = try await session.run()
             let cells = PoolerBenchResult.summarize(plan, runs: runs)
-            #expect(cells.count == 12)
+            #expect(cells.count == 6)
             for c in cells {
-                #expect(c.runs.count == 1 && c.runs[0].ok > 0 && c.median.tps > 0, "\(c.cell) has data: \(c.runs)")
-                #expect(c.runs[0].latency != nil && c.runs[0].connect != nil && c.runs[0].serverConnectionsPeak != nil, "\(c.cell)")
+                // Every cell was measured: its requests counted (acknowledged or failed by class) and its server
+                // connections sampled.
+                #expect(c.runs.count == 1 && c.runs[0].failure == nil && c.runs[0].ok + c.runs[0].errors.values.reduce(0, +) > 0
+                        && c.runs[0].serverConnectionsPeak != nil, "\(c.cell) has data: \(c.runs)")
+                // Every route serves: at 2 clients every cell, at 120 the direct one (the admitted clients). PgBouncer at
+                // 120 clients is not asserted to serve: when other work saturates the 2 cores its server logins outlast
+                // server_connect_timeout (2 s) and it refuses clients ("server login has been failing"; docs/pooler.md).
+                if c.cell.clients == 2 || c.cell.route == .direct {
+                    #expect(c.runs[0].ok > 0 && c.median.tps > 0 && c.runs[0].latency != nil && c.runs[0].connect != nil, "\(c.cell) served: \(c.runs)")
+                }
                 if c.cell.route != .direct {
                     #expect(c.runs[0].tooManyConnections == 0, "PgBouncer queues instead of refusing: \(c.cell) \(c.runs[0].errors)")
-                    #expect(c.ratio?.tps != nil, "\(c.cell) has its ratio to direct")
+                    #expect(c.ratio?.tps != nil, "\(c.cell) has its TPS ratio to direct")
                 }
             }
             let over = try #require(cells.first { $0.cell == PoolerCell(workload: "ledger", route: .direct, connect: .persistent, clients: 120) })
             #expect(over.runs[0].tooManyConnections > 0, "120 clients direct against max_connections 100: \(over.runs[0].errors)")
             let pooled = try #require(cells.first { $0.cell == PoolerCell(workload: "ledger", route: .transaction, connect: .persistent, clients: 120) })
             #expect((pooled.runs[0].serverConnectionsPeak ?? 999) <= 30, "transaction mode used at most its pool (20 + 5 reserve): \(pooled.runs[0])")
+            #expect(over.runs[0].serverConnectionsPeak ?? 0 > 30, "direct used a server connection per admitted client: \(over.runs[0])")
         }
 
         @Test func benchWithoutPgBouncerOrWithNonsenseIsOneLineExit2() async throws {

@@ -63,7 +63,7 @@ public struct PoolerBenchSettings: Codable, Sendable, Equatable {
     public var routes: [PoolerRoute]
     public var connects: [PoolerConnect]
 
-    public init(workloads: [String] = ["ledger"], clients: [Int] = [8, 150], rounds: Int = 3, cellMs: Int = 3000, warmupMs: Int = 1000,
+    public init(workloads: [String] = ["ledger"], clients: [Int] = [8, 150], rounds: Int = 3, cellMs: Int = 3000, warmupMs: Int = 0,
                 routes: [PoolerRoute] = PoolerRoute.allCases, connects: [PoolerConnect] = PoolerConnect.allCases) {
         (self.workloads, self.clients, self.rounds, self.cellMs, self.warmupMs) = (workloads, clients, rounds, cellMs, warmupMs)
         (self.routes, self.connects) = (routes, connects)
