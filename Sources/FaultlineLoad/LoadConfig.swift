@@ -14,6 +14,10 @@ public enum WorkloadKind: String, Sendable, Codable, CaseIterable {
     /// The demo orders application (`OrdersSQL`): inserts, reads by id, status updates and a customer's newest
     /// orders, in the SQL of each client's application version; sessions named `faultline-app`.
     case orders
+    /// Session state across transactions (`SessionState.swift`): each client sets a session variable once per
+    /// connection and reads it back in every later transaction; another client's value or none is an error. It
+    /// needs one server session per client (direct, or PgBouncer in session mode); transaction pooling breaks it.
+    case session
 
     /// The name used in timelines and summaries.
     public var defaultName: String {
@@ -23,6 +27,7 @@ public enum WorkloadKind: String, Sendable, Codable, CaseIterable {
         case .tpcb: "tpcb"
         case .custom: "custom"
         case .orders: "orders"
+        case .session: "session-state"
         }
     }
 }
@@ -139,7 +144,7 @@ public struct LoadConfig: Sendable {
 
     /// Checks every bound. Throws the first problem found.
     public func validate() throws(LoadConfigError) {
-        guard !workloads.isEmpty else { throw LoadConfigError("no workload given; pass --workload ledger (or reads, tpcb, custom, orders)") }
+        guard !workloads.isEmpty else { throw LoadConfigError("no workload given; pass --workload ledger (or reads, tpcb, custom, orders, session)") }
         var names = Set<String>(), kinds = Set<WorkloadKind>()
         for w in workloads {
             guard names.insert(w.name).inserted else { throw LoadConfigError("workload name '\(w.name)' used twice; give each workload once") }

@@ -233,7 +233,7 @@ public final class LoadGenerator: Sendable {
                             return .failure(.preflight(workload: w.name, message: "pgbench_branches is empty; run pgbench -i first"))
                         }
                         scales.append(n)
-                    case .custom:
+                    case .custom, .session:
                         scales.append(1)
                     case .orders:
                         let r = try c.exec("SELECT to_regclass('orders') IS NOT NULL AND to_regclass('customers') IS NOT NULL",
@@ -284,6 +284,9 @@ public final class LoadGenerator: Sendable {
             }
             obs.totals[wc.name] = totals
             if let s = hist.summary() { obs.latency[wc.name] = s }
+            var connects = makeRunHistogram()
+            for worker in mine { connects.add(worker.connectLatency) }
+            if let s = connects.summary() { obs.connectLatency = (obs.connectLatency ?? [:]).merging([wc.name: s]) { $1 } }
             if totals.unsent > 0 {
                 obs.notes.append("\(wc.name): \(totals.unsent) requests were due but never sent (the workers fell behind the rate)")
             }

@@ -74,6 +74,8 @@ struct RequestRunner {
     /// Connects per transaction: then the id ranges are learnt on the first connection only (and again after a
     /// failed attempt), not before every request.
     let perTransaction: Bool
+    /// `.session`: this connection's session variable, once set.
+    var session = SessionClient()
 
     init(kind: WorkloadKind, timeout: Duration, runID: String, worker: Int, scale: Int, sql: String, seed: UInt64,
          perTransaction: Bool = false, queryProtocol: QueryProtocol = .simple) {
@@ -100,15 +102,17 @@ struct RequestRunner {
         case .tpcb: tpcb(conn)
         case .custom: custom(conn)
         case .orders: order(conn)
+        case .session: sessionState(conn)
         }
     }
 
     /// The worker opened a new connection: an orders client learns the id ranges on it before its next request.
     mutating func connected() {
         if !perTransaction { learnRange = true }
+        session.connected()
     }
 
-    private func fail(_ e: PGError, _ phase: RequestPhase, id: String? = nil) -> RequestResult {
+    func fail(_ e: PGError, _ phase: RequestPhase, id: String? = nil) -> RequestResult {
         RequestResult(outcome: ErrorClassifier.outcome(for: e, phase: phase), error: e, ledgerID: id)
     }
 

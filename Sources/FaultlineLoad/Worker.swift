@@ -120,6 +120,8 @@ final class Worker: @unchecked Sendable {
     private var current = WindowAccumulator()
     private var currentIndex = 0
     private(set) var latency = makeRunHistogram()
+    /// How long each successful connect took (the first one before the start included), µs.
+    private(set) var connectLatency = makeRunHistogram()
     private(set) var counts = [Int](repeating: 0, count: Outcome.slotCount)
     private(set) var acked: [AckedWrite] = []
     private(set) var indeterminate: [IndeterminateWrite] = []
@@ -151,7 +153,7 @@ final class Worker: @unchecked Sendable {
     func run() {
         // First connection before the common start; a failure here is retried (and counted) in the loop.
         // A per-transaction client holds none between requests.
-        if !perTransaction { conn = try? PGConnection(conninfo, connectTimeout: shared.config.connectTimeout) }
+        if !perTransaction { conn = try? timedConnect() }
         t0 = shared.originNs
         startNs = max(0, shared.gate.arrive() - t0)
         endNs = startNs + shared.limitNs
@@ -257,7 +259,7 @@ final class Worker: @unchecked Sendable {
     /// classified outcome and arms the backoff.
     private func connect(logging message: Logger.Message) -> Bool {
         do {
-            conn = try PGConnection(conninfo, connectTimeout: shared.config.connectTimeout)
+            conn = try timedConnect()
             runner.connected()
             if connectFailures > 0 {
                 shared.logger.info(message, metadata: ["worker": "\(label)", "failed_attempts": "\(connectFailures)"])
@@ -270,6 +272,14 @@ final class Worker: @unchecked Sendable {
             connectFailed(error)
             return false
         }
+    }
+
+    /// Opens a connection and records how long that took.
+    private func timedConnect() throws(PGError) -> PGConnection {
+        let t = monotonicNs()
+        let c = try PGConnection(conninfo, connectTimeout: shared.config.connectTimeout)
+        connectLatency.record(clampMicros((monotonicNs() - t) / 1000))
+        return c
     }
 
     /// Per-transaction clients: opens this request's connection, without waiting for any backoff (the next

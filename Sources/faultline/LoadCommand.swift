@@ -45,7 +45,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     @Option(name: .customLong("workload"), help: ArgumentHelp(
-        "Workload to run; repeat for several: ledger, reads, tpcb, custom, orders. (default: ledger)", valueName: "kind"))
+        "Workload to run; repeat for several: ledger, reads, tpcb, custom, orders, session. (default: ledger)", valueName: "kind"))
     var workloads: [String] = []
 
     @Option(help: ArgumentHelp("libpq connection string for every workload (keywords or URI); per-workload options override it.", valueName: "conninfo"))
@@ -216,7 +216,7 @@ struct LoadCommand: AsyncParsableCommand {
         var kinds: [WorkloadKind] = []
         for name in workloads.isEmpty ? ["ledger"] : workloads {
             guard let k = WorkloadKind(rawValue: name.lowercased()) else {
-                throw InputError(message: "unknown workload '\(name)'; use ledger, reads, tpcb, custom or orders")
+                throw InputError(message: "unknown workload '\(name)'; use ledger, reads, tpcb, custom, orders or session")
             }
             guard !kinds.contains(k) else { throw InputError(message: "workload '\(name)' given twice; give each workload once") }
             kinds.append(k)

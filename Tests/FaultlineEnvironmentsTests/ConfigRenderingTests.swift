@@ -108,6 +108,15 @@ import Testing
         #expect(!text.contains("app-secret"), "the password lives in the userlist, not the ini")
     }
 
+    @Test func pgbouncerServesTheSameDatabaseInSessionModeToo() throws {
+        let env = environment()
+        let text = try env.template("pgbouncer.ini").render(env.values(node: nil, secrets: secrets))
+        #expect(text.contains("faultline_session = host=127.0.0.1 port=5000 dbname=faultline pool_mode=session"))
+        let c = LocalConfig()
+        #expect(c.poolerSession.contains("port=6432") && c.poolerSession.contains("dbname=faultline_session"))
+        #expect(c.poolerAdmin.contains("dbname=pgbouncer"))
+    }
+
     @Test func etcdMembersKnowEachOther() throws {
         let env = environment()
         let text = try env.template("etcd.conf.yml").render(env.values(node: "n3", secrets: secrets))

@@ -133,6 +133,9 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     /// can say which version failed (connect failures and backoff, which no version's SQL caused, are left out);
     /// nil when no orders workload ran (and in older reports).
     public var versions: [String: WorkloadTotals]?
+    /// How long the successful connects took per workload, microseconds (persistent clients connect once, plus
+    /// reconnects; per-transaction clients once a request); nil in older reports and fakes.
+    public var connectLatency: [String: LatencySummary]?
 
     public init(windows: [TimelineWindow] = [], acked: [AckedWrite] = [], indeterminate: [IndeterminateWrite] = [],
                 latency: [String: LatencySummary] = [:], runID: String? = nil, durationMs: Double? = nil,
@@ -149,7 +152,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes, probe, originWallClock, versions
+        case windows, acked, indeterminate, latency, runID, durationMs, loadStartMs, totals, notes, probe, originWallClock, versions, connectLatency
     }
 
     /// Decodes older documents too: the fields added after the first version are optional on input.
@@ -167,6 +170,7 @@ public struct LoadObservations: Codable, Sendable, Equatable {
         probe = try c.decodeIfPresent(ServiceProbeReport.self, forKey: .probe)
         originWallClock = try c.decodeIfPresent(String.self, forKey: .originWallClock)
         versions = try c.decodeIfPresent([String: WorkloadTotals].self, forKey: .versions)
+        connectLatency = try c.decodeIfPresent([String: LatencySummary].self, forKey: .connectLatency)
     }
 }
 

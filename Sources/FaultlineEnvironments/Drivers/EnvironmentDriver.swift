@@ -9,16 +9,21 @@ public struct Endpoints: Sendable, Equatable {
     public var readWrite: String
     /// Reads: the read-only entry point (the replicas).
     public var readOnly: String
-    /// The connection pooler, when the environment has one.
+    /// The connection pooler in transaction mode (a server connection per transaction), when the environment has one.
     public var pooler: String?
+    /// The same pooler and database in session mode (a server connection per client session: session `SET`,
+    /// advisory locks and `LISTEN` work); nil when the environment has none.
+    public var poolerSession: String?
     /// Where the load generator serves `/metrics` for the environment's Prometheus; nil when nothing scrapes it.
     public var loadMetricsListen: String?
     /// The demo application's database through the read-write entry point (the `orders` workload); nil: `readWrite`.
     public var application: String?
 
-    public init(readWrite: String, readOnly: String, pooler: String? = nil, loadMetricsListen: String? = nil, application: String? = nil) {
+    public init(readWrite: String, readOnly: String, pooler: String? = nil, loadMetricsListen: String? = nil, application: String? = nil,
+                poolerSession: String? = nil) {
         (self.readWrite, self.readOnly, self.pooler, self.loadMetricsListen) = (readWrite, readOnly, pooler, loadMetricsListen)
         self.application = application
+        self.poolerSession = poolerSession
     }
 }
 

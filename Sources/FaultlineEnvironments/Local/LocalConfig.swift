@@ -76,6 +76,10 @@ public struct LocalConfig: Codable, Sendable, Equatable {
     public var readWrite: String { conninfo(host: clientIP, port: 5000) }
     public var readOnly: String { conninfo(host: clientIP, port: 5001) }
     public var pooler: String { conninfo(host: clientIP, port: 6432) }
+    /// PgBouncer's session-mode database (`faultline_session` in pgbouncer.ini: the same database, `pool_mode=session`).
+    public var poolerSession: String { conninfo(host: clientIP, port: 6432, dbname: "faultline_session") }
+    /// PgBouncer's admin console (`SHOW POOLS`, `RECONNECT`; the application user is an admin user).
+    public var poolerAdmin: String { conninfo(host: clientIP, port: 6432, dbname: "pgbouncer") }
     public func direct(_ node: String, user: String = "faultline", dbname: String = "faultline") -> String {
         conninfo(host: nodeIP(node), port: 5432, user: user, dbname: dbname)
     }

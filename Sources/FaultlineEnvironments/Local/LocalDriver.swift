@@ -77,6 +77,6 @@ public struct LocalDriver: EnvironmentDriver {
         // Prometheus scrapes it (job "load").
         return Endpoints(readWrite: cfg.readWrite, readOnly: cfg.readOnly, pooler: cfg.pooler,
                          loadMetricsListen: cfg.observabilityEnabled ? cfg.loadMetricsAddress : nil,
-                         application: local.applicationConninfo)
+                         application: local.applicationConninfo, poolerSession: cfg.poolerSession)
     }
 }

@@ -32,7 +32,7 @@ public struct LocalEnvironment: Sendable {
     }
 
     public var endpoints: [String: String] {
-        ["rw": config.readWrite, "ro": config.readOnly, "pooler": config.pooler,
+        ["rw": config.readWrite, "ro": config.readOnly, "pooler": config.pooler, "pooler-session": config.poolerSession,
          "rest": config.nodeNames.map(config.restURL).joined(separator: ","), "s3": config.s3URL, "s3-b": config.objectStores[1].url].merging(observabilityEndpoints) { a, _ in a }
     }
 

@@ -97,9 +97,9 @@ extension LocalEnvironment {
         }
     }
 
-    /// Waits until a real commit succeeds through HAProxy's read-write port and through PgBouncer.
+    /// Waits until a real commit succeeds through HAProxy's read-write port and through PgBouncer (both pool modes).
     func waitEndpoints(timeout: Duration) async throws {
-        for (name, dsn) in [("HAProxy rw", config.readWrite), ("PgBouncer", config.pooler)] {
+        for (name, dsn) in [("HAProxy rw", config.readWrite), ("PgBouncer", config.pooler), ("PgBouncer session mode", config.poolerSession)] {
             try await poll(timeout: timeout, what: "\(name) to accept writes") { () -> Void? in
                 guard let c = try? PGConnection(dsn, connectTimeout: .seconds(2)) else { return nil }
                 defer { c.close() }
