@@ -41,18 +41,6 @@ extension LocalEnvironment {
         }
     }
 
-    /// Whether PgBouncer is paused now (`SHOW STATE`: `paused yes`); nil when its console cannot be read.
-    public func poolerPaused() async -> Bool? {
-        let dsn = poolerAdmin
-        return await Blocking.run { () -> Bool? in
-            guard let c = try? PGConnection(dsn, connectTimeout: .seconds(2)) else { return nil }
-            defer { c.close() }
-            guard let r = try? c.exec("SHOW STATE", timeout: .seconds(2)) else { return nil }
-            for row in r.rows where row.count >= 2 && row[0] == "paused" { return row[1] == "yes" }
-            return nil
-        }
-    }
-
     /// The member HAProxy's read-write port reaches now, when it runs as a primary (a write would commit there); nil
     /// when the port answers from no primary (routing not settled) or not at all.
     public func routedPrimary() async -> String? {
