@@ -2,7 +2,7 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover] + faults + observability + dr + migrations
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover, switchoverPaused] + faults + observability + dr + migrations
 
     /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
     /// long-query check theirs too.

@@ -15,4 +15,6 @@ extension Tag {
     /// Controls that must FAIL (a naive migration, a broken archive): not in the nightly set, where a failure is a
     /// regression; their failing is asserted by the integration tests (`faultline suite --tag control` exits 1).
     public static let control: Tag = "control"
+    /// Scenarios whose writes go through the connection pooler (PgBouncer).
+    public static let pooler: Tag = "pooler"
 }

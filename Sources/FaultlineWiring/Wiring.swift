@@ -85,8 +85,25 @@ public struct RunSession: Sendable {
         let env = try driver.runnerEnvironment()
         let endpoints = try driver.endpoints()
         let metrics = endpoints.loadMetricsListen
-        let load = LoadGeneratorDriver(endpoints: .init(writes: endpoints.readWrite, reads: endpoints.readOnly, application: endpoints.application), logger: logger,
-                                       tune: { $0.metricsListen = metrics })
+        // Writes through the pooler (`WritesThrough(.pooler)`, `--set writes-via=pooler`): the ledger writes and the service
+        // probe connect to PgBouncer; the writes are read back on the read-write endpoint. Their statement deadline is
+        // then 15 s, above PgBouncer's `query_wait_timeout` (10 s): a client behind a paused pooler waits, and the pooler,
+        // not the client, says when a wait is too long (docs/rto.md, "The pooler during a switchover").
+        let writes: String, viaPooler = scenario.writesVia == .pooler
+        if viaPooler {
+            guard let pooler = endpoints.pooler else {
+                throw EnvironmentError.badConfig("\(scenario.name) writes through the pooler, and environment \(driver.name) has none; run it with --set writes-via=direct")
+            }
+            writes = pooler
+        } else {
+            writes = endpoints.readWrite
+        }
+        let load = LoadGeneratorDriver(endpoints: .init(writes: writes, reads: endpoints.readOnly, verify: endpoints.readWrite,
+                                                        application: endpoints.application), logger: logger,
+                                       tune: { c in
+                                           c.metricsListen = metrics
+                                           if viaPooler { c.statementTimeout = .seconds(15) }
+                                       })
         let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
         var runner = Runner(environment: env, load: load, ledger: ledger, clock: ContinuousClock(), runId: runId,
                             logger: logger, stop: stop, onProgress: onProgress)

@@ -66,6 +66,8 @@ actor FakeCluster: Environment {
     var killed: String?
     var revertedAt: VirtualClock.Instant?
     var switchedAt: VirtualClock.Instant?
+    /// Whether the pooler is paused (`pausePooler`), until its reversal or the full heal resumes it.
+    var poolerPaused = false
     /// Set by `takeBack()`: the old primary n1 took the leader key back on a new timeline (Patroni 3.0.2's bug).
     var takenBack = false
     let applyStarted: AsyncStream<Void>.Continuation
@@ -93,6 +95,15 @@ actor FakeCluster: Environment {
     }
 
     func memberReadEndpoints() async -> [String: String] { members }
+
+    /// The read-write endpoint follows the topology's primary 700 ms after a switchover (its health check), 200 ms
+    /// after the topology shows the new primary; before that it still reaches the old one.
+    func routedPrimary() async throws -> String? {
+        if let s = switchedAt {
+            return clock.now >= s.advanced(by: .milliseconds(700)) ? "n2" : "n1"
+        }
+        return try await topology().primary?.name
+    }
 
     func takeBack() { takenBack = true }
 
@@ -144,6 +155,8 @@ actor FakeCluster: Environment {
             killed = m
         case .switchover:
             switchedAt = clock.now
+        case .pausePooler:
+            poolerPaused = true
         @unknown default:  // faults this fake does not model take no effect on its topology
             break
         }
@@ -154,12 +167,14 @@ actor FakeCluster: Environment {
         journal.add("revert \(reversal)")
         clock.advance(by: .milliseconds(100))
         if mode == .revertFailsHealDoesNotRecover { throw FakeError("patroni did not start on n1") }
+        if reversal == .resumePooler { poolerPaused = false }
         revertedAt = clock.now
     }
 
     func heal() async throws {
         try Task.checkCancellation()
         journal.add("heal")
+        poolerPaused = false  // the full heal resumes a paused pooler (as LocalHeal does)
         clock.advance(by: .milliseconds(200))
         if mode == .healThrows { throw FakeError("patronictl: timeout") }
         if mode == .healDoesNotRecover || mode == .revertFailsHealDoesNotRecover {

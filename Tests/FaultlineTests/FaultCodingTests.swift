@@ -32,6 +32,7 @@ import Testing
         (.exhaustConnections(.pooler), #"{"kind":"exhaust-connections","pooler":true}"#),
         (.breakArchiving(.primary), #"{"kind":"break-archiving","target":"primary"}"#),
         (.roguePromote(.asyncReplica), #"{"kind":"rogue-promote","target":"async-replica"}"#),
+        (.pausePooler, #"{"kind":"pause-pooler"}"#),
     ]
 
     static let actions: [(FaultAction, String)] = [
@@ -50,6 +51,7 @@ import Testing
         (.breakArchiving(member: "n1", filter: store),
          #"{"filter":{"peers":["any-host"],"services":["object-store"]},"kind":"break-archiving","member":"n1"}"#),
         (.roguePromote(member: "n3"), #"{"kind":"rogue-promote","member":"n3"}"#),
+        (.pausePooler, #"{"kind":"pause-pooler"}"#),
     ]
 
     static let reversals: [(Reversal, String)] = [
@@ -65,6 +67,7 @@ import Testing
         (.startDCS(members: ["n2", "n3"]), #"{"kind":"start-dcs","nodes":["n2","n3"]}"#),
         (.endSessions(member: "n1", hold: .longQuery), #"{"hold":"long-query","kind":"end-sessions","member":"n1"}"#),
         (.rejoinRogue(member: "n3"), #"{"kind":"rejoin-rogue","member":"n3"}"#),
+        (.resumePooler, #"{"kind":"resume-pooler"}"#),
     ]
 
     func roundTrip<T: Codable & Equatable>(_ cases: [(T, String)]) throws {

@@ -19,6 +19,7 @@ public enum Assertions {
         out += conditions(scenario, obs)
         out += phaseChecks(scenario, obs, recovery)
         out += WritePhases.evaluate(scenario, obs)
+        out += WaitChecks.evaluate(scenario, obs)
         out += FaultChecks.evaluate(scenario, obs)
         out += OperationChecks.evaluate(scenario, obs)
         out += MigrationChecks.evaluate(scenario, obs, versions: obs.load.versions)

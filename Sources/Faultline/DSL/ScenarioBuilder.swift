@@ -10,6 +10,7 @@ public enum ScenarioElement: Sendable, Equatable {
     case application(ApplicationSpec)
     case hypothesis(SteadyStateHypothesis)
     case abort(AbortCondition)
+    case writesVia(WriteRoute)
 }
 
 /// Anything that may appear in a scenario body.
@@ -45,6 +46,7 @@ extension Scenario {
                 var limits = safety ?? SafetyLimits()
                 limits.steadyState = h
                 safety = limits
+            case .writesVia(let r): writesVia = r == .direct ? nil : r
             case .abort(let c):
                 var limits = safety ?? SafetyLimits()
                 if !limits.abort.contains(c) { limits.abort.append(c) }
@@ -63,6 +65,14 @@ public struct Load: ScenarioComponent {
     public var workloads: [Workload]
     public init(_ workloads: Workload...) { self.workloads = workloads }
     public var elements: [ScenarioElement] { [.workloads(workloads)] }
+}
+
+/// Where the write workloads connect: `WritesThrough(.pooler)` sends them (and the service probe beside them) through
+/// the environment's connection pooler instead of the read-write endpoint.
+public struct WritesThrough: ScenarioComponent {
+    public var route: WriteRoute
+    public init(_ route: WriteRoute) { self.route = route }
+    public var elements: [ScenarioElement] { [.writesVia(route)] }
 }
 
 /// How long the load runs on the healthy cluster before the first fault, and, optionally, the steady-state hypothesis

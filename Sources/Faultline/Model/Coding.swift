@@ -78,7 +78,7 @@ extension Step {
 extension Targets {
     enum CodingKeys: String, CodingKey {
         case rtoMs, lostWrites, settleMs, sustainMs, errorBudgetDuring, errorBudgetAfter, p99DuringMs, p99AfterMs, observeAfterHealMs
-        case writesDuringFault, writesBackAfterHealMs, rtoJudges, migration, rpoMs
+        case writesDuringFault, writesBackAfterHealMs, rtoJudges, migration, rpoMs, writeErrors, longestWriteWaitMs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,6 +101,9 @@ extension Targets {
         rtoJudges = try c.decodeIfPresent(RTOInstant.self, forKey: .rtoJudges) ?? .serviceRestored
         // Absent in reports written before migrations were judged, and in scenarios without one: not checked.
         migration = try c.decodeIfPresent(MigrationTargets.self, forKey: .migration)
+        // Absent: not checked (every scenario but a paused switchover's, and reports from before them).
+        writeErrors = try c.decodeIfPresent(Int.self, forKey: .writeErrors)
+        longestWriteWait = try c.decodeIfPresent(Int.self, forKey: .longestWriteWaitMs).map { .milliseconds($0) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -119,12 +122,14 @@ extension Targets {
         try c.encode(rtoJudges, forKey: .rtoJudges)
         try c.encodeIfPresent(migration, forKey: .migration)
         try c.encodeIfPresent(rpo?.milliseconds, forKey: .rpoMs)
+        try c.encodeIfPresent(writeErrors, forKey: .writeErrors)
+        try c.encodeIfPresent(longestWriteWait?.milliseconds, forKey: .longestWriteWaitMs)
     }
 }
 
 extension Scenario {
     enum CodingKeys: String, CodingKey {
-        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain, application, safety
+        case name, summary, tags, targets, workloads, steadyStateMs, steps, splitBrain, application, safety, writesVia
     }
 
     public init(from decoder: any Decoder) throws {
@@ -142,6 +147,8 @@ extension Scenario {
         application = try c.decodeIfPresent(ApplicationSpec.self, forKey: .application)
         // Absent: the standard steady-state hypothesis and no abort condition (and every report from before them).
         safety = try c.decodeIfPresent(SafetyLimits.self, forKey: .safety)
+        // Absent: the read-write endpoint (every scenario before the pooler route existed).
+        writesVia = try c.decodeIfPresent(WriteRoute.self, forKey: .writesVia)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -156,6 +163,7 @@ extension Scenario {
         if splitBrain != .forbidden { try c.encode(splitBrain, forKey: .splitBrain) }
         try c.encodeIfPresent(application, forKey: .application)
         try c.encodeIfPresent(safety, forKey: .safety)
+        try c.encodeIfPresent(writesVia, forKey: .writesVia)
     }
 }
 

@@ -8,6 +8,9 @@ public enum Condition: Codable, Sendable, Equatable, CustomStringConvertible {
     /// The topology has the shape: that many members, all running, one primary, at least `sync` sync
     /// standbys, replicas on its timeline (`Topology.health(against:)`).
     case clusterHealthy(members: Int, sync: Int)
+    /// A member other than the primary at injection time is the single primary, and the read-write endpoint
+    /// (HAProxy's port) reaches it: a client that connects now writes to the new primary (`Environment.routedPrimary`).
+    case newPrimaryRouted
     /// The environment's alerting lists this alert (by `alertname`) as firing: Alertmanager's API, else
     /// Prometheus'. Suppressed (inhibited) counts as firing; pending does not. See `AlertName`.
     case alertFiring(String)
@@ -17,6 +20,7 @@ public enum Condition: Codable, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .newPrimary: "new primary"
+        case .newPrimaryRouted: "new primary routed (the read-write endpoint reaches it)"
         case .primaryRecovered: "primary recovered"
         case .clusterHealthy(let m, let s): "cluster healthy (\(m) members, 1 primary, \(s) sync)"
         case .alertFiring(let a): "alert \(a) firing"
@@ -28,6 +32,7 @@ public enum Condition: Codable, Sendable, Equatable, CustomStringConvertible {
     public var slug: String {
         switch self {
         case .newPrimary: "new-primary"
+        case .newPrimaryRouted: "new-primary-routed"
         case .primaryRecovered: "primary-recovered"
         case .clusterHealthy: "cluster-healthy"
         case .alertFiring: "alert-firing"

@@ -31,6 +31,7 @@ public struct FaultKindInfo: Sendable, Equatable {
         case .exhaustConnections: .init(kind, .exhaustConnections(.postgres(.primary)), "hold every connection PostgreSQL or the pooler admits")
         case .breakArchiving: .init(kind, .breakArchiving(.primary), "make the WAL archive unreachable from the node")
         case .roguePromote: .init(kind, .roguePromote(.asyncReplica), "operator error: pause cluster management and promote a replica by hand")
+        case .pausePooler: .init(kind, .pausePooler, "pause the connection pooler: clients' queries wait until it resumes")
         }
     }
 

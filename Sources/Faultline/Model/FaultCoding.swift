@@ -91,6 +91,7 @@ extension FaultSpec {
         case .exhaustConnections: self = .exhaustConnections(f.pooler == true ? .pooler : .postgres(try target()))
         case .breakArchiving: self = .breakArchiving(try target())
         case .roguePromote: self = .roguePromote(try target())
+        case .pausePooler: self = .pausePooler
         }
     }
 
@@ -109,6 +110,7 @@ extension FaultSpec {
         case .dcsQuorumLoss(let n): f.stop = n
         case .exhaustConnections(.postgres(let t)): f.target = t
         case .exhaustConnections(.pooler): f.pooler = true
+        case .pausePooler: break
         }
         try f.encode(to: encoder)
     }
@@ -120,7 +122,7 @@ extension FaultAction {
         case killNode = "kill-node", killPostgres = "kill-postgres", switchover
         case dropPackets = "drop-packets", shapeLink = "shape-link", stopProcess = "stop-process", fillDisk = "fill-disk"
         case pauseReplay = "pause-replay", stopDCS = "stop-dcs", holdSessions = "hold-sessions"
-        case breakArchiving = "break-archiving", roguePromote = "rogue-promote"
+        case breakArchiving = "break-archiving", roguePromote = "rogue-promote", pausePooler = "pause-pooler"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +142,7 @@ extension FaultAction {
         case .holdSessions: self = .holdSessions(member: try member(), hold: try f.need(f.hold, decoder))
         case .breakArchiving: self = .breakArchiving(member: try member(), filter: try f.need(f.filter, decoder))
         case .roguePromote: self = .roguePromote(member: try member())
+        case .pausePooler: self = .pausePooler
         }
     }
 
@@ -158,6 +161,7 @@ extension FaultAction {
         case .holdSessions(let m, let h): f = FlatFields(Kind.holdSessions.rawValue); f.member = m; f.hold = h
         case .breakArchiving(let m, let filter): f = FlatFields(Kind.breakArchiving.rawValue); f.member = m; f.filter = filter
         case .roguePromote(let m): f = FlatFields(Kind.roguePromote.rawValue); f.member = m
+        case .pausePooler: f = FlatFields(Kind.pausePooler.rawValue)
         }
         try f.encode(to: encoder)
     }
@@ -169,7 +173,7 @@ extension Reversal {
         case startNode = "start-node", startPostgres = "start-postgres", nothingToUndo = "nothing-to-undo"
         case restorePackets = "restore-packets", unshapeLink = "unshape-link", continueProcess = "continue-process"
         case removeBallast = "remove-ballast", resumeReplay = "resume-replay", startDCS = "start-dcs"
-        case endSessions = "end-sessions", rejoinRogue = "rejoin-rogue"
+        case endSessions = "end-sessions", rejoinRogue = "rejoin-rogue", resumePooler = "resume-pooler"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -188,6 +192,7 @@ extension Reversal {
         case .startDCS: self = .startDCS(members: try f.need(f.nodes, decoder))
         case .endSessions: self = .endSessions(member: try member(), hold: try f.need(f.hold, decoder))
         case .rejoinRogue: self = .rejoinRogue(member: try member())
+        case .resumePooler: self = .resumePooler
         }
     }
 
@@ -205,6 +210,7 @@ extension Reversal {
         case .startDCS(let ms): f = FlatFields(Kind.startDCS.rawValue); f.nodes = ms
         case .endSessions(let m, let h): f = FlatFields(Kind.endSessions.rawValue); f.member = m; f.hold = h
         case .rejoinRogue(let m): f = FlatFields(Kind.rejoinRogue.rawValue); f.member = m
+        case .resumePooler: f = FlatFields(Kind.resumePooler.rawValue)
         }
         try f.encode(to: encoder)
     }

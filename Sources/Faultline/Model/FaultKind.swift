@@ -19,4 +19,5 @@ public enum FaultKind: String, Codable, CaseIterable, Sendable {
     case exhaustConnections = "exhaust-connections"
     case breakArchiving = "break-archiving"
     case roguePromote = "rogue-promote"
+    case pausePooler = "pause-pooler"
 }

@@ -50,6 +50,14 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     /// (`pg_promote()`): two members run as primary, only one holds the leader lock.
     case roguePromote(RoleSelector)
 
+    // MARK: the pooler
+
+    /// Pause the connection pooler (PgBouncer's `PAUSE`): it lets every server connection go and holds each client's next
+    /// query until it is resumed (`RESUME`, the reversal, recorded before the pause). Clients wait instead of failing,
+    /// for a planned switchover (`switchover-paused`). PgBouncer fails a query that waits longer than its
+    /// `query_wait_timeout`.
+    case pausePooler
+
     /// Partition the node from the other members' PostgreSQL and Patroni API (etcd stays reachable).
     public static func partitionFromReplicas(_ s: RoleSelector) -> FaultSpec {
         .partition(s, from: .otherMembers, services: [.postgres, .patroni])
@@ -80,6 +88,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .exhaustConnections(let t): "hold every connection of \(t)"
         case .breakArchiving(let s): "break WAL archiving on \(s) (object store unreachable)"
         case .roguePromote(let s): "pause Patroni (maintenance mode) and promote \(s) by hand"
+        case .pausePooler: "pause the pooler (clients wait)"
         }
     }
 
@@ -104,6 +113,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .exhaustConnections: .exhaustConnections
         case .breakArchiving: .breakArchiving
         case .roguePromote: .roguePromote
+        case .pausePooler: .pausePooler
         }
     }
 
@@ -188,6 +198,8 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
             let m = try s.resolve(in: topology)
             guard m.role.isReplica else { throw .notAReplica(s, topology.summary) }
             return ResolvedFault(action: .roguePromote(member: m.name), reversal: .rejoinRogue(member: m.name))
+        case .pausePooler:
+            return ResolvedFault(action: .pausePooler, reversal: .resumePooler)
         }
     }
 }
@@ -371,6 +383,8 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
     case breakArchiving(member: String, filter: PacketFilter)
     /// Turn Patroni's maintenance mode on, then `pg_promote()` on the member (a replica).
     case roguePromote(member: String)
+    /// PAUSE the pooler (member "pooler").
+    case pausePooler
 
     public var description: String {
         switch self {
@@ -386,6 +400,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .holdSessions(let m, let h): "hold \(h.rawValue) sessions on \(m)"
         case .breakArchiving(let m, let f): "drop \(f) on \(m), then pg_switch_wal()"
         case .roguePromote(let m): "maintenance mode on, then pg_promote() on \(m)"
+        case .pausePooler: "PAUSE the pooler"
         }
     }
 
@@ -397,6 +412,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .dropPackets(let m, _), .shapeLink(let m, _), .stopProcess(let m, _), .fillDisk(let m, _),
              .pauseReplay(let m), .holdSessions(let m, _), .breakArchiving(let m, _), .roguePromote(let m): [m]
         case .stopDCS(let ms): ms
+        case .pausePooler: ["pooler"]
         }
     }
 }
@@ -427,6 +443,8 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
     /// primary (so pg_rewind sees its new timeline), let Patroni demote and rewind it, reinitialize it
     /// if it does not stream. Idempotent: a member already streaming is left alone.
     case rejoinRogue(member: String)
+    /// RESUME the pooler; idempotent (a pooler that is not paused is left alone).
+    case resumePooler
 
     public var description: String {
         switch self {
@@ -441,6 +459,7 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
         case .startDCS(let ms): "start etcd on \(ms.joined(separator: ", "))"
         case .endSessions(let m, let h): "end the \(h.rawValue) sessions on \(m)"
         case .rejoinRogue(let m): "maintenance mode off; \(m) back as a replica (checkpoint, demote, pg_rewind; reinitialize if needed)"
+        case .resumePooler: "RESUME the pooler"
         }
     }
 }

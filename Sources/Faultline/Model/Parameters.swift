@@ -8,6 +8,7 @@ public struct ParameterOverride: Sendable, Equatable {
         case count(Int)
         case ratio(Double)
         case instant(RTOInstant)
+        case route(WriteRoute)
     }
 
     /// The parameters a scenario exposes to `--set`.
@@ -21,15 +22,21 @@ public struct ParameterOverride: Sendable, Equatable {
         case rtoJudges = "rto-judges"
         /// The steady-state hypothesis: the error rate and p99 the load may show before the fault.
         case steadyErrorRate = "steady-error-rate", steadyP99 = "steady-p99"
+        /// Where the write workloads connect: `direct` (the read-write endpoint) or `pooler` (PgBouncer).
+        case writesVia = "writes-via"
+        /// The write errors allowed from the first injection to the end of the heal, and the longest acknowledged write
+        /// of that span (`Targets.writeErrors`, `Targets.longestWriteWait`).
+        case writeErrors = "write-errors", longestWait = "longest-wait"
 
-        enum Kind { case duration, count, ratio, instant }
+        enum Kind { case duration, count, ratio, instant, route }
 
         var kind: Kind {
             switch self {
-            case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During, .steadyP99: .duration
-            case .rate, .writeRate, .readRate, .lostWrites: .count
+            case .rto, .settle, .steady, .sustain, .await, .hold, .observe, .p99, .p99During, .steadyP99, .longestWait: .duration
+            case .rate, .writeRate, .readRate, .lostWrites, .writeErrors: .count
             case .errorBudget, .errorBudgetDuring, .steadyErrorRate: .ratio
             case .rtoJudges: .instant
+            case .writesVia: .route
             }
         }
 
@@ -68,7 +75,7 @@ public struct ParameterOverride: Sendable, Equatable {
             }
             return .init(parameter: parameter, value: .duration(d))
         case .count:
-            let minimum = parameter == .lostWrites ? 0 : 1
+            let minimum = parameter == .lostWrites || parameter == .writeErrors ? 0 : 1
             guard let n = Int(raw), n >= minimum else {
                 throw InputError("--set \(parameter.rawValue)='\(raw)': expected a whole number of at least \(minimum)")
             }
@@ -88,6 +95,11 @@ public struct ParameterOverride: Sendable, Equatable {
                 throw InputError("--set \(parameter.rawValue)='\(raw)': expected service (the service probe) or application (the workload)")
             }
             return .init(parameter: parameter, value: .instant(i))
+        case .route:
+            guard let r = WriteRoute(text: raw) else {
+                throw InputError("--set \(parameter.rawValue)='\(raw)': expected direct (the read-write endpoint) or pooler (PgBouncer)")
+            }
+            return .init(parameter: parameter, value: .route(r))
         }
     }
 
@@ -124,6 +136,9 @@ extension Scenario {
             case (.errorBudget, .ratio(let r)): s.targets.errorBudgetAfter = r
             case (.errorBudgetDuring, .ratio(let r)): s.targets.errorBudgetDuring = r
             case (.rtoJudges, .instant(let i)): s.targets.rtoJudges = i
+            case (.writesVia, .route(let r)): s.writesVia = r == .direct ? nil : r
+            case (.writeErrors, .count(let n)): s.targets.writeErrors = n
+            case (.longestWait, .duration(let d)): s.targets.longestWriteWait = d
             case (.steadyErrorRate, .ratio(let r)):
                 var limits = s.safety ?? SafetyLimits()
                 var h = limits.hypothesis

@@ -57,6 +57,8 @@ public struct Scenario: Codable, Sendable, Equatable, Identifiable {
     /// The steady-state hypothesis and the abort conditions (`SteadyState(for:errorRate:p99:)`, `Abort(when:)`, `--abort`);
     /// nil: the standard hypothesis and no abort condition.
     public var safety: SafetyLimits?
+    /// Where the write workloads connect (`WritesThrough(.pooler)`, `--set writes-via=pooler`); nil: the read-write endpoint.
+    public var writesVia: WriteRoute?
 
     public var id: String { name }
 

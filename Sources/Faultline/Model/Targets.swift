@@ -34,12 +34,19 @@ public struct Targets: Codable, Sendable, Equatable {
     /// A schema migration under load (a `Migrate` or `StartMigration` step): what the application may see while it runs.
     /// nil: not checked.
     public var migration: MigrationTargets?
+    /// Errors the write workload may see from the first injection to the end of the heal (a paused switchover: 0, the
+    /// clients wait instead of failing). Every error counts, a request failed fast in its client's reconnect backoff
+    /// too: the application saw it. nil: not checked.
+    public var writeErrors: Int?
+    /// The longest an acknowledged write may take, from its intended start to its COMMIT's answer, among the writes
+    /// started from the first injection to the end of the heal: the longest wait a client saw. nil: not checked.
+    public var longestWriteWait: Duration?
 
     public init(rto: Duration? = .seconds(30), lostWrites: Int = 0, settle: Duration = .seconds(60),
                 sustain: Duration = .seconds(1), errorBudgetDuring: Double? = nil, errorBudgetAfter: Double? = 0.01,
                 p99During: Duration? = nil, p99After: Duration? = nil, observeAfterHeal: Duration = .seconds(5),
                 writesDuringFault: WritesDuringFault? = nil, writesBackAfterHeal: Duration? = nil, rpo: Duration? = nil,
-                migration: MigrationTargets? = nil) {
+                migration: MigrationTargets? = nil, writeErrors: Int? = nil, longestWriteWait: Duration? = nil) {
         self.rto = rto
         self.lostWrites = lostWrites
         self.settle = settle
@@ -53,6 +60,8 @@ public struct Targets: Codable, Sendable, Equatable {
         self.writesBackAfterHeal = writesBackAfterHeal
         self.rpo = rpo
         self.migration = migration
+        self.writeErrors = writeErrors
+        self.longestWriteWait = longestWriteWait
     }
 }
 

@@ -161,3 +161,15 @@ public struct ConnectionPolicy: Sendable, Equatable, Hashable, TextCodable {
         return ConnectionPolicy(perTransactionShare: share)
     }
 }
+
+/// Where a scenario's write workloads connect (`WritesThrough(.pooler)`, `--set writes-via=pooler`). The read workload
+/// always reads through the environment's read-only endpoint.
+public enum WriteRoute: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The read-write endpoint (HAProxy's read-write port): the default.
+    case direct
+    /// The environment's connection pooler (PgBouncer, in front of the read-write endpoint).
+    case pooler
+
+    public init?(text: String) { self.init(rawValue: text.trimmingWhitespace().lowercased()) }
+    public var description: String { rawValue }
+}

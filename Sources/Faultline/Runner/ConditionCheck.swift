@@ -24,6 +24,18 @@ extension Condition {
             return topology.isHealthy(ClusterShape(members: m, sync: s))
         case .alertFiring, .alertResolved:
             return false  // read from alerts: `holds(alerts:)`
+        case .newPrimaryRouted:
+            return false  // read from the environment's routing: `holds(routed:in:_:)`
         }
+    }
+
+    /// Whether the condition is read from the read-write endpoint's routing (`Environment.routedPrimary`).
+    public var readsRouting: Bool { self == .newPrimaryRouted }
+
+    /// Whether a routing condition holds: the read-write endpoint reaches `routed`, a primary that is not the primary at
+    /// injection, and the topology agrees it is the single primary (false for the other conditions).
+    public func holds(routed: String?, in topology: Topology, _ context: ConditionContext) -> Bool {
+        guard self == .newPrimaryRouted, let routed, routed != context.primaryAtInjection else { return false }
+        return topology.primary?.name == routed
     }
 }

@@ -53,6 +53,11 @@ public protocol Environment: Sendable {
     /// environment declares no bounds, and only a driver's own `OutsideBlastRadius` stops a fault.
     func blastRadius() async -> BlastRadius?
 
+    /// The member the read-write endpoint reaches now, when it runs as a primary there (a write would commit on it); nil
+    /// when it reaches no primary. For `Condition.newPrimaryRouted`, polled about every 200 ms while awaited. Throws
+    /// `ReadingUnsupported` (the default) when this environment cannot tell.
+    func routedPrimary() async throws -> String?
+
     /// Each member's free share of its data volume (0.05 = 5 % free), for `AbortCondition.diskFree`. Throws
     /// `ReadingUnsupported` (the default) when this environment cannot tell.
     func diskFree() async throws -> [String: Double]
@@ -68,6 +73,7 @@ public struct ReadingUnsupported: Error, Sendable, Equatable, CustomStringConver
 extension Environment {
     public func blastRadius() async -> BlastRadius? { nil }
     public func diskFree() async throws -> [String: Double] { throw ReadingUnsupported("the data volumes' free space") }
+    public func routedPrimary() async throws -> String? { throw ReadingUnsupported("which member the read-write endpoint reaches") }
 }
 
 extension Environment {

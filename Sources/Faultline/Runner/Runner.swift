@@ -231,8 +231,11 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         case .await(let step, let condition, let within):
             let start = clock.now
             rec.lastAlerts = nil
+            rec.lastRouting = nil
             let result = await poll(until: start.advanced(by: within), phase, &rec, check: condition)
-            let seen = condition.readsAlerts ? rec.lastAlerts ?? "(no alerts read)" : rec.lastTopology?.summary ?? "(no topology)"
+            let seen = condition.readsAlerts ? rec.lastAlerts ?? "(no alerts read)"
+                : condition.readsRouting ? (rec.lastRouting ?? "(routing not read)") + "; " + (rec.lastTopology?.summary ?? "(no topology)")
+                : rec.lastTopology?.summary ?? "(no topology)"
             var r = ConditionResult(step: step, condition: condition, withinMs: within.milliseconds, startedAtMs: rec.ms(start),
                                     metAtMs: nil, lastSeen: seen)
             switch result {
@@ -629,10 +632,23 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
                     rec.lastAlerts = "alerts unreadable: \(describe(error))"
                 }
             }
+            var routed: String?
+            if let check, check.readsRouting {
+                do {
+                    routed = try await environment.routedPrimary()
+                    rec.lastRouting = "read-write endpoint reaches " + (routed.map { "\($0) as primary" } ?? "no primary")
+                } catch is CancellationError {
+                    return .cancelled
+                } catch {
+                    rec.lastRouting = "routing unreadable: \(describe(error))"
+                }
+            }
             do {
                 let t = try await environment.topology()
                 rec.observe(t, at: at, logger)
-                if let check, check.holds(in: t, rec.conditionContext) { return .met(at) }
+                if let check, check.holds(in: t, rec.conditionContext) || check.holds(routed: routed, in: t, rec.conditionContext) {
+                    return .met(at)
+                }
             } catch is CancellationError {
                 return .cancelled
             } catch {
@@ -679,6 +695,8 @@ public struct Runner<C: Clock>: Sendable where C.Duration == Duration {
         var lastPhase: RunPhase?
         /// What the last alert read showed, for an alert condition's verdict.
         var lastAlerts: String?
+        /// What the last routing read showed, for a routing condition's verdict.
+        var lastRouting: String?
         var probes: ProbeReport?
         var unsupported: [String] = []
         var operations: [OperationResult] = []

@@ -42,6 +42,9 @@ extension LocalRunnerEnvironment {
         case .roguePromote(let m):
             try await local.roguePromote(m)  // ManagementFaults.swift
             probes.note("rogue-promote \(m): maintenance mode on, pg_promote() returned true")
+        case .pausePooler:
+            try await local.pausePooler()  // PoolerFaults.swift
+            probes.note("pause-pooler: PgBouncer PAUSE returned (every server connection released)")
         }
     }
 
@@ -71,6 +74,9 @@ extension LocalRunnerEnvironment {
             try local.endSessions(m, hold, registry: sessions)
         case .rejoinRogue(let m):
             probes.note("rejoin \(m): " + (try await local.rejoinRogue(m)))
+        case .resumePooler:
+            let resumed = try await local.resumePooler()
+            probes.note("resume-pooler: " + (resumed ? "PgBouncer RESUME" : "PgBouncer was not paused"))
         }
     }
 

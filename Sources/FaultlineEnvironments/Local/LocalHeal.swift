@@ -6,7 +6,7 @@ import Glibc
 extension LocalEnvironment {
     // MARK: heal
 
-    /// Returns a damaged environment to healthy without losing data: resumes paused processes, removes
+    /// Returns a damaged environment to healthy without losing data: resumes paused processes and a paused PgBouncer, removes
     /// fault rules, qdiscs and ballast, restarts what is down, turns Patroni's maintenance mode off, then waits until the cluster is healthy, every node's PostgreSQL
     /// runs, and a real commit (confirmed by a sync standby under strict sync) goes through HAProxy and PgBouncer.
     @discardableResult
@@ -36,6 +36,9 @@ extension LocalEnvironment {
             _ = try await drRestore(targetTime: nil, repo: "\(repo)", force: true)
         }
         for n in config.nodeNames { try await reapOrphans(n) }
+        // A pooler left paused (a `pause-pooler` whose harness died before its reversal): RESUME, or every client
+        // of PgBouncer waits for ever. Unreachable (PgBouncer down) is fine: it is restarted below, not paused.
+        if (try? await resumePooler()) == true { logger.notice("heal: PgBouncer was paused; resumed it") }
         for spec in allSpecs where !daemons.isRunning(spec.name) {
             logger.info("restarting \(spec.name)")
             try await daemons.start(spec)

@@ -198,3 +198,8 @@ extension LocalEnvironment {
         return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { uid_t($0) }
     }
 }
+
+extension LocalRunnerEnvironment {
+    /// Which member HAProxy's read-write port reaches as a primary (PoolerFaults.swift).
+    public func routedPrimary() async throws -> String? { await local.routedPrimary() }
+}
