@@ -70,9 +70,10 @@ public struct QueriesReportSession: Sendable {
         // After.
         let contextAfter = try await self.context(env)
         try await env.resetStatementStats()
-        progress("after: the same workload" + (rewrites.isEmpty ? "" : ", rewritten: \(rewrites.sorted().joined(separator: ", "))"))
+        progress("after: the same \(before.requests.values.reduce(0, +)) requests" + (rewrites.isEmpty ? "" : ", rewritten: \(rewrites.sorted().joined(separator: ", "))"))
         let after = await workload.run(conninfo: env.applicationConninfo, readers: readers, writers: writers, seconds: seconds,
-                                       context: contextAfter, rewrites: rewrites)
+                                       context: contextAfter, rewrites: rewrites, requests: before.requests)
+        if after.timedOut { progress("after: stopped at \(seconds) s before every client had replayed its requests") }
         let byTotalAfter = QueryStats.top(try await env.statementStats(), by: .total)
         for i in findings.indices {
             guard let name = findings[i].name, let q = workload.query(name) else { continue }

@@ -98,7 +98,7 @@ import Testing
     @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
     func queryOptimisationIndexesAreBuiltConcurrentlyAfterDroppingALeftover() throws {
         for (range, name, definition) in [("0012:0013", "orders_created_at_idx", "ON orders (created_at)"),
-                                          ("0013:0014", "customers_lower_email_idx", "ON customers (lower(email))")] {
+                                          ("0013:0014", "orders_lower_comment_idx", "ON orders (lower(comment))")] {
             let sql = try Self.sql(range)
             let outside = Self.outsideTransactions(sql)
             let create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS \(name) \(definition);"
@@ -109,7 +109,7 @@ import Testing
             #expect(!Self.transactions(sql).contains { $0.contains("CONCURRENTLY") })
         }
         let down = try Self.run(Self.alembic, ["-c", Self.ini, "downgrade", "0014:0012", "--sql"])
-        #expect(down.out.contains("DROP INDEX CONCURRENTLY IF EXISTS customers_lower_email_idx;")
+        #expect(down.out.contains("DROP INDEX CONCURRENTLY IF EXISTS orders_lower_comment_idx;")
                 && down.out.contains("DROP INDEX CONCURRENTLY IF EXISTS orders_created_at_idx;"), "\(down.err)")
     }
 

@@ -136,8 +136,9 @@ public struct HypoCheck: Codable, Sendable, Equatable {
         self.used = used
     }
 
-    /// Built only when the planner used the hypothetical index and it at least halves the cost.
-    public var worthBuilding: Bool { used && costWith <= costWithout / 2 }
+    /// Built only when the planner used the hypothetical index and it cuts the cost by at least `minimumGain` (10 %).
+    public var worthBuilding: Bool { used && costWith <= costWithout * (1 - Self.minimumGain) }
+    public static let minimumGain = 0.1
 
     /// Whether a plain EXPLAIN's plan uses a hypothetical index (HypoPG names them `<oid>btree_…`).
     public static func usesHypothetical(_ plan: PlanSummary) -> Bool {

@@ -9,7 +9,7 @@ extension LocalEnvironment {
     /// `queryBaseRevision`.
     public static let indexMigrations = [
         IndexMigration(revision: "0013", index: IndexCandidate(table: "orders", keys: ["created_at"])),
-        IndexMigration(revision: "0014", index: IndexCandidate(table: "customers", keys: ["lower(email)"])),
+        IndexMigration(revision: "0014", index: IndexCandidate(table: "orders", keys: ["lower(comment)"])),
     ]
     /// The revision the slow-query workload runs at before any fix.
     public static let queryBaseRevision = "0012"
