@@ -33,8 +33,9 @@ public enum QueryReportMarkdown {
             out.append("| \(l.name) | \(l.write ? "write" : "read") | \(l.before.count) | \(l.after.count) | \(ms(l.before.p50Ms)) | \(ms(l.after.p50Ms)) | "
                 + "\(ms(l.before.p99Ms)) | \(ms(l.after.p99Ms)) | \(ratio(l.meanRatio)) | \(ms(l.before.totalMs)) | \(ms(l.after.totalMs)) | \(l.before.errors)/\(l.after.errors) |")
         }
-        out += ["", "Latencies in ms. The closed loop means a faster read leaves room for more calls in the same time, so the"
-                + " writes' figures after are measured beside more reads; their p50/p99 are the indexes' cost to writes.", ""]
+        out += ["", "Latencies in ms. The after run replays the before run's requests (each client as many, the same statements and"
+                + " parameters). The writes' p50/p99 after include both the new indexes' maintenance and the relief from faster reads"
+                + " on the same server; they do not isolate the maintenance cost.", ""]
         out += ["## pg_stat_statements (before)", ""] + ranking("Top 3 by total time", r.rankedByTotal) + ranking("Top 3 by mean time", r.rankedByMean)
         out += ["## Findings", ""]
         for f in r.findings {
