@@ -54,6 +54,14 @@ public struct QueriesReportSession: Sendable {
         let before = await workload.run(conninfo: env.applicationConninfo, readers: readers, writers: writers, seconds: seconds,
                                         context: context, rewrites: [])
         let stats = try await env.statementStats()
+        // The writes alone, so their cost after the indexes is not hidden by the relief from faster reads.
+        let alone = min(seconds, 10)
+        var writesBefore = SlowQueryWorkload.Measured()
+        if writers > 0 {
+            progress("before: the writes alone for \(alone) s")
+            writesBefore = await workload.run(conninfo: env.applicationConninfo, readers: 0, writers: writers, seconds: alone,
+                                              context: context, rewrites: [])
+        }
         let byTotal = QueryStats.top(stats, by: .total), byMean = QueryStats.top(stats, by: .mean)
 
         // Explain, propose, cost.
@@ -69,6 +77,12 @@ public struct QueriesReportSession: Sendable {
 
         // After.
         let contextAfter = try await self.context(env)
+        var writesAfter = SlowQueryWorkload.Measured()
+        if writers > 0 {
+            progress("after: the same \(writesBefore.requests.values.reduce(0, +)) writes alone")
+            writesAfter = await workload.run(conninfo: env.applicationConninfo, readers: 0, writers: writers, seconds: alone,
+                                             context: contextAfter, rewrites: [], requests: writesBefore.requests)
+        }
         try await env.resetStatementStats()
         progress("after: the same \(before.requests.values.reduce(0, +)) requests" + (rewrites.isEmpty ? "" : ", rewritten: \(rewrites.sorted().joined(separator: ", "))"))
         let after = await workload.run(conninfo: env.applicationConninfo, readers: readers, writers: writers, seconds: seconds,
@@ -90,12 +104,19 @@ public struct QueriesReportSession: Sendable {
                               before: QueryLatency(samples: before.samples[q.name] ?? [], errors: before.errors[q.name] ?? 0),
                               after: QueryLatency(samples: after.samples[q.name] ?? [], errors: after.errors[q.name] ?? 0))
         }
+        let writesAlone = writers == 0 ? [] : workload.queries.filter(\.write).map { q in
+            LatencyComparison(name: q.name, write: true,
+                              before: QueryLatency(samples: writesBefore.samples[q.name] ?? [], errors: writesBefore.errors[q.name] ?? 0),
+                              after: QueryLatency(samples: writesAfter.samples[q.name] ?? [], errors: writesAfter.errors[q.name] ?? 0))
+        }
         if let e = before.firstError ?? after.firstError { progress("workload error (counted): \(Secrets.mask(e))") }
-        return QueryReport(command: command, date: date, commit: commit,
+        var report = QueryReport(command: command, date: date, commit: commit,
                            run: .init(workload: workload.name, orders: Int(context.maxOrderID), customers: Int(context.customers),
                                       readers: readers, writers: writers, seconds: seconds),
                            rankedByTotal: byTotal, rankedByMean: byMean, rankedByTotalAfter: byTotalAfter, findings: findings,
                            migrations: migrations, latency: latency)
+        report.writesAlone = writesAlone
+        return report
     }
 
     func context(_ env: LocalEnvironment) async throws -> SlowQueryWorkload.Context {

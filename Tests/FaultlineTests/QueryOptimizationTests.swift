@@ -211,6 +211,12 @@ import Testing
     }
 
     @Test func markdownShowsPlansProposalsAndTheComparison() throws {
+        var withWrites = try Self.report()
+        withWrites.writesAlone = [LatencyComparison(name: "insert", write: true, before: QueryLatency(samples: [1, 2]), after: QueryLatency(samples: [1.5, 2.5]))]
+        let mdWrites = QueryReportMarkdown.render(withWrites)
+        #expect(mdWrites.contains("### The writes alone (the indexes' cost to writes)"))
+        #expect(mdWrites.contains("| insert | 2 | 2 | 1.0 | 1.5 | 2.0 | 2.5 | 1.33× | 0/0 |"))
+        #expect(!QueryReportMarkdown.render(try Self.report()).contains("The writes alone"))
         let md = QueryReportMarkdown.render(try Self.report())
         #expect(md.contains("- Command: `faultline queries report --seconds 5`") && md.contains("commit abc1234"))
         #expect(md.contains("| time-window | read | 2 | 2 | 50.0 | 0.500 | 60.0 | 0.700 | 0.01× (92× faster) | 110 | 1.2 | 0/0 |"))

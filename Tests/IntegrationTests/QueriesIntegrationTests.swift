@@ -45,6 +45,8 @@ extension Integration {
             #expect(latency.after.meanMs < latency.before.meanMs, "\(latency)")
             let insert = try #require(r.latency.first { $0.name == "insert" })
             #expect(insert.write && insert.before.count > 0 && insert.after.count > 0)
+            let alone = try #require(r.writesAlone.first { $0.name == "insert" })
+            #expect(alone.before.count > 0 && alone.after.count == alone.before.count, "the same writes replayed alone: \(alone)")
             // OFFSET paging: a rewrite, not an index.
             if let page = r.findings.first(where: { $0.name == "recent-page" }) {
                 #expect(page.proposals.contains { $0.kind == .rewrite }, "\(page.proposals)")

@@ -116,6 +116,9 @@ public struct QueryReport: Codable, Sendable, Equatable {
     /// Alembic revisions applied (`scripts/migrate up --to …`), with the index each built.
     public var migrations: [AppliedMigration]
     public var latency: [LatencyComparison]
+    /// The writes alone (no readers), before and after the fixes: the indexes' maintenance cost without the relief
+    /// from faster reads. Empty when the run had no writers.
+    public var writesAlone: [LatencyComparison] = []
 
     public struct AppliedMigration: Codable, Sendable, Equatable {
         public var revision: String
