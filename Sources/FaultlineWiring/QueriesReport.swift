@@ -80,14 +80,15 @@ public struct QueriesReportSession: Sendable {
         var writesAfter = SlowQueryWorkload.Measured()
         if writers > 0 {
             progress("after: the same \(writesBefore.requests.values.reduce(0, +)) writes alone")
-            writesAfter = await workload.run(conninfo: env.applicationConninfo, readers: 0, writers: writers, seconds: alone,
+            writesAfter = await workload.run(conninfo: env.applicationConninfo, readers: 0, writers: writers, seconds: 2 * alone,
                                              context: contextAfter, rewrites: [], requests: writesBefore.requests)
+            if writesAfter.timedOut { progress("after: the writes alone stopped at \(2 * alone) s before every client had replayed its writes") }
         }
         try await env.resetStatementStats()
         progress("after: the same \(before.requests.values.reduce(0, +)) requests" + (rewrites.isEmpty ? "" : ", rewritten: \(rewrites.sorted().joined(separator: ", "))"))
-        let after = await workload.run(conninfo: env.applicationConninfo, readers: readers, writers: writers, seconds: seconds,
+        let after = await workload.run(conninfo: env.applicationConninfo, readers: readers, writers: writers, seconds: 2 * seconds,
                                        context: contextAfter, rewrites: rewrites, requests: before.requests)
-        if after.timedOut { progress("after: stopped at \(seconds) s before every client had replayed its requests") }
+        if after.timedOut { progress("after: stopped at \(2 * seconds) s before every client had replayed its requests") }
         let byTotalAfter = QueryStats.top(try await env.statementStats(), by: .total)
         for i in findings.indices {
             guard let name = findings[i].name, let q = workload.query(name) else { continue }

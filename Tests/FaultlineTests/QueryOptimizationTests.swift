@@ -151,6 +151,24 @@ import Testing
         #expect(QueryAdvisor.proposals(query: "SELECT id FROM orders ORDER BY id DESC LIMIT 20", plan: try PlanSummary.parse(json: Self.pagePlan)).isEmpty)
     }
 
+    @Test func proposesAnIndexForAnIndexScanOnANonLeadingColumn() {
+        // PostgreSQL 15 on a freshly seeded table: the time window through (customer_id, created_at), the whole index.
+        let whole = PlanSummary(root: PlanNode(nodeType: "Sort", children: [
+            PlanNode(nodeType: "Index Scan", relation: "orders", indexName: "orders_customer_created_idx", scanDirection: "Forward",
+                     indexCondition: "((created_at >= '2026-06-08 02:00:00+00'::timestamp with time zone) AND (created_at < '2026-06-08 03:00:00+00'::timestamp with time zone))",
+                     actualRows: 105, actualLoops: 1, sharedHit: 2970, sharedRead: 971)]))
+        let p = QueryAdvisor.proposals(query: "SELECT 1", plan: whole)
+        #expect(p.map(\.index) == [IndexCandidate(table: "orders", keys: ["created_at"])])
+        #expect(p.first?.reason.contains("3,941 buffers to return 105 rows") == true)
+        // A selective index scan, or a join's inner side keyed by the outer row, gives none.
+        let selective = PlanSummary(root: PlanNode(nodeType: "Index Scan", relation: "orders", indexName: "orders_pkey", indexCondition: "(id = 42)",
+                                                   actualRows: 1, actualLoops: 1, sharedHit: 4, sharedRead: 0))
+        #expect(QueryAdvisor.proposals(query: "SELECT 1", plan: selective).isEmpty)
+        let inner = PlanSummary(root: PlanNode(nodeType: "Index Scan", relation: "orders", indexName: "orders_customer_created_idx",
+                                               indexCondition: "(customer_id = c.id)", actualRows: 1, actualLoops: 1, sharedHit: 5000))
+        #expect(QueryAdvisor.proposals(query: "SELECT 1", plan: inner).isEmpty)
+    }
+
     @Test func noProposalForAScanThatKeepsMostRowsOrASmallTable() {
         let keepsMost = PlanSummary(root: PlanNode(nodeType: "Seq Scan", relation: "orders", filter: "(status = 'paid'::text)",
                                                    actualRows: 200_000, actualLoops: 1, rowsRemovedByFilter: 800_000))

@@ -9,8 +9,8 @@ import Testing
 extension Integration {
     /// `faultline queries report` on the real environment (docs/query-optimization.md): a short run of the slow-query
     /// workload on at least 200,000 orders (the table the migration tests seeded, when they ran first), which must rank
-    /// the unindexed time-window lookup first, propose an index HypoPG costs lower, apply its migration and measure a
-    /// lower mean after; and the bad input, through the CLI.
+    /// an unindexed lookup first, propose the time window's index, which HypoPG costs lower, apply its migration and
+    /// measure a lower mean after; and the bad input, through the CLI.
     @Suite(.serialized) struct QueriesIntegrationTests {
         @Test func reportRanksProposesAppliesAndMeasures() async throws {
             let fx = try await ClusterFixture.ensureUp()
@@ -20,13 +20,15 @@ extension Integration {
             let r = try await session.run(fx.env) { print("queries: \($0)") }
             print("queries report in \(started.duration(to: .now))")
 
-            // Ranked: the full scans of orders cost most in all, the time window (more calls) first.
+            // Ranked: a lookup no index serves as written costs most in all (which of the two depends on the plan the
+            // table's statistics give the time window: a Seq Scan, or a whole scan of (customer_id, created_at)).
             let first = try #require(r.rankedByTotal.first)
-            #expect(SlowQueryWorkload.orders.query(matching: first.query)?.name == "time-window", "\(r.rankedByTotal.map(\.query))")
+            #expect(["time-window", "comment-search"].contains(SlowQueryWorkload.orders.query(matching: first.query)?.name),
+                    "\(r.rankedByTotal.map(\.query))")
             #expect(Set(r.findings.compactMap(\.name)) == ["time-window", "comment-search", "recent-page"], "\(r.findings.map(\.statement.query))")
             #expect(r.rankedByTotal.count == 3 && r.rankedByMean.count == 3)
             let window = try #require(r.findings.first { $0.name == "time-window" })
-            #expect(window.planBefore?.sequentialScans.contains { $0.relation == "orders" } == true)
+            #expect(window.planBefore?.root.all.contains { $0.indexName == "orders_created_at_idx" } == false)
             let idx = IndexCandidate(table: "orders", keys: ["created_at"])
             #expect(window.proposals.contains { $0.index == idx }, "\(window.proposals)")
             let hypo = try #require(window.hypo.first { $0.index == idx })

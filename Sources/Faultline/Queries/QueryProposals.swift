@@ -67,6 +67,23 @@ public enum QueryAdvisor {
             out.append(QueryProposal(kind: .index, index: candidate,
                                      reason: "\(scan.label) removed \(count(removed)) rows by its filter to keep \(count(kept))"))
         }
+        // An index scan that reads far more buffers than the rows it returns: its condition is not on the index's
+        // leading column(s) (a whole-index scan), or not selective within it. An index on the condition's keys may do
+        // better; HypoPG decides.
+        for scan in plan.root.all where ["Index Scan", "Index Only Scan"].contains(scan.nodeType) {
+            guard let table = scan.relation, let condition = scan.indexCondition else { continue }
+            let buffers = Double((scan.sharedHit ?? 0) + (scan.sharedRead ?? 0)), returned = scan.rowsOut
+            guard buffers >= minimumRemoved, buffers >= selectivity * max(1, returned) else { continue }
+            // A join's inner side keyed by the outer row (`customer_id = c.id`) is not this rule's.
+            guard condition.range(of: #"[=<>]\s+[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\)"#, options: [.regularExpression, .caseInsensitive]) == nil
+            else { continue }
+            let keys = filterKeys(condition)
+            guard !keys.isEmpty else { continue }
+            let candidate = IndexCandidate(table: table, keys: keys)
+            guard !out.contains(where: { $0.index == candidate }) else { continue }
+            out.append(QueryProposal(kind: .index, index: candidate,
+                                     reason: "\(scan.label) read \(count(buffers)) buffers to return \(count(returned)) rows: its condition is not what the index leads with"))
+        }
         if hasOffset(query) {
             for limit in plan.root.all where limit.nodeType == "Limit" {
                 guard let child = limit.children.first else { continue }
