@@ -279,6 +279,34 @@ class MigrationRefused(Exception):
     """
 
 
+def create_index_concurrently(name: str, definition: str) -> None:
+    """Inside a revision's upgrade: `CREATE INDEX CONCURRENTLY IF NOT EXISTS name definition` in an autocommit
+    block under the long statement timeout, after dropping an INVALID leftover of a failed earlier build
+    (pg_index.indisvalid; offline SQL cannot ask, so it drops any index of that name, as 0010 does). Used by the
+    query-optimisation revisions (docs/query-optimization.md)."""
+    from alembic import context, op
+    from sqlalchemy import text as sql_text
+    validity = sql_text("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                        "WHERE c.relname = :name AND c.relnamespace = current_schema()::regnamespace")
+    with op.get_context().autocommit_block():
+        if context.is_offline_mode():
+            op.execute(f"-- online, only an INVALID {name} (pg_index.indisvalid) is dropped\n"
+                       f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        elif op.get_bind().execute(validity, {"name": name}).scalar() is False:
+            print(f"faultline-migrate: dropping the INVALID leftover {name}")
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        op.execute(long_statement_timeout())
+        op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} {definition}")
+        op.execute(timeout_statements()[1])
+
+
+def drop_index_concurrently(name: str) -> None:
+    """Inside a revision's downgrade: `DROP INDEX CONCURRENTLY IF EXISTS name` in an autocommit block."""
+    from alembic import op
+    with op.get_context().autocommit_block():
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+
 def statements_using(rows: Sequence[tuple[int, str]], relations: Sequence[str], column: str) -> dict[int, str]:
     """The (queryid, text) rows whose text names `column` and one of `relations` as whole words
     (case-insensitive; `orders` does not match `orders_v2`); the check's own reads of pg_stat_statements

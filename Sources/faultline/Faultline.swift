@@ -9,7 +9,7 @@ struct FaultlineCommand: AsyncParsableCommand {
             + "4 a requirement is missing (run scripts/setup); 5 not root; 6 the environment is already up / not up; "
             + "7 aborted by a safety limit.",
         subcommands: [EnvCommand.self, RunCommand.self, SuiteCommand.self, GameDayCommand.self, ListCommand.self, HealCommand.self,
-                      LoadCommand.self, ReportCommand.self, BackupCommand.self, BenchCommand.self]
+                      LoadCommand.self, ReportCommand.self, BackupCommand.self, BenchCommand.self, QueriesCommand.self]
     )
 }
 

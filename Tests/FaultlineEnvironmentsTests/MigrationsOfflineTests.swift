@@ -64,7 +64,7 @@ import Testing
         let sql = try Self.sql("head")
         #expect(sql.contains("SET lock_timeout = '1s';"))
         let migrations = sql.components(separatedBy: "-- Running upgrade ").dropFirst()
-        #expect(migrations.count == 12)
+        #expect(migrations.count == 14)
         for m in migrations {
             let statements = m.split(separator: "\n").dropFirst().filter { !$0.isEmpty }.prefix(2).map(String.init)
             #expect(statements == ["SET lock_timeout = '1s';", "SET statement_timeout = '30s';"], "\(m.prefix(20))")
@@ -92,6 +92,25 @@ import Testing
         #expect(!Self.transactions(sql).contains { $0.contains("CONCURRENTLY") })
         // Across the whole history, nothing CONCURRENTLY sits in a transaction block.
         #expect(!Self.transactions(try Self.sql("head")).contains { $0.contains("CONCURRENTLY") })
+    }
+
+    /// The query-optimisation indexes (0013, 0014; docs/query-optimization.md) follow 0010's pattern.
+    @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
+    func queryOptimisationIndexesAreBuiltConcurrentlyAfterDroppingALeftover() throws {
+        for (range, name, definition) in [("0012:0013", "orders_created_at_idx", "ON orders (created_at)"),
+                                          ("0013:0014", "orders_lower_comment_idx", "ON orders (lower(comment))")] {
+            let sql = try Self.sql(range)
+            let outside = Self.outsideTransactions(sql)
+            let create = "CREATE INDEX CONCURRENTLY IF NOT EXISTS \(name) \(definition);"
+            let drop = "DROP INDEX CONCURRENTLY IF EXISTS \(name);"
+            #expect(outside.contains(create) && outside.contains(drop), "\(outside)")
+            #expect((outside.firstIndex(of: drop) ?? .max) < (outside.firstIndex(of: create) ?? -1))
+            #expect((outside.firstIndex(of: "SET statement_timeout = '30min';") ?? .max) < (outside.firstIndex(of: create) ?? -1))
+            #expect(!Self.transactions(sql).contains { $0.contains("CONCURRENTLY") })
+        }
+        let down = try Self.run(Self.alembic, ["-c", Self.ini, "downgrade", "0014:0012", "--sql"])
+        #expect(down.out.contains("DROP INDEX CONCURRENTLY IF EXISTS orders_lower_comment_idx;")
+                && down.out.contains("DROP INDEX CONCURRENTLY IF EXISTS orders_created_at_idx;"), "\(down.err)")
     }
 
     @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
@@ -153,7 +172,7 @@ import Testing
 
     @Test(.enabled(if: hasAlembic, "needs .venv/bin/alembic (scripts/setup)"))
     func historiesAreLinearInTheDocumentedOrder() throws {
-        let safe = ["<base>"] + (1...12).map { String(format: "%04d", $0) }
+        let safe = ["<base>"] + (1...14).map { String(format: "%04d", $0) }
         #expect(try Self.chain(naive: false) == zip(safe, safe.dropFirst()).map { "\($0)>\($1)" })
         #expect(try Self.chain(naive: true) == ["<base>>0001", "0001>n0002", "n0002>n0003", "n0003>n0004"])
         #expect(try Self.chain(section: "failing") == ["<base>>0001", "0001>f0002", "f0002>f0003", "f0003>f0004"])

@@ -86,6 +86,12 @@ PANELS = [
      [("failing {{node}}", 'faultline_pg_archiver_failing{job="postgres"}'),
       ("failures/min {{node}}", '60 * rate(pg_stat_archiver_failed_count{job="postgres"}[1m])')],
      {"min": 0}),
+    ("Top queries by total time (pg_stat_statements)", "s",
+     "Execution seconds per second of the 5 statements with the most time over the last minute, per node, from "
+     "pg_stat_statements (queries.yaml faultline_pg_stat_statements: each node's top 10 by total time since the last reset). "
+     "`faultline queries report` ranks, explains and fixes them (docs/query-optimization.md).",
+     [("{{node}} {{datname}}: {{query}}", 'topk(5, sum by (node, datname, queryid, query) (rate(faultline_pg_stat_statements_exec_seconds{job="postgres"}[1m])))')],
+     {"min": 0}),
     ("Scrape targets up", "short",
      "Prometheus up per job and node.",
      [("{{job}} {{node}}", "up")],
