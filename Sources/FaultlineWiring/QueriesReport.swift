@@ -46,6 +46,7 @@ public struct QueriesReportSession: Sendable {
         let date = Date().formatted(.iso8601)
         let prepared = try await env.prepareApplication(ApplicationSpec(revision: LocalEnvironment.queryBaseRevision, orders: orders))
         progress(prepared.detail)
+        try await env.analyzeApplication()
 
         // Before.
         let context = try await self.context(env)

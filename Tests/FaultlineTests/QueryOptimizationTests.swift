@@ -160,6 +160,11 @@ import Testing
         let p = QueryAdvisor.proposals(query: "SELECT 1", plan: whole)
         #expect(p.map(\.index) == [IndexCandidate(table: "orders", keys: ["created_at"])])
         #expect(p.first?.reason.contains("3,941 buffers to return 105 rows") == true)
+        // The same on 200,000 orders: 796 buffers for 27 rows (an integration run on 2026-12-07 proposed nothing).
+        let smaller = PlanSummary(root: PlanNode(nodeType: "Index Scan", relation: "orders", indexName: "orders_customer_created_idx",
+                                                 indexCondition: "((created_at >= '2026-06-08 02:00:00+00'::timestamp with time zone) AND (created_at < '2026-06-08 03:00:00+00'::timestamp with time zone))",
+                                                 actualRows: 27, actualLoops: 1, sharedHit: 796, sharedRead: 0))
+        #expect(QueryAdvisor.proposals(query: "SELECT 1", plan: smaller).map(\.index) == [IndexCandidate(table: "orders", keys: ["created_at"])])
         // A selective index scan, or a join's inner side keyed by the outer row, gives none.
         let selective = PlanSummary(root: PlanNode(nodeType: "Index Scan", relation: "orders", indexName: "orders_pkey", indexCondition: "(id = 42)",
                                                    actualRows: 1, actualLoops: 1, sharedHit: 4, sharedRead: 0))

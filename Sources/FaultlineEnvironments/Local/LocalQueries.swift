@@ -27,6 +27,12 @@ extension LocalEnvironment {
         }
     }
 
+    /// `ANALYZE` of the application's tables: a table seeded moments ago may have no statistics yet, and the plans the
+    /// report explains should not depend on whether autovacuum got there first.
+    public func analyzeApplication() async throws {
+        try await onPrimary(dbname: Self.applicationDatabase) { c in _ = try c.exec("ANALYZE orders, customers", timeout: .seconds(60)) }
+    }
+
     /// Empties pg_stat_statements (the whole server's).
     public func resetStatementStats() async throws {
         try await onPrimary(dbname: Self.applicationDatabase) { c in _ = try c.exec("SELECT pg_stat_statements_reset()") }
