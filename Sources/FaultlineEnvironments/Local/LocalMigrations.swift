@@ -217,8 +217,10 @@ final class MigrationSampler: Sendable {
             guard let (lock, lag) = sample else { s.failed += 1; return }
             if let lock, let ms = lock.first.flatMap({ $0 }).flatMap(Int.init), ms > s.lockMs {
                 s.lockMs = ms
-                s.query = lock.count > 1 ? lock[1] : nil
-                s.blocker = lock.count > 2 ? lock[2] : nil
+                // The longest wait is, by construction, sampled last, when its blocker may just have committed
+                // (pg_blocking_pids empty, CI 2026-12-07): a sample without a statement or blocker keeps the last seen.
+                s.query = (lock.count > 1 ? lock[1] : nil) ?? s.query
+                s.blocker = (lock.count > 2 ? lock[2] : nil) ?? s.blocker
             }
             if let lag {
                 if let ms = lag.first.flatMap({ $0 }).flatMap(Int.init) { s.lagMs = max(s.lagMs, ms) }
