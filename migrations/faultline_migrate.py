@@ -282,7 +282,7 @@ class MigrationRefused(Exception):
 def create_index_concurrently(name: str, definition: str) -> None:
     """Inside a revision's upgrade: `CREATE INDEX CONCURRENTLY IF NOT EXISTS name definition` in an autocommit
     block under the long statement timeout, after dropping an INVALID leftover of a failed earlier build
-    (pg_index.indisvalid; offline SQL cannot ask, so it drops any index of that name, as 0010 does). Used by the
+    (pg_index.indisvalid; offline SQL cannot ask, so it drops any index of that name). Used by 0010 and by the
     query-optimisation revisions (docs/query-optimization.md)."""
     from alembic import context, op
     from sqlalchemy import text as sql_text
