@@ -132,17 +132,17 @@ extension Integration {
             _ = try await ClusterFixture.ensureUp()
             let dir = NSTemporaryDirectory() + "faultline-it-schedule-\(UInt32.random(in: 0...UInt32.max))"
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let sched = try LocalEnvironmentTests.cli(["backup", "schedule", "--output", dir])
+            let sched = try await LocalEnvironmentTests.cli(["backup", "schedule", "--output", dir])
             #expect(sched.status == 0, "\(sched.err)")
             let unit = try String(contentsOfFile: "\(dir)/faultline-local-backup-repo2-full.service", encoding: .utf8)
             let exec = try #require(unit.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }).dropFirst("ExecStart=".count)
             let argv = exec.split(separator: " ").map(String.init)
             #expect(argv.dropFirst().prefix(3) == ["backup", "run", "--type"], "\(argv)")
-            let run = try LocalEnvironmentTests.cli(Array(argv.dropFirst()) + ["--json"])
+            let run = try await LocalEnvironmentTests.cli(Array(argv.dropFirst()) + ["--json"])
             #expect(run.status == 0, "\(run.err)")
             let made = try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any]
             let label = try #require(made?["label"] as? String, "\(run.out)")
-            let list = try LocalEnvironmentTests.cli(["backup", "list", "--repo", "2", "--json"])
+            let list = try await LocalEnvironmentTests.cli(["backup", "list", "--repo", "2", "--json"])
             #expect(list.status == 0 && list.out.contains(label), "\(list.out.prefix(400)) \(list.err)")
             // Prometheus scrapes the new age within a few scrape intervals.
             let url = "http://\(ClusterFixture.config.clientIP):9090/api/v1/query?query=faultline_backup_newest_good_age_seconds%7Bjob%3D%22backup%22%2Crepo%3D%222%22%7D"
@@ -209,7 +209,7 @@ extension Integration {
             if (try? await fx.env.backupInfo())?.newestGood(repo: 1) == nil { _ = try await fx.env.runBackup(type: .full, repo: 1) }
             let before = try await fx.env.status(withReplication: false)
             for args in [["--target", "2099-01-01T00:00:00Z"], ["--target", "2000-01-01T00:00:00Z"], ["--repo", "3"], []] {
-                let r = try LocalEnvironmentTests.cli(["backup", "restore"] + args)
+                let r = try await LocalEnvironmentTests.cli(["backup", "restore"] + args)
                 #expect(r.status == 2, "\(args): \(r.err)")
                 #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
             }

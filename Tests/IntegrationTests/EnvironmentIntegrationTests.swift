@@ -89,24 +89,11 @@ extension Integration {
             #expect(try await fx.primaryName() == leader, "heal does not fail over a healthy primary")
         }
 
-        /// Runs the built `faultline` with `args` against the tests' environment; exit status and both outputs.
-        static func cli(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
-            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: bin)
-            p.arguments = args
-            var env = ProcessInfo.processInfo.environment
-            env["FAULTLINE_STATE_DIR"] = ClusterFixture.config.stateDir
-            env["FAULTLINE_HOME"] = ClusterFixture.home
-            p.environment = env
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        /// Runs the built `faultline` with `args` against the tests' environment (a backup or a restore included, so up to
+        /// 10 minutes); exit status and both outputs.
+        static func cli(_ args: [String]) async throws -> (status: Int32, out: String, err: String) {
+            let r = try await Shell.faultline(args, timeout: .minutes(10))
+            return (r.status, r.stdout, r.stderr)
         }
 
         /// `faultline heal` is the one heal: the ledger's faults undone newest first (a real DROP rule here), Patroni's
@@ -127,7 +114,7 @@ extension Integration {
             _ = try HTTP.request("PATCH", env.config.restURL(n) + "/config", body: #"{"pause": true}"#, timeout: .seconds(3))
             #expect(env.maintenanceMode() == true)
 
-            let r = try Self.cli(["heal"])
+            let r = try await Self.cli(["heal"])
             #expect(r.status == 0, "\(r.err)")
             #expect(r.out.contains("2 faults undone"), "\(r.out)")
             let undo = r.out.split(separator: "\n").filter { $0.hasPrefix("undoing:") }
@@ -143,9 +130,9 @@ extension Integration {
         }
 
         /// `--environment nowhere` is refused alike by run, env, heal and load: one line naming the drivers, exit 2.
-        @Test func unknownEnvironmentIsRefusedEverywhere() throws {
+        @Test func unknownEnvironmentIsRefusedEverywhere() async throws {
             for args in [["run", "kill-primary"], ["env", "status"], ["env", "up"], ["heal"], ["load", "--duration", "1s"]] {
-                let r = try Self.cli(args + ["--environment", "nowhere"])
+                let r = try await Self.cli(args + ["--environment", "nowhere"])
                 #expect(r.status == 2, "\(args): \(r.err)")
                 #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
                 #expect(r.err.contains("unknown environment 'nowhere'") && r.err.contains("local"), "\(args): \(r.err)")
@@ -153,24 +140,14 @@ extension Integration {
         }
 
         /// The CLI refuses to run as an ordinary user: one line on stderr, exit 5, nothing created.
-        @Test func cliRefusesWhenNotRoot() throws {
-            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
-            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            p.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", bin, "env", "up",
-                           "--name-prefix", "fz", "--subnet", "10.99.0.0/24"]
-            var env = ProcessInfo.processInfo.environment
-            env["FAULTLINE_STATE_DIR"] = "/tmp/faultline-nonroot-check"
-            env["FAULTLINE_HOME"] = ClusterFixture.home
-            p.environment = env
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = Pipe()
-            try p.run()
-            p.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(p.terminationStatus == 5)
+        @Test func cliRefusesWhenNotRoot() async throws {
+            let bin = try ScenarioIntegrationTests.faultlineBinary()
+            let r = try await Shell.run(["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", bin, "env", "up",
+                                         "--name-prefix", "fz", "--subnet", "10.99.0.0/24"],
+                                        env: ["FAULTLINE_STATE_DIR": "/tmp/faultline-nonroot-check", "FAULTLINE_HOME": ClusterFixture.home],
+                                        timeout: .minutes(1))
+            let text = r.stderr
+            #expect(r.status == 5)
             #expect(text.split(separator: "\n").count == 1)
             #expect(text.contains("must run as root"))
             #expect(!FileManager.default.fileExists(atPath: "/tmp/faultline-nonroot-check"))

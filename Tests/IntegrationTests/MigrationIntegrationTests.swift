@@ -200,16 +200,3 @@ extension ClusterFixture {
          "PGPASSFILE": env.config.passfile]
     }
 }
-
-/// Runs a script with extra environment variables (through `env`), bounded in time; secrets masked in its log line.
-enum Shell {
-    static func run(_ argv: [String], env: [String: String], timeout: Duration) async throws -> CommandResult {
-        let runner = CommandRunner(logger: ClusterFixture.logger)
-        return try await runner.run(["/usr/bin/env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + argv,
-                                    check: false, timeout: timeout)
-    }
-}
-
-extension CommandResult {
-    var output: String { stdout + stderr }
-}

@@ -78,18 +78,9 @@ extension Integration {
                 (["bench", "pooler", "--warmup", "2m"], [:], "warm-up of 120000 ms is out of range"),
             ]
             for (args, env, expected) in cases {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: try ScenarioIntegrationTests.faultlineBinary())
-                p.arguments = args
-                p.environment = ProcessInfo.processInfo.environment.merging(ClusterFixture.cliVariables) { $1 }.merging(env) { $1 }
-                let err = Pipe(), out = Pipe()
-                p.standardError = err
-                p.standardOutput = out
-                try p.run()
-                p.waitUntilExit()
-                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                #expect(p.terminationStatus == 2, "\(args): \(text)")
+                let r = try await Shell.faultline(args, extra: env)
+                let (text, stdout) = (r.stderr, r.stdout)
+                #expect(r.status == 2, "\(args): \(text)")
                 #expect(text.contains(expected) && text.split(separator: "\n").count == 1, "\(args): \(text)")
                 #expect(stdout.isEmpty, "nothing run: \(stdout)")
             }

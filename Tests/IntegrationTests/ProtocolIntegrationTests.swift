@@ -11,17 +11,9 @@ extension Integration {
         static let pgbench = "/usr/lib/postgresql/15/bin/pgbench"
 
         /// Runs pgbench with `args` and the conninfo last; throws with its output when it fails.
-        static func pgbench(_ args: [String], _ conninfo: String) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: pgbench)
-            p.arguments = args + [conninfo]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw PGError(kind: .server, message: "pgbench \(args): \(text)") }
+        static func pgbench(_ args: [String], _ conninfo: String) async throws {
+            let r = try await Shell.run([pgbench] + args + [conninfo], timeout: .minutes(2))
+            guard r.succeeded else { throw PGError(kind: .server, message: "pgbench \(args): \(r.output)") }
         }
 
         func scalar(_ conninfo: String, _ sql: String) throws -> String? {
@@ -35,8 +27,15 @@ extension Integration {
         /// balances equal to the sum of the history's deltas.
         @Test func everyProtocolWritesAreAcknowledgedAndReadBack() async throws {
             let cluster = try await ClusterFixture.ensureUp()
-            try Self.pgbench(["-i", "-q", "-s", "1"], cluster.rw)
-            defer { try? Self.pgbench(["-i", "-I", "d"], cluster.rw) }  // drop the pgbench tables again
+            try await Self.pgbench(["-i", "-q", "-s", "1"], cluster.rw)
+            do { try await everyProtocol(cluster) } catch {
+                try? await Self.pgbench(["-i", "-I", "d"], cluster.rw)  // drop the pgbench tables again
+                throw error
+            }
+            try await Self.pgbench(["-i", "-I", "d"], cluster.rw)
+        }
+
+        func everyProtocol(_ cluster: ClusterFixture) async throws {
             for proto in QueryProtocol.allCases {
                 let historyBefore = try #require(Int(try scalar(cluster.rw, "SELECT count(*) FROM pgbench_history") ?? ""))
                 let config = LoadConfig(workloads: [
@@ -100,21 +99,11 @@ extension Integration {
         }
 
         /// `faultline load --protocol binary`: one line, exit 2, nothing run (no --out directory made).
-        @Test func unknownProtocolIsRefused() throws {
-            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
-            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
+        @Test func unknownProtocolIsRefused() async throws {
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("fl-protocol-\(UInt32.random(in: 0...UInt32.max))").path
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: bin)
-            p.arguments = ["load", "--workload", "tpcb", "--protocol", "binary", "--duration", "1s", "--out", out]
-            p.environment = ProcessInfo.processInfo.environment.merging(ClusterFixture.cliVariables) { $1 }
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = Pipe()
-            try p.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 2)
+            let r = try await Shell.faultline(["load", "--workload", "tpcb", "--protocol", "binary", "--duration", "1s", "--out", out])
+            let text = r.stderr
+            #expect(r.status == 2)
             #expect(text.split(separator: "\n").count == 1, "\(text)")
             #expect(text.contains("--protocol") && text.contains("'binary'") && text.contains("use simple, extended or prepared"), "\(text)")
             #expect(!FileManager.default.fileExists(atPath: out))
