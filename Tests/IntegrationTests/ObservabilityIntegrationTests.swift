@@ -110,10 +110,17 @@ extension Integration {
             let fx = try await ClusterFixture.ensureUp()
             let cfg = fx.env.config
             try #require(cfg.observabilityEnabled, "the environment runs with alerts \(cfg.observability)")
-            // Wait out anything left from an earlier test (e.g. a target that was down).
-            _ = try await Self.waitUntil(.seconds(30)) { try fx.env.activeAlerts().filter(\.isFiring).isEmpty }
-            let before = try fx.env.activeAlerts().filter(\.isFiring)
-            #expect(before.isEmpty, "alerts before the fault: \(ActiveAlert.summary(before))")
+            // Wait out a primary alert left from an earlier test. Other alerts may fire and are only printed: after the
+            // migration tests' million-row seeds a replica keeps ~900 MB of WAL in pg_wal until its next restartpoint
+            // (5 min), over FaultlineDiskUsageHigh's 70 % of the 2 GiB tmpfs, which says nothing about this test.
+            let primaryAlerts: Set<String> = [AlertName.primaryDown, AlertName.noLeader]
+            _ = try await Self.waitUntil(.seconds(30)) {
+                try fx.env.activeAlerts().filter { $0.isFiring && primaryAlerts.contains($0.name) }.isEmpty
+            }
+            let firing = try fx.env.activeAlerts().filter(\.isFiring)
+            if !firing.isEmpty { print("alerts already firing before the fault: \(ActiveAlert.summary(firing))") }
+            let before = firing.filter { primaryAlerts.contains($0.name) }
+            #expect(before.isEmpty, "primary alerts before the fault: \(ActiveAlert.summary(before))")
 
             let primary = try await fx.primaryName()
             let killed = ContinuousClock.now
