@@ -1,0 +1,82 @@
+import Faultline
+import FaultlineEnvironments
+import FaultlinePG
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Integration {
+    /// The compose environment on its own Docker engine and subnet (10.79.0.0/24, project faultline-compose, state
+    /// /var/lib/faultline/compose): it does not touch the local environment the other suites share.
+    @Suite(.serialized) struct ComposeIntegrationTests {
+        static var driver: ComposeDriver {
+            var vars = ProcessInfo.processInfo.environment
+            vars["FAULTLINE_STATE_DIR"] = nil  // the local environment's
+            return ComposeDriver(DriverContext(home: ClusterFixture.home, variables: vars, logger: ClusterFixture.logger))
+        }
+
+        @Test func upIsHealthyServesWritesThenDownLeavesNothing() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            let engineWasRunning = await DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/nonexistent").answers()
+
+            let report = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+            #expect(env.config.startedEngine == !engineWasRunning)
+            let dockerdPID = env.engine.daemons.pid("dockerd")
+
+            // Health through Patroni's REST API: 3 members, 1 leader, 1 sync, replicas streaming.
+            let s = report.status
+            #expect(s.environment == "compose")
+            #expect(s.members.count == 3)
+            #expect(s.members.filter(\.isLeader).count == 1)
+            #expect(s.members.filter(\.isSync).count == 1)
+            #expect(s.healthy, "\(s.problems)")
+            let leader = try #require(s.leader?.name)
+            #expect(s.replication.count == 2)
+
+            // The same timing profile as local, from the same template.
+            let patroni = try String(contentsOfFile: "\(env.config.configDir)/\(leader)/patroni.yml", encoding: .utf8)
+            #expect(patroni.contains("ttl: \(LocalConfig().ttl)") && patroni.contains("loop_wait: \(LocalConfig().loopWait)"))
+
+            // Writes through HAProxy (on the leader) and PgBouncer, read back behind the read-only port.
+            let cfg = env.config.local
+            let endpoints = try driver.endpoints()
+            let marker = "compose-\(UInt32.random(in: 0...UInt32.max))"
+            let rw = try PGConnection(endpoints.readWrite)
+            #expect(try rw.exec("select host(inet_server_addr())").scalar == cfg.nodeIP(leader))
+            try rw.exec("create table if not exists env_check(tag text, via text)")
+            try rw.exec("insert into env_check values ($1, 'haproxy')", [marker])
+            rw.close()
+            let pooler = try PGConnection(try #require(endpoints.pooler))
+            try pooler.exec("insert into env_check values ($1, 'pgbouncer')", [marker])
+            pooler.close()
+            let ro = try PGConnection(endpoints.readOnly)
+            #expect(try ro.exec("select pg_is_in_recovery()").scalar == "t")
+            var seen = 0
+            for _ in 0..<50 where seen < 2 {
+                seen = Int(try ro.exec("select count(*) from env_check where tag = $1", [marker]).scalar ?? "0") ?? 0
+                if seen < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            ro.close()
+            #expect(seen == 2)
+
+            // Nothing published: no container maps a port to the host.
+            let ports = try await env.runner.run([env.engine.docker, "ps", "--filter", "label=com.docker.compose.project=\(env.config.project)",
+                                                   "--format", "{{.Ports}}"])
+            #expect(!ports.stdout.contains("->"), "\(ports.stdout)")
+
+            // A second `up` is refused.
+            await #expect(throws: EnvironmentError.alreadyUp("compose")) { _ = try await driver.up(UpSettings()) }
+
+            // Down: no container, network, volume, state, nor the dockerd it started.
+            let left = try await driver.down()
+            #expect(left == [])
+            if let pid = dockerdPID { #expect(!Daemons.isAlive(pid), "the dockerd faultline started is stopped") }
+            #expect(await env.engine.answers() == engineWasRunning)
+            #expect(!FileManager.default.fileExists(atPath: env.config.stateDir))
+        }
+    }
+}
