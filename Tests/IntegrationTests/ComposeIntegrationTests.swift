@@ -68,6 +68,22 @@ extension Integration {
                                                    "--format", "{{.Ports}}"])
             #expect(!ports.stdout.contains("->"), "\(ports.stdout)")
 
+            // A failing image build names its step and its log, and leaves the engine as it was.
+            let ctx = "/tmp/faultline-compose-bad-context"
+            try? FileManager.default.removeItem(atPath: ctx)
+            try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+            try "FROM debian:bookworm\nRUN echo building && exit 3\n".write(toFile: "\(ctx)/Dockerfile", atomically: true, encoding: .utf8)
+            do {
+                _ = try await env.engine.ensureImage(context: ctx)
+                Issue.record("a build whose RUN exits 3 succeeded")
+            } catch let e as EnvironmentError {
+                guard case .imageBuildFailed(_, let step, let log) = e else { throw e }
+                #expect(step.hasPrefix("Step 2/") && step.hasSuffix(": RUN echo building && exit 3"), "\(step)")
+                #expect(try String(contentsOfFile: log, encoding: .utf8).contains("building"))
+                #expect(e.exitCode == 3)
+            }
+            try? FileManager.default.removeItem(atPath: ctx)
+
             // A second `up` is refused.
             await #expect(throws: EnvironmentError.alreadyUp("compose")) { _ = try await driver.up(UpSettings()) }
 
@@ -77,6 +93,25 @@ extension Integration {
             if let pid = dockerdPID { #expect(!Daemons.isAlive(pid), "the dockerd faultline started is stopped") }
             #expect(await env.engine.answers() == engineWasRunning)
             #expect(!FileManager.default.fileExists(atPath: env.config.stateDir))
+        }
+
+        /// A dockerd that cannot start is a one-line refusal, exit 4, with how to mend it; nothing is left running.
+        @Test func anEngineThatCannotStartIsExit4() async throws {
+            var engine = DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/tmp/faultline-compose-engine-test")
+            guard !(await engine.answers()) else { return }  // a dockerd runs already: nothing to start
+            engine.startArgv = [DockerEngine.dockerd, "--no-such-flag"]
+            do {
+                _ = try await engine.ensureRunning(timeout: .seconds(20))
+                Issue.record("a dockerd with a bad flag started")
+            } catch let e as EnvironmentError {
+                guard case .engineUnavailable = e else { throw e }
+                #expect(e.exitCode == 4)
+                #expect(e.description.contains("dockerd did not start") && e.description.contains("start dockerd yourself"))
+                #expect(!e.description.contains("\n"))
+            }
+            #expect(!engine.startedByUs)
+            #expect(!(await engine.answers()))
+            try? FileManager.default.removeItem(atPath: "/tmp/faultline-compose-engine-test")
         }
     }
 }

@@ -28,6 +28,8 @@ public struct DockerEngine: Sendable {
     /// bridge the host reaches directly; builds use the host's network), so the host's FORWARD policy is never
     /// set to DROP and stopping it leaves no rule behind.
     public static let dockerdArgv = [dockerd, "--iptables=false", "--ip-masq=false", "--bridge=none", "--log-level=warn"]
+    /// The command line `ensureRunning` starts (a test gives a bad one to see the refusal).
+    public var startArgv: [String] = DockerEngine.dockerdArgv
 
     /// Whether a dockerd answers on the default socket.
     public func answers() async -> Bool {
@@ -40,11 +42,11 @@ public struct DockerEngine: Sendable {
     /// Starts dockerd when none answers; returns whether it started one. Exit 4 with how to mend it when it cannot.
     public func ensureRunning(timeout: Duration = .seconds(30)) async throws -> Bool {
         if await answers() { return false }
-        guard FileManager.default.isExecutableFile(atPath: Self.dockerd) else {
-            throw EnvironmentError.engineUnavailable("\(Self.dockerd) is not installed; run scripts/setup (it installs docker.io)")
+        guard let exe = startArgv.first, FileManager.default.isExecutableFile(atPath: exe) else {
+            throw EnvironmentError.engineUnavailable("\(startArgv.first ?? Self.dockerd) is not installed; run scripts/setup (it installs docker.io)")
         }
         try FileManager.default.createDirectory(at: daemons.pidDir, withIntermediateDirectories: true)
-        try await daemons.start(DaemonSpec(name: "dockerd", argv: Self.dockerdArgv))
+        try await daemons.start(DaemonSpec(name: "dockerd", argv: startArgv))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await answers() { return true }
