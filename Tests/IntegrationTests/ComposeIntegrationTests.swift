@@ -73,6 +73,7 @@ extension Integration {
             try? FileManager.default.removeItem(atPath: ctx)
             try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
             try "FROM debian:bookworm\nRUN echo building && exit 3\n".write(toFile: "\(ctx)/Dockerfile", atomically: true, encoding: .utf8)
+            let containersBefore = try await env.runner.run([env.engine.docker, "ps", "-aq"]).stdout
             do {
                 _ = try await env.engine.ensureImage(context: ctx)
                 Issue.record("a build whose RUN exits 3 succeeded")
@@ -83,6 +84,7 @@ extension Integration {
                 #expect(e.exitCode == 3)
             }
             try? FileManager.default.removeItem(atPath: ctx)
+            #expect(try await env.runner.run([env.engine.docker, "ps", "-aq"]).stdout == containersBefore, "the failed step's container is removed")
 
             // A second `up` is refused.
             await #expect(throws: EnvironmentError.alreadyUp("compose")) { _ = try await driver.up(UpSettings()) }

@@ -111,7 +111,7 @@ public struct DockerEngine: Sendable {
             try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(f.bytes).write(to: URL(fileURLWithPath: path))
         }
-        let r = try await runner.run(["/usr/bin/env", "DOCKER_BUILDKIT=0", docker, "build", "--network", "host", "--label",
+        let r = try await runner.run(["/usr/bin/env", "DOCKER_BUILDKIT=0", docker, "build", "--force-rm", "--network", "host", "--label",
                                       "\(ComposeImages.hashLabel)=\(hash)", "-t", tag, ctx], check: false, timeout: .seconds(1200))
         let log = Self.writeLog("\(ComposeImages.repository.replacingOccurrences(of: "/", with: "-")).log", r.stdout + r.stderr)
         guard r.succeeded else {
