@@ -93,7 +93,11 @@ import Testing
         let env = ComposeEnvironment(config: ComposeConfig(home: Self.home), logger: Logger(label: "t"))
         let secrets = LocalEnvironment.SecretSet(superuser: "su-secret", replication: "repl-secret", rewind: "rw-secret", app: "app-secret")
         let files = try env.renderedFiles(secrets: secrets)
-        #expect(Set(files.keys) == ["n1", "n2", "n3", "proxy"])
+        #expect(Set(files.keys) == ["n1", "n2", "n3", "proxy", "proxy/observability"])
+        // The shared alert rules and a Prometheus that scrapes the nodes' Patroni and sends to the proxy's Alertmanager.
+        let prometheus = try #require(files["proxy/observability"]?.first { $0.name == "prometheus.yml" }?.text)
+        #expect(prometheus.contains("'10.79.0.12:8008'") && prometheus.contains("targets: ['10.79.0.1:9093']"))
+        #expect(try #require(files["proxy/observability"]?.first { $0.name == "alerts.rules.yml" }?.text).contains("alert: FaultlinePrimaryDown"))
         let patroni = try #require(files["n2"]?.first { $0.name == "patroni.yml" }?.text)
         // What local renders for the same node, with compose's subnet and state dir: the same file but archiving.
         var local = LocalConfig()

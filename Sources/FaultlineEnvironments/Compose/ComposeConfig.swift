@@ -25,7 +25,8 @@ public struct ComposeConfig: Codable, Sendable, Equatable {
         l.subnet = subnet
         l.stateDir = stateDir
         l.home = home
-        l.observability = AlertProfile.off.rawValue  // not built on compose yet (docs/environments.md)
+        // Prometheus and Alertmanager run in the proxy container with the ci profile, as local; the exporters do not yet.
+        l.observability = AlertProfile.ci.rawValue
         l.patroni = "/opt/patroni/bin/patroni"  // in the image
         self.local = l
     }

@@ -62,12 +62,13 @@ public struct ComposeDriver: EnvironmentDriver {
     }
 
     public func runnerEnvironment() throws -> any Faultline.Environment {
-        _ = try running()
-        throw EnvironmentError.badConfig("scenarios do not run on compose yet (its faults are not built); use --environment local")
+        ComposeRunnerEnvironment(try running())
     }
 
     public func endpoints() throws -> Endpoints {
         let l = try running().config.local
-        return Endpoints(readWrite: l.readWrite, readOnly: l.readOnly, pooler: l.pooler, poolerSession: l.poolerSession)
+        // While it runs, the load serves /metrics on the bridge's host address (.254), where Prometheus scrapes it.
+        return Endpoints(readWrite: l.readWrite, readOnly: l.readOnly, pooler: l.pooler, loadMetricsListen: l.loadMetricsAddress,
+                         poolerSession: l.poolerSession)
     }
 }

@@ -33,7 +33,7 @@ public struct ComposeEnvironment: Sendable {
     public var endpoints: [String: String] {
         let l = config.local
         return ["rw": l.readWrite, "ro": l.readOnly, "pooler": l.pooler, "pooler-session": l.poolerSession,
-                "rest": l.nodeNames.map(l.restURL).joined(separator: ",")]
+                "rest": l.nodeNames.map(l.restURL).joined(separator: ","), "prometheus": l.prometheusURL, "alertmanager": l.alertmanagerURL]
     }
 
     /// `docker-compose` with this environment's project, file and env file.

@@ -23,6 +23,11 @@ extension ComposeEnvironment {
         let v = l.values(node: nil, secrets: secrets)
         out["proxy"] = [("haproxy.cfg", try l.template("haproxy.cfg").render(v)), ("pgbouncer.ini", try l.template("pgbouncer.ini").render(v)),
                         ("userlist.txt", "\"faultline\" \"\(secrets.app)\"\n")]
+        // Prometheus and Alertmanager: the shared configuration and alert rules (environments/shared/observability).
+        if config.local.observabilityEnabled {
+            let files = try ObservabilityConfig.render(sourceDir: config.local.observabilitySourceDir, values: try l.observabilityValues())
+            out["proxy/observability"] = files.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
         return out
     }
 

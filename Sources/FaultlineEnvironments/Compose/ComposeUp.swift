@@ -67,6 +67,17 @@ extension ComposeEnvironment {
             phase = "writes through HAProxy and PgBouncer"
             try await env.shared.waitEndpoints(timeout: .seconds(30))
             mark("writes through HAProxy and PgBouncer")
+            if cfg.local.observabilityEnabled {
+                phase = "Prometheus and Alertmanager"
+                let l = cfg.local
+                try await env.shared.poll(timeout: .seconds(30), what: "Prometheus and Alertmanager to be ready") { () -> Void? in
+                    let ready = await Blocking.run {
+                        [l.prometheusURL, l.alertmanagerURL].allSatisfy { (try? HTTP.get($0 + "/-/ready", timeout: .milliseconds(500)))?.status == 200 }
+                    }
+                    return ready ? () : nil
+                }
+                mark("observability (\(l.alertProfile.rawValue) alerts): Prometheus and Alertmanager ready")
+            }
             return BringUpReport(elapsed: ContinuousClock.now - started, phases: phases, status: await env.status())
         } catch {
             if case EnvironmentError.imageBuildFailed = error {
