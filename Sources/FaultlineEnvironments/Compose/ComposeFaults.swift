@@ -5,6 +5,7 @@ import Foundation
 /// not compile until compose says how it does it, or that it cannot (`FaultUnsupported`: the verdicts are skipped).
 extension ComposeRunnerEnvironment {
     public func apply(_ action: FaultAction) async throws {
+        probes.start()
         switch action {
         case .killNode(let m):
             try await compose.killNode(m)
@@ -12,7 +13,9 @@ extension ComposeRunnerEnvironment {
             try await compose.killPostmaster(m)
         case .switchover(let from, let to):
             try await compose.shared.switchover(from: from, to: to)  // Patroni's REST API, as local
-        case .dropPackets, .shapeLink, .stopProcess, .fillDisk, .pauseReplay, .stopDCS, .holdSessions, .breakArchiving,
+        case .dropPackets(let m, let filter):
+            try await compose.dropPackets(m, filter)  // ComposeNetworkFaults.swift
+        case .shapeLink, .stopProcess, .fillDisk, .pauseReplay, .stopDCS, .holdSessions, .breakArchiving,
              .roguePromote, .pausePooler:
             throw FaultUnsupported("\(action) is not built for the compose environment yet (docs/environments.md)")
         }
@@ -25,8 +28,10 @@ extension ComposeRunnerEnvironment {
             try await compose.startPatroniIfDown(m)
         case .nothingToUndo:
             break
+        case .restorePackets(let m, let filter):
+            try await compose.restorePackets(m, filter)
         // Never applied here (their apply throws FaultUnsupported): nothing to undo.
-        case .restorePackets, .unshapeLink, .continueProcess, .removeBallast, .resumeReplay, .startDCS, .endSessions,
+        case .unshapeLink, .continueProcess, .removeBallast, .resumeReplay, .startDCS, .endSessions,
              .rejoinRogue, .resumePooler:
             break
         }
@@ -70,8 +75,7 @@ extension ComposeEnvironment {
 
     /// `docker start` for a container that is not running.
     func startContainerIfStopped(_ service: String) async throws {
-        let r = try await runner.run([engine.docker, "inspect", "-f", "{{.State.Running}}", config.container(service)], check: false, timeout: .seconds(20))
-        guard r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) != "true" else { return }
+        guard !(try await containerRunning(service)) else { return }
         try await runner.run([engine.docker, "start", config.container(service)], timeout: .seconds(60))
     }
 }

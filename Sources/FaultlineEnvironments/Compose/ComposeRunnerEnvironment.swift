@@ -8,9 +8,13 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
     public let compose: ComposeEnvironment
     /// Size of commands.log when this run began: the run's own commands follow it.
     private let logOffset: UInt64
+    /// The local environment's direct probes (a write on every member each ~500 ms: split brain; the primary's
+    /// replication), from the host through the compose network; started by the first fault this run applies.
+    public let probes: ProbeSampler
 
     public init(_ compose: ComposeEnvironment) {
         self.compose = compose
+        self.probes = ProbeSampler(compose.shared)
         let attrs = try? FileManager.default.attributesOfItem(atPath: Self.logPath(compose))
         self.logOffset = (attrs?[.size] as? NSNumber)?.uint64Value ?? 0
     }
@@ -21,12 +25,15 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
         ClusterStatus.topology(from: await compose.status(withReplication: false).members)
     }
 
-    /// Every container running, Patroni running in every node (it starts PostgreSQL), then a healthy cluster and a real
+    /// Every container running, no FAULTLINE rule left in any node, Patroni running in every node (it starts PostgreSQL), then a healthy cluster and a real
     /// commit through HAProxy and PgBouncer. A cluster that does not settle although every Patroni runs is
     /// `ClusterDidNotRecover` (a failed verdict); anything else is the harness's.
     public func heal() async throws {
         for s in compose.config.services { try await compose.startContainerIfStopped(s) }
-        for n in compose.config.nodeNames { try await compose.startPatroniIfDown(n) }
+        for n in compose.config.nodeNames {
+            try await compose.flushFaultRules(n)
+            try await compose.startPatroniIfDown(n)
+        }
         do {
             _ = try await compose.waitHealthy(timeout: .seconds(90))
             try await compose.shared.waitEndpoints(timeout: .seconds(20))
@@ -37,6 +44,9 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
             throw EnvironmentError.unhealthy(why)
         }
     }
+
+    /// Called once, at the end of a run: stops the probes.
+    public func probeReport() async -> ProbeReport? { probes.finish() }
 
     /// The alerts firing now, from the proxy container's Alertmanager (else its Prometheus), as local reads them.
     public func activeAlerts() async throws -> [ActiveAlert] {
