@@ -1,6 +1,8 @@
 import Faultline
 import FaultlineEnvironments
 import FaultlinePG
+import FaultlineReports
+import FaultlineWiring
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -17,7 +19,38 @@ extension Integration {
             return ComposeDriver(DriverContext(home: ClusterFixture.home, variables: vars, logger: ClusterFixture.logger))
         }
 
-        @Test func upIsHealthyServesWritesThenDownLeavesNothing() async throws {
+        /// A catalogue scenario, unchanged, through the one run path (`RunSession`, the real file fault ledger) on compose.
+        static func run(_ name: String) async throws -> RunSession.Outcome {
+            let driver = Self.driver
+            #expect(try await JSONFileFaultLedger(url: driver.faultLedgerURL).entries().isEmpty)
+            let session = try RunSession.prepare(scenario: name, environment: "compose", stateDir: driver.stateDir,
+                                                 reports: ProcessInfo.processInfo.environment["FAULTLINE_TEST_REPORTS"].map { URL(fileURLWithPath: $0) },
+                                                 runId: "\(name)-compose-\(UInt32.random(in: 0...UInt32.max))", logger: ClusterFixture.logger)
+            let outcome = try await session.run()
+            let r = outcome.report
+            print("\(name) on compose: \(r.status); " + r.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }.joined(separator: ", "))
+            #expect(try await JSONFileFaultLedger(url: driver.faultLedgerURL).entries().isEmpty, "every fault undone")
+            return outcome
+        }
+
+        static func verdict(_ outcome: RunSession.Outcome, _ id: String) -> Verdict? { outcome.report.verdicts.first { $0.id == id } }
+
+        /// isolate-primary, unchanged: the primary cut off by iptables inside its container; a replica takes over, no
+        /// acknowledged write is lost, no split brain, and every FAULTLINE rule is gone after the heal.
+        @Test func isolatePrimaryPassesOnCompose() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            _ = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+            let outcome = try await Self.run("isolate-primary")
+            #expect(outcome.report.exitCode == 0, "\(outcome.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(Self.verdict(outcome, "lost-writes")?.result.status == .passed)
+            #expect(Self.verdict(outcome, "split-brain")?.result.status == .passed)
+            for n in env.config.nodeNames { #expect(try await env.faultRules(n) == [], "no rule left in \(n)") }
+            #expect(try await driver.down() == [])
+        }
+
+        @Test func upIsHealthyRunsKillPrimaryThenDownLeavesNothing() async throws {
             let driver = Self.driver
             if driver.existing() != nil { _ = try await driver.down() }
             let engineWasRunning = await DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/nonexistent").answers()
@@ -85,6 +118,13 @@ extension Integration {
             }
             try? FileManager.default.removeItem(atPath: ctx)
             #expect(try await env.runner.run([env.engine.docker, "ps", "-aq"]).stdout == containersBefore, "the failed step's container is removed")
+
+            // kill-primary, unchanged: SIGKILL of Patroni and PostgreSQL inside the primary's container.
+            let killed = try await Self.run("kill-primary")
+            #expect(killed.report.exitCode == 0, "\(killed.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(Self.verdict(killed, "lost-writes")?.result.status == .passed)
+            let commands = try String(contentsOfFile: "\(env.config.stateDir)/commands.log", encoding: .utf8)
+            #expect(commands.contains("docker exec \(env.config.container(leader)) sh -c"), "the kill ran inside the primary's container")
 
             // A second `up` is refused.
             await #expect(throws: EnvironmentError.alreadyUp("compose")) { _ = try await driver.up(UpSettings()) }
