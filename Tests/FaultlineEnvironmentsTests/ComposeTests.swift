@@ -87,6 +87,10 @@ import Testing
         s.subnet = "10.80.0.0/24"
         #expect(d.config(s).local.subnet == "10.80.0.0/24")
         #expect(Drivers.names.contains("compose"))
+        #expect(d.config(UpSettings()).local.observability == "ci")
+        var off = UpSettings()
+        off.alerts = "off"
+        #expect(d.config(off).local.observabilityEnabled == false)
     }
 
     @Test func configsAreTheLocalTemplatesWithTheComposeAddresses() throws {

@@ -40,6 +40,8 @@ public struct ComposeDriver: EnvironmentDriver {
         if let r = settings.retryTimeout { cfg.local.retryTimeout = r }
         if let d = settings.dcsAPI { cfg.local.dcsAPI = d }
         if let d = settings.dcsEndpoints { cfg.local.dcsEndpoints = d }
+        // `--alerts off`: no Prometheus or Alertmanager (the proxy starts them only when their configuration is there).
+        if let a = settings.alerts { cfg.local.observability = a }
         return cfg
     }
 
