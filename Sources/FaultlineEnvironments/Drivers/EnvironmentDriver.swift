@@ -122,6 +122,7 @@ public struct DriverEntry: Sendable {
 public enum Drivers {
     public static let registered: [DriverEntry] = [
         LocalDriver.entry,
+        ComposeDriver.entry,
     ]
 
     public static var names: [String] { registered.map(\.name) }

@@ -13,6 +13,10 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     /// A bring-up that failed in `phase` on its last of `attempts` tries; everything was torn down
     /// (`leftovers` lists what could not be removed).
     case bringUpFailed(phase: String, attempts: Int, reason: String, leftovers: [String])
+    /// The container engine (dockerd) is not there and could not be started; says how to mend it.
+    case engineUnavailable(String)
+    /// An image build failed in `step`; its full output is in `log`.
+    case imageBuildFailed(image: String, step: String, log: String)
 
     public var description: String {
         switch self {
@@ -37,6 +41,10 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
         case .bringUpFailed(let phase, let attempts, let reason, let left):
             return "env up failed in phase '\(phase)' (\(attempts == 1 ? "1 attempt" : "\(attempts) attempts")): \(reason); "
                 + (left.isEmpty ? "torn down, nothing left behind" : "left behind: \(left.joined(separator: ", "))")
+        case .engineUnavailable(let why):
+            return "no Docker engine: \(why)"
+        case .imageBuildFailed(let image, let step, let log):
+            return "image \(image) did not build: failed at \(step); its log: \(log)"
         }
     }
 
@@ -44,10 +52,10 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .badConfig: return 2
-        case .requirementMissing: return 4
+        case .requirementMissing, .engineUnavailable: return 4
         case .notRoot: return 5
         case .alreadyUp, .notUp: return 6
-        case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited, .bringUpFailed: return 3
+        case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited, .bringUpFailed, .imageBuildFailed: return 3
         }
     }
 }

@@ -1,0 +1,69 @@
+import Faultline
+import FaultlineConcurrency
+import Foundation
+
+/// The compose environment as the scenario runner sees it: topology from Patroni's REST API, faults through the
+/// engine and inside the containers (ComposeFaults.swift), the heal, and the commands run.
+public struct ComposeRunnerEnvironment: Faultline.Environment {
+    public let compose: ComposeEnvironment
+    /// Size of commands.log when this run began: the run's own commands follow it.
+    private let logOffset: UInt64
+    /// The local environment's direct probes (a write on every member each ~500 ms: split brain; the primary's
+    /// replication), from the host through the compose network; started by the first fault this run applies.
+    public let probes: ProbeSampler
+
+    public init(_ compose: ComposeEnvironment) {
+        self.compose = compose
+        self.probes = ProbeSampler(compose.shared)
+        let attrs = try? FileManager.default.attributesOfItem(atPath: Self.logPath(compose))
+        self.logOffset = (attrs?[.size] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    static func logPath(_ c: ComposeEnvironment) -> String { "\(c.config.stateDir)/commands.log" }
+
+    public func topology() async throws -> Topology {
+        ClusterStatus.topology(from: await compose.status(withReplication: false).members)
+    }
+
+    /// Every container running, no FAULTLINE rule left in any node, Patroni running in every node (it starts PostgreSQL), then a healthy cluster and a real
+    /// commit through HAProxy and PgBouncer. A cluster that does not settle although every Patroni runs is
+    /// `ClusterDidNotRecover` (a failed verdict); anything else is the harness's.
+    public func heal() async throws {
+        for s in compose.config.services { try await compose.startContainerIfStopped(s) }
+        for n in compose.config.nodeNames {
+            try await compose.flushFaultRules(n)
+            try await compose.startPatroniIfDown(n)
+        }
+        do {
+            _ = try await compose.waitHealthy(timeout: .seconds(90))
+            try await compose.shared.waitEndpoints(timeout: .seconds(20))
+        } catch EnvironmentError.unhealthy(let why) {
+            var allRunning = true
+            for n in compose.config.nodeNames where !(try await compose.patroniRunning(n)) { allRunning = false }
+            if allRunning { throw ClusterDidNotRecover(why) }
+            throw EnvironmentError.unhealthy(why)
+        }
+    }
+
+    /// Called once, at the end of a run: stops the probes.
+    public func probeReport() async -> ProbeReport? { probes.finish() }
+
+    /// The alerts firing now, from the proxy container's Alertmanager (else its Prometheus), as local reads them.
+    public func activeAlerts() async throws -> [ActiveAlert] {
+        let shared = compose.shared
+        return try await Blocking.run { try shared.activeAlerts() }
+    }
+
+    /// Each node's PostgreSQL directly (not through HAProxy), as the app user; the password from the passfile.
+    public func memberReadEndpoints() async -> [String: String] {
+        Dictionary(uniqueKeysWithValues: compose.config.nodeNames.map { ($0, compose.config.local.direct($0)) })
+    }
+
+    public func commandLog() async -> [String] {
+        guard let h = FileHandle(forReadingAtPath: Self.logPath(compose)) else { return [] }
+        defer { try? h.close() }
+        try? h.seek(toOffset: logOffset)
+        let data = (try? h.readToEnd()) ?? Data()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}

@@ -1,0 +1,159 @@
+import Faultline
+import FaultlineEnvironments
+import FaultlinePG
+import FaultlineReports
+import FaultlineWiring
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Integration {
+    /// The compose environment on its own Docker engine and subnet (10.79.0.0/24, project faultline-compose, state
+    /// /var/lib/faultline/compose): it does not touch the local environment the other suites share.
+    @Suite(.serialized) struct ComposeIntegrationTests {
+        static var driver: ComposeDriver {
+            var vars = ProcessInfo.processInfo.environment
+            vars["FAULTLINE_STATE_DIR"] = nil  // the local environment's
+            return ComposeDriver(DriverContext(home: ClusterFixture.home, variables: vars, logger: ClusterFixture.logger))
+        }
+
+        /// A catalogue scenario, unchanged, through the one run path (`RunSession`, the real file fault ledger) on compose.
+        static func run(_ name: String) async throws -> RunSession.Outcome {
+            let driver = Self.driver
+            #expect(try await JSONFileFaultLedger(url: driver.faultLedgerURL).entries().isEmpty)
+            let session = try RunSession.prepare(scenario: name, environment: "compose", stateDir: driver.stateDir,
+                                                 reports: ProcessInfo.processInfo.environment["FAULTLINE_TEST_REPORTS"].map { URL(fileURLWithPath: $0) },
+                                                 runId: "\(name)-compose-\(UInt32.random(in: 0...UInt32.max))", logger: ClusterFixture.logger)
+            let outcome = try await session.run()
+            let r = outcome.report
+            print("\(name) on compose: \(r.status); " + r.verdicts.map { "\($0.id)=\($0.result.status.rawValue)\($0.result.measured.map { " \($0)" } ?? "")" }.joined(separator: ", "))
+            #expect(try await JSONFileFaultLedger(url: driver.faultLedgerURL).entries().isEmpty, "every fault undone")
+            return outcome
+        }
+
+        static func verdict(_ outcome: RunSession.Outcome, _ id: String) -> Verdict? { outcome.report.verdicts.first { $0.id == id } }
+
+        /// isolate-primary, unchanged: the primary cut off by iptables inside its container; a replica takes over, no
+        /// acknowledged write is lost, no split brain, and every FAULTLINE rule is gone after the heal.
+        @Test func isolatePrimaryPassesOnCompose() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            _ = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+            let outcome = try await Self.run("isolate-primary")
+            #expect(outcome.report.exitCode == 0, "\(outcome.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(Self.verdict(outcome, "lost-writes")?.result.status == .passed)
+            #expect(Self.verdict(outcome, "split-brain")?.result.status == .passed)
+            for n in env.config.nodeNames { #expect(try await env.faultRules(n) == [], "no rule left in \(n)") }
+            #expect(try await driver.down() == [])
+        }
+
+        @Test func upIsHealthyRunsKillPrimaryThenDownLeavesNothing() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            let engineWasRunning = await DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/nonexistent").answers()
+
+            let report = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+            #expect(env.config.startedEngine == !engineWasRunning)
+            let dockerdPID = env.engine.daemons.pid("dockerd")
+
+            // Health through Patroni's REST API: 3 members, 1 leader, 1 sync, replicas streaming.
+            let s = report.status
+            #expect(s.environment == "compose")
+            #expect(s.members.count == 3)
+            #expect(s.members.filter(\.isLeader).count == 1)
+            #expect(s.members.filter(\.isSync).count == 1)
+            #expect(s.healthy, "\(s.problems)")
+            let leader = try #require(s.leader?.name)
+            #expect(s.replication.count == 2)
+
+            // The same timing profile as local, from the same template.
+            let patroni = try String(contentsOfFile: "\(env.config.configDir)/\(leader)/patroni.yml", encoding: .utf8)
+            #expect(patroni.contains("ttl: \(LocalConfig().ttl)") && patroni.contains("loop_wait: \(LocalConfig().loopWait)"))
+
+            // Writes through HAProxy (on the leader) and PgBouncer, read back behind the read-only port.
+            let cfg = env.config.local
+            let endpoints = try driver.endpoints()
+            let marker = "compose-\(UInt32.random(in: 0...UInt32.max))"
+            let rw = try PGConnection(endpoints.readWrite)
+            #expect(try rw.exec("select host(inet_server_addr())").scalar == cfg.nodeIP(leader))
+            try rw.exec("create table if not exists env_check(tag text, via text)")
+            try rw.exec("insert into env_check values ($1, 'haproxy')", [marker])
+            rw.close()
+            let pooler = try PGConnection(try #require(endpoints.pooler))
+            try pooler.exec("insert into env_check values ($1, 'pgbouncer')", [marker])
+            pooler.close()
+            let ro = try PGConnection(endpoints.readOnly)
+            #expect(try ro.exec("select pg_is_in_recovery()").scalar == "t")
+            var seen = 0
+            for _ in 0..<50 where seen < 2 {
+                seen = Int(try ro.exec("select count(*) from env_check where tag = $1", [marker]).scalar ?? "0") ?? 0
+                if seen < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            ro.close()
+            #expect(seen == 2)
+
+            // Nothing published: no container maps a port to the host.
+            let ports = try await env.runner.run([env.engine.docker, "ps", "--filter", "label=com.docker.compose.project=\(env.config.project)",
+                                                   "--format", "{{.Ports}}"])
+            #expect(!ports.stdout.contains("->"), "\(ports.stdout)")
+
+            // A failing image build names its step and its log, and leaves the engine as it was.
+            let ctx = "/tmp/faultline-compose-bad-context"
+            try? FileManager.default.removeItem(atPath: ctx)
+            try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+            try "FROM debian:bookworm\nRUN echo building && exit 3\n".write(toFile: "\(ctx)/Dockerfile", atomically: true, encoding: .utf8)
+            let containersBefore = try await env.runner.run([env.engine.docker, "ps", "-aq"]).stdout
+            do {
+                _ = try await env.engine.ensureImage(context: ctx)
+                Issue.record("a build whose RUN exits 3 succeeded")
+            } catch let e as EnvironmentError {
+                guard case .imageBuildFailed(_, let step, let log) = e else { throw e }
+                #expect(step.hasPrefix("Step 2/") && step.hasSuffix(": RUN echo building && exit 3"), "\(step)")
+                #expect(try String(contentsOfFile: log, encoding: .utf8).contains("building"))
+                #expect(e.exitCode == 3)
+            }
+            try? FileManager.default.removeItem(atPath: ctx)
+            #expect(try await env.runner.run([env.engine.docker, "ps", "-aq"]).stdout == containersBefore, "the failed step's container is removed")
+
+            // kill-primary, unchanged: SIGKILL of Patroni and PostgreSQL inside the primary's container.
+            let killed = try await Self.run("kill-primary")
+            #expect(killed.report.exitCode == 0, "\(killed.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(Self.verdict(killed, "lost-writes")?.result.status == .passed)
+            let commands = try String(contentsOfFile: "\(env.config.stateDir)/commands.log", encoding: .utf8)
+            #expect(commands.contains("docker exec \(env.config.container(leader)) sh -c"), "the kill ran inside the primary's container")
+
+            // A second `up` is refused.
+            await #expect(throws: EnvironmentError.alreadyUp("compose")) { _ = try await driver.up(UpSettings()) }
+
+            // Down: no container, network, volume, state, nor the dockerd it started.
+            let left = try await driver.down()
+            #expect(left == [])
+            if let pid = dockerdPID { #expect(!Daemons.isAlive(pid), "the dockerd faultline started is stopped") }
+            #expect(await env.engine.answers() == engineWasRunning)
+            #expect(!FileManager.default.fileExists(atPath: env.config.stateDir))
+        }
+
+        /// A dockerd that cannot start is a one-line refusal, exit 4, with how to mend it; nothing is left running.
+        @Test func anEngineThatCannotStartIsExit4() async throws {
+            var engine = DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/tmp/faultline-compose-engine-test")
+            guard !(await engine.answers()) else { return }  // a dockerd runs already: nothing to start
+            engine.startArgv = [DockerEngine.dockerd, "--no-such-flag"]
+            do {
+                _ = try await engine.ensureRunning(timeout: .seconds(20))
+                Issue.record("a dockerd with a bad flag started")
+            } catch let e as EnvironmentError {
+                guard case .engineUnavailable = e else { throw e }
+                #expect(e.exitCode == 4)
+                #expect(e.description.contains("dockerd did not start") && e.description.contains("start dockerd yourself"))
+                #expect(!e.description.contains("\n"))
+            }
+            #expect(!engine.startedByUs)
+            #expect(!(await engine.answers()))
+            try? FileManager.default.removeItem(atPath: "/tmp/faultline-compose-engine-test")
+        }
+    }
+}
