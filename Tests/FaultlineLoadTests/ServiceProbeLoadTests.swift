@@ -65,9 +65,11 @@ import Testing
                                  config: ServiceProbeConfig(interval: .milliseconds(20)), logger: Logger(label: "test"))
         let stop = StopFlag()
         let origin = monotonicNs()
-        let stopper = Task { try await Task.sleep(for: .milliseconds(400)); stop.set() }
+        // The stop comes from a GCD timer, not a task: synchronous tests running beside this one (alembic's offline SQL
+        // takes ~30 s) can hold both of a 2-core machine's cooperative threads, and a sleeping task then woke after the
+        // probe's 30 s bound (seen 2026-12-07).
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(400)) { stop.set() }
         let report = await Blocking.run { probe.run(originNs: origin, limitNs: 60_000_000_000, stop: stop) }
-        _ = try await stopper.value
         #expect(report.intervalMs == 20)
         #expect(report.attempts.count >= 2, "the probe kept trying while refused")
         #expect(report.attempts.allSatisfy { $0.outcome == .connectionRefused })
