@@ -1,6 +1,12 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// The load generator's hot path (FaultlineLoad, FaultlinePG) is compiled with -O in debug builds as well: users run the
+// debug binary (scripts/faultline), and unoptimised Swift there cost the load generator about 2.7x pgbench's client
+// CPU per transaction, enough to fall behind pgbench on a 2-core machine (docs/load.md, "Benchmark against pgbench").
+// Tests still `@testable import` it (SwiftPM keeps -enable-testing in debug).
+let loadHotPath: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Faultline",
     platforms: [.macOS(.v15)],
@@ -24,15 +30,15 @@ let package = Package(
         // The bridge from blocking calls to async code, and signals as async events.
         .target(name: "FaultlineConcurrency"),
 
-        // A small, safe Swift wrapper over libpq.
-        .target(name: "FaultlinePG", dependencies: ["CLibPQ"]),
+        // A small, safe Swift wrapper over libpq. Optimised in debug builds too (`loadHotPath`).
+        .target(name: "FaultlinePG", dependencies: ["CLibPQ"], swiftSettings: loadHotPath),
 
         // Load generator: workers, schedulers, histograms, timeline, write ledger.
         .target(name: "FaultlineLoad", dependencies: [
             "Faultline", "FaultlinePG", "FaultlineConcurrency",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: loadHotPath),
 
         // Environment drivers (local netns first), fault primitives, the command runner.
         .target(name: "FaultlineEnvironments", dependencies: [

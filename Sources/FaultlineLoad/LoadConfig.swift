@@ -84,6 +84,8 @@ public struct WorkloadConfig: Sendable, Equatable {
 /// Hard limits: every loop and every wait in the generator is bounded by these.
 public enum LoadLimits {
     public static let clients = 1...256
+    /// Event loops (threads) of a run (`LoadConfig.jobs`).
+    public static let jobs = 1...256
     public static let rate = 0.1...100_000.0
     public static let duration = Duration.milliseconds(100)...Duration.seconds(4 * 3600)
     public static let timeout = Duration.milliseconds(100)...Duration.seconds(120)
@@ -129,6 +131,21 @@ public struct LoadConfig: Sendable {
     public var seed: UInt64
     /// While running, serve Prometheus metrics on `http://HOST:PORT/metrics` (IPv4); nil: no metrics (see Metrics.swift).
     public var metricsListen: String?
+    /// Event loops (threads) that serve the clients of all workloads, as `pgbench -j`: client i runs on loop i % jobs,
+    /// and each loop waits for all its clients in one `ppoll`. nil: `LoadConfig.defaultJobs` (one per CPU core, at
+    /// most one per client). Equal to the client count: a thread per client.
+    public var jobs: Int?
+
+    /// One event loop per CPU core, at most one per client.
+    public static func defaultJobs(clients: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        max(1, min(clients, cores))
+    }
+
+    /// The loops this configuration runs on: `jobs` (at most one per client) or the default.
+    public var effectiveJobs: Int {
+        let clients = workloads.reduce(0) { $0 + $1.clients }
+        return max(1, min(clients, jobs ?? Self.defaultJobs(clients: clients)))
+    }
 
     public init(workloads: [WorkloadConfig], runID: String? = nil, seed: UInt64? = nil) {
         self.workloads = workloads
@@ -191,6 +208,9 @@ public struct LoadConfig: Sendable {
         }
         guard LoadLimits.maxLedgerEntries.contains(maxLedgerEntries) else {
             throw LoadConfigError("ledger cap \(maxLedgerEntries) is out of range; use 1...\(LoadLimits.maxLedgerEntries.upperBound)")
+        }
+        if let j = jobs, !LoadLimits.jobs.contains(j) {
+            throw LoadConfigError("jobs \(j) is out of range; use \(LoadLimits.jobs.lowerBound)...\(LoadLimits.jobs.upperBound) event loops (threads)")
         }
         if let m = metricsListen, MetricsServer.parse(m) == nil {
             throw LoadConfigError("metrics address '\(m)' must be IPv4 HOST:PORT, e.g. 10.77.0.254:9464")

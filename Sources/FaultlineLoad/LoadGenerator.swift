@@ -156,12 +156,13 @@ public final class LoadGenerator: Sendable {
                 workers.append(Worker(shared: run, workload: w, indexInWorkload: i, globalIndex: workers.count, scale: scales[w]))
             }
         }
+        let jobs = config.effectiveJobs
         logger.info("load starting", metadata: [
             "run_id": "\(config.runID)",
             "workloads": "\(config.workloads.map { "\($0.name)×\($0.clients) \(Self.describe($0.mode)) \($0.queryProtocol) @ \(ConnInfo.masked($0.conninfo))" })",
-            "limit": "\(limit)"])
+            "jobs": "\(jobs)", "limit": "\(limit)"])
         await withTaskCancellationHandler {
-            await runJoined(workers.map { w in { w.run() } })
+            await runOnLoops(jobs: jobs, workers.map { w in { loop in await w.run(on: loop) } })
         } onCancel: {
             run.stop.set()
         }

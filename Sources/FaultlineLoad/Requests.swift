@@ -95,14 +95,15 @@ struct RequestRunner {
         self.workerText = String(worker)
     }
 
-    mutating func run(on conn: PGConnection) -> RequestResult {
+    /// Every wait goes through `waiter` (the client's event loop).
+    mutating func run(on conn: PGConnection, via waiter: any PGWaiter) async -> RequestResult {
         switch kind {
-        case .ledger: ledger(conn)
-        case .reads: read(conn)
-        case .tpcb: tpcb(conn)
-        case .custom: custom(conn)
-        case .orders: order(conn)
-        case .session: sessionState(conn)
+        case .ledger: await ledger(conn, waiter)
+        case .reads: await read(conn, waiter)
+        case .tpcb: await tpcb(conn, waiter)
+        case .custom: await custom(conn, waiter)
+        case .orders: await order(conn, waiter)
+        case .session: await sessionState(conn, waiter)
         }
     }
 
@@ -117,27 +118,27 @@ struct RequestRunner {
     }
 
     /// Ends an open transaction after a failed statement; closes the connection if even that fails.
-    private func rollback(_ conn: PGConnection) {
+    private func rollback(_ conn: PGConnection, _ waiter: any PGWaiter) async {
         guard conn.isOpen else { return }
-        do { try conn.exec("ROLLBACK", timeout: timeout) } catch { conn.close() }
+        do { try await conn.exec("ROLLBACK", timeout: timeout, via: waiter) } catch { conn.close() }
     }
 
     // Explicit BEGIN / INSERT / COMMIT: only a failure of the COMMIT itself can be indeterminate.
-    private mutating func ledger(_ conn: PGConnection) -> RequestResult {
+    private mutating func ledger(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         seq += 1
         let id = LedgerSchema.id(worker: worker, seq: seq)
-        do { try sender.run(conn, Self.ledgerBegin, rows: false) } catch { return fail(error, .statement, id: id) }
+        do { try await sender.run(conn, Self.ledgerBegin, rows: false, via: waiter) } catch { return fail(error, .statement, id: id) }
         let server: String
         do {
-            let r = try sender.run(conn, Self.ledgerInsert, [runID, id, workerText, String(seq)])
+            let r = try await sender.run(conn, Self.ledgerInsert, [runID, id, workerText, String(seq)], via: waiter)
             let row = r.rows.first
             server = LedgerSchema.serverLabel(address: row?.first ?? nil, walFile: row.flatMap { $0.count > 1 ? $0[1] : nil })
         } catch {
-            rollback(conn)
+            await rollback(conn, waiter)
             return fail(error, .statement, id: id)
         }
         do {
-            let c = try sender.run(conn, Self.ledgerCommit, rows: false)
+            let c = try await sender.run(conn, Self.ledgerCommit, rows: false, via: waiter)
             // A COMMIT of an aborted transaction answers ROLLBACK: definitely not written.
             guard c.commandTag == "COMMIT" else {
                 return RequestResult(outcome: .otherSQLState,
@@ -149,9 +150,9 @@ struct RequestRunner {
         return RequestResult(outcome: .ok, ledgerID: id, server: server)
     }
 
-    private mutating func read(_ conn: PGConnection) -> RequestResult {
+    private mutating func read(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         let id = LedgerSchema.id(worker: Int(rng.next() % 8), seq: Int64(1 + rng.next() % 100_000))
-        do { try sender.run(conn, Self.readByID, [runID, id], rows: false) } catch { return fail(error, .statement) }
+        do { try await sender.run(conn, Self.readByID, [runID, id], rows: false, via: waiter) } catch { return fail(error, .statement) }
         return RequestResult(outcome: .ok)
     }
 
@@ -193,7 +194,7 @@ struct RequestRunner {
         }
     }
 
-    private mutating func tpcb(_ conn: PGConnection) -> RequestResult {
+    private mutating func tpcb(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         let aid = 1 + Int(rng.next() % UInt64(100_000 * scale))
         let bid = 1 + Int(rng.next() % UInt64(scale))
         let tid = 1 + Int(rng.next() % UInt64(10 * scale))
@@ -204,13 +205,14 @@ struct RequestRunner {
             let isCommit = i == count - 1
             do {
                 let r = simple.isEmpty
-                    ? try sender.run(conn, Self.tpcbParameterized[i], Self.tpcbParams(i, aid: aid, bid: bid, tid: tid, delta: delta), rows: false)
-                    : try conn.execSimple(simple[i], timeout: timeout, rows: false)
+                    ? try await sender.run(conn, Self.tpcbParameterized[i], Self.tpcbParams(i, aid: aid, bid: bid, tid: tid, delta: delta),
+                                           rows: false, via: waiter)
+                    : try await conn.execSimple(simple[i], timeout: timeout, rows: false, via: waiter)
                 if isCommit, r.commandTag != "COMMIT" {
                     return RequestResult(outcome: .otherSQLState, error: PGError(kind: .server, message: "END answered \(r.commandTag)"))
                 }
             } catch {
-                if !isCommit, i > 0 { rollback(conn) }
+                if !isCommit, i > 0 { await rollback(conn, waiter) }
                 return fail(error, isCommit ? .commit : .statement)
             }
         }
@@ -219,11 +221,11 @@ struct RequestRunner {
 
     /// One orders request in `version`'s SQL, a single statement in autocommit; first, on a new connection, the
     /// id ranges (a failure there is this request's).
-    private mutating func order(_ conn: PGConnection) -> RequestResult {
+    private mutating func order(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         let version = self.version
         if learnRange || orders.maxOrderID == nil {
             do {
-                let r = try sender.run(conn, Self.ordersRange)
+                let r = try await sender.run(conn, Self.ordersRange, via: waiter)
                 let row = r.rows.first
                 orders.maxOrderID = (row?.first ?? nil).flatMap { Int64($0) } ?? 0
                 orders.maxCustomerID = (row.flatMap { $0.count > 1 ? $0[1] : nil }).flatMap { Int64($0) } ?? 0
@@ -236,8 +238,8 @@ struct RequestRunner {
         }
         let p = orders.plan(version: version, rng: &rng)
         do {
-            let r = try sender.run(conn, Statement(name: "fl_orders_\(version.rawValue)_\(p.request.rawValue)", sql: p.sql), p.params,
-                                   rows: p.request == .insert)
+            let r = try await sender.run(conn, Statement(name: "fl_orders_\(version.rawValue)_\(p.request.rawValue)", sql: p.sql), p.params,
+                                         rows: p.request == .insert, via: waiter)
             if p.request == .insert, let id = (r.rows.first?.first ?? nil).flatMap({ Int64($0) }) { orders.inserted(id) }
         } catch {
             var f = fail(error, .statement)
@@ -250,16 +252,16 @@ struct RequestRunner {
     /// The custom script: in the simple protocol the whole file as one query (an implicit transaction unless it has
     /// its own BEGIN/COMMIT); in the extended and prepared protocols its statements one at a time (each in autocommit
     /// unless the script opens a transaction), as pgbench sends a script's commands.
-    private func custom(_ conn: PGConnection) -> RequestResult {
+    private func custom(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         do {
             if customStatements.isEmpty {
-                try conn.execSimple(sql, timeout: timeout, rows: false)
+                try await conn.execSimple(sql, timeout: timeout, rows: false, via: waiter)
             } else {
-                for s in customStatements { try sender.run(conn, s, rows: false) }
+                for s in customStatements { try await sender.run(conn, s, rows: false, via: waiter) }
             }
         } catch {
             // The script may have opened a transaction; a stray ROLLBACK only raises a (swallowed) warning.
-            rollback(conn)
+            await rollback(conn, waiter)
             return fail(error, .statement)
         }
         return RequestResult(outcome: .ok)

@@ -32,11 +32,11 @@ struct SessionClient {
     }
 
     /// Sets the token on a new connection.
-    mutating func begin(runID: String, worker: Int, on conn: PGConnection, timeout: Duration) throws(PGError) -> String {
+    mutating func begin(runID: String, worker: Int, on conn: PGConnection, timeout: Duration, via waiter: any PGWaiter) async throws(PGError) -> String {
         if let token { return token }
         connections += 1
         let t = Self.token(runID: runID, worker: worker, connection: connections)
-        try conn.exec(Self.set, [t], timeout: timeout)
+        try await conn.exec(Self.set, [t], timeout: timeout, via: waiter)
         token = t
         return t
     }
@@ -44,11 +44,11 @@ struct SessionClient {
 
 extension RequestRunner {
     /// One `session` request: the token set once per connection, then read back in a transaction of its own.
-    mutating func sessionState(_ conn: PGConnection) -> RequestResult {
+    mutating func sessionState(_ conn: PGConnection, _ waiter: any PGWaiter) async -> RequestResult {
         let expected: String
-        do { expected = try session.begin(runID: runID, worker: worker, on: conn, timeout: timeout) } catch { return fail(error, .statement) }
+        do { expected = try await session.begin(runID: runID, worker: worker, on: conn, timeout: timeout, via: waiter) } catch { return fail(error, .statement) }
         let read: String?
-        do { read = try conn.exec(SessionClient.read, timeout: timeout).scalar } catch { return fail(error, .statement) }
+        do { read = try await conn.exec(SessionClient.read, timeout: timeout, via: waiter).scalar } catch { return fail(error, .statement) }
         if let lost = SessionClient.check(expected: expected, read: read) { return RequestResult(outcome: .otherSQLState, error: lost) }
         return RequestResult(outcome: .ok)
     }

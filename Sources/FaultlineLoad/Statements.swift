@@ -17,15 +17,18 @@ struct StatementSender {
     /// Runs `statement` with `params` on `conn`: simple (values written into the text as literals), extended
     /// (unnamed statement, parameters every time) or prepared (named, prepared once per connection).
     /// `rows: false` when only the command tag matters.
+    /// Every wait goes through `waiter` (the client's event loop).
     @discardableResult
-    func run(_ conn: PGConnection, _ statement: Statement, _ params: [String?] = [], rows: Bool = true) throws(PGError) -> PGResult {
+    func run(_ conn: PGConnection, _ statement: Statement, _ params: [String?] = [], rows: Bool = true,
+             via waiter: any PGWaiter) async throws(PGError) -> PGResult {
         switch queryProtocol {
         case .simple:
-            try conn.execSimple(params.isEmpty ? statement.sql : SQLText.inline(statement.sql, params), timeout: timeout, rows: rows)
+            try await conn.execSimple(params.isEmpty ? statement.sql : SQLText.inline(statement.sql, params), timeout: timeout, rows: rows,
+                                      via: waiter)
         case .extended:
-            try conn.execParams(statement.sql, params, timeout: timeout, rows: rows)
+            try await conn.execParams(statement.sql, params, timeout: timeout, rows: rows, via: waiter)
         case .prepared:
-            try conn.execPrepared(statement.name, sql: statement.sql, params, timeout: timeout, rows: rows)
+            try await conn.execPrepared(statement.name, sql: statement.sql, params, timeout: timeout, rows: rows, via: waiter)
         }
     }
 }

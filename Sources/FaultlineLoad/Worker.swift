@@ -61,32 +61,40 @@ final class RunShared: Sendable {
 
 /// Releases all workers together once each has made its first connection attempt, so that the
 /// connection set-up time is not counted as latency. Returns the common start (monotonic ns).
-final class StartGate: @unchecked Sendable {
-    private let cond = NSCondition()
+/// Waiting suspends the worker's task, not its thread: other clients of the same event loop still arrive.
+final class StartGate: Sendable {
+    private struct State {
+        var arrived = 0
+        var start: Int64?
+        var waiting: [UnsafeContinuation<Int64, Never>] = []
+    }
+    private let state = Mutex(State())
     private let parties: Int
-    private var arrived = 0
-    private var start: Int64?
 
     init(parties: Int) { self.parties = parties }
 
     /// The common start, or nil while some worker is still connecting.
-    var startNs: Int64? { cond.lock(); defer { cond.unlock() }; return start }
+    var startNs: Int64? { state.withLock { $0.start } }
 
-    func arrive() -> Int64 {
-        cond.lock()
-        defer { cond.unlock() }
-        arrived += 1
-        if arrived == parties {
-            start = monotonicNs()
-            cond.broadcast()
+    func arrive() async -> Int64 {
+        await withUnsafeContinuation { (c: UnsafeContinuation<Int64, Never>) in
+            let release: (Int64, [UnsafeContinuation<Int64, Never>])? = state.withLock { s in
+                s.arrived += 1
+                s.waiting.append(c)
+                guard s.arrived == parties else { return nil }
+                let start = monotonicNs()
+                s.start = start
+                defer { s.waiting = [] }
+                return (start, s.waiting)
+            }
+            if let (start, all) = release { for w in all { w.resume(returning: start) } }
         }
-        while start == nil { cond.wait() }
-        return start!
     }
 }
 
-/// One client: its own connection, its own thread, its own histograms. Not thread-safe; after
-/// `run()` returns, the generator reads its results.
+/// One client: its own connection, its own histograms; a task on one of the run's event loops (`PollLoop`, shared
+/// with other clients when `LoadConfig.jobs` is below the client count). Not thread-safe; after `run(on:)` returns,
+/// the generator reads its results.
 ///
 /// A persistent client keeps its connection and reopens it after an error, with backoff (in open loop a request
 /// due during the backoff fails at once as `.clientBackoff`). A per-transaction client (`ConnectionPolicy`,
@@ -105,6 +113,8 @@ final class Worker: @unchecked Sendable {
     let perTransaction: Bool
     private var runner: RequestRunner
     private var conn: PGConnection?
+    /// The event loop this client runs on: every wait of its libpq calls and sleeps goes through it.
+    private var loop: PollLoop!
     private var backoff: Backoff
     private var nextConnectNs: Int64 = .min
     private var jitter: SplitMix64
@@ -150,18 +160,19 @@ final class Worker: @unchecked Sendable {
 
     @inline(__always) private func nowNs() -> Int64 { monotonicNs() - t0 }
 
-    func run() {
+    func run(on loop: PollLoop) async {
+        self.loop = loop
         // First connection before the common start; a failure here is retried (and counted) in the loop.
         // A per-transaction client holds none between requests.
-        if !perTransaction { conn = try? timedConnect() }
+        if !perTransaction { conn = try? await timedConnect() }
         t0 = shared.originNs
-        startNs = max(0, shared.gate.arrive() - t0)
+        startNs = max(0, await shared.gate.arrive() - t0)
         endNs = startNs + shared.limitNs
         switch cfg.mode {
-        case .closed: runClosed()
+        case .closed: await runClosed()
         case .open(let rate, let arrival):
-            runOpen(OpenLoopSchedule(rate: rate, workers: cfg.clients, worker: indexInWorkload, arrival: arrival,
-                                     seed: shared.config.seed &+ UInt64(workload)))
+            await runOpen(OpenLoopSchedule(rate: rate, workers: cfg.clients, worker: indexInWorkload, arrival: arrival,
+                                           seed: shared.config.seed &+ UInt64(workload)))
         }
         lastNs = nowNs()
         conn?.close()
@@ -176,46 +187,46 @@ final class Worker: @unchecked Sendable {
 
     /// Per transaction (like pgbench -C): connect, run one request measured from `intendedNs`, close. False when
     /// the connect failed (that failure is recorded by `connectForRequest`).
-    private func runOnFreshConnection(intendedNs: Int64) -> Bool {
-        guard connectForRequest() else { return false }
-        let result = runRequest()
+    private func runOnFreshConnection(intendedNs: Int64) async -> Bool {
+        guard await connectForRequest() else { return false }
+        let result = await runRequest()
         handle(result, startNs: intendedNs, doneNs: nowNs())
         closeAfterRequest()
         return true
     }
 
-    private func runClosed() {
+    private func runClosed() async {
         while !mustStop {
             let start = nowNs()
             if start >= endNs { break }
             if perTransaction {
-                if !runOnFreshConnection(intendedNs: start) {
-                    _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
+                if !(await runOnFreshConnection(intendedNs: start)) {
+                    _ = await loop.sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
                 }
                 continue
             }
-            if !ensureConnection(at: start) {
+            if !(await ensureConnection(at: start)) {
                 // In backoff: wait (bounded by the end) rather than spin.
-                _ = sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
+                _ = await loop.sleep(untilNs: t0 + min(nextConnectNs, endNs), stop: shared.stop)
                 continue
             }
-            let result = runRequest()
+            let result = await runRequest()
             handle(result, startNs: start, doneNs: nowNs())
         }
     }
 
-    private func runOpen(_ scheduleIn: OpenLoopSchedule) {
+    private func runOpen(_ scheduleIn: OpenLoopSchedule) async {
         var schedule = scheduleIn
         var next = startNs + schedule.next()
         while !mustStop, next < endNs {
             if nowNs() < next {
-                if !sleep(untilNs: t0 + next, stop: shared.stop) { break }
+                if !(await loop.sleep(untilNs: t0 + next, stop: shared.stop)) { break }
                 continue
             }
             let now = nowNs()
             if now >= endNs { break }
             if perTransaction {
-                _ = runOnFreshConnection(intendedNs: next)
+                _ = await runOnFreshConnection(intendedNs: next)
                 next = startNs + schedule.next()
                 continue
             }
@@ -225,8 +236,8 @@ final class Worker: @unchecked Sendable {
                 next = startNs + schedule.next()
                 continue
             }
-            if ensureConnection(at: now) {
-                let result = runRequest()
+            if await ensureConnection(at: now) {
+                let result = await runRequest()
                 handle(result, startNs: next, doneNs: nowNs())
             }
             next = startNs + schedule.next()
@@ -241,25 +252,25 @@ final class Worker: @unchecked Sendable {
     }
 
     /// One request on the open connection; an orders client first reads its current application version.
-    private func runRequest() -> RequestResult {
+    private func runRequest() async -> RequestResult {
         if let board = shared.orderVersions, cfg.kind == .orders { runner.version = board.version(of: indexInWorkload) }
-        return runner.run(on: conn!)
+        return await runner.run(on: conn!, via: loop)
     }
 
     /// Makes sure there is an open connection. On a failed attempt records `.connectionRefused` and arms the backoff.
     /// Returns false without an attempt while the backoff runs.
-    private func ensureConnection(at now: Int64) -> Bool {
+    private func ensureConnection(at now: Int64) async -> Bool {
         if let c = conn, c.isOpen { return true }
         conn = nil
         if now < nextConnectNs { return false }
-        return connect(logging: "load worker reconnected")
+        return await connect(logging: "load worker reconnected")
     }
 
     /// One connection attempt: on success resets the failure count and the backoff; on failure records the
     /// classified outcome and arms the backoff.
-    private func connect(logging message: Logger.Message) -> Bool {
+    private func connect(logging message: Logger.Message) async -> Bool {
         do {
-            conn = try timedConnect()
+            conn = try await timedConnect()
             runner.connected()
             if connectFailures > 0 {
                 shared.logger.info(message, metadata: ["worker": "\(label)", "failed_attempts": "\(connectFailures)"])
@@ -275,18 +286,18 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Opens a connection and records how long that took.
-    private func timedConnect() throws(PGError) -> PGConnection {
+    private func timedConnect() async throws(PGError) -> PGConnection {
         let t = monotonicNs()
-        let c = try PGConnection(conninfo, connectTimeout: shared.config.connectTimeout)
+        let c = try await PGConnection.connect(conninfo, connectTimeout: shared.config.connectTimeout, via: loop)
         connectLatency.record(clampMicros((monotonicNs() - t) / 1000))
         return c
     }
 
     /// Per-transaction clients: opens this request's connection, without waiting for any backoff (the next
     /// request tries again). On failure records the classified outcome and returns false.
-    private func connectForRequest() -> Bool {
+    private func connectForRequest() async -> Bool {
         conn = nil
-        return connect(logging: "load worker connects again")
+        return await connect(logging: "load worker connects again")
     }
 
     /// Per-transaction clients close their connection after every request, like `pgbench -C`.

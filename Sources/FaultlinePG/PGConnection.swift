@@ -63,11 +63,7 @@ public final class PGConnection: @unchecked Sendable {
         while true {
             if PQstatus(c) == CONNECTION_BAD { break }
             if status == PGRES_POLLING_OK {
-                // Quiet notices (libpq prints them to stderr by default) and keep the last SQLSTATE:
-                // an immediate shutdown announces itself as WARNING 57P01 before closing the socket.
-                PQsetNoticeReceiver(c, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
-                // Non-blocking sends, so the client deadline also bounds writes to a stuck server.
-                _ = PQsetnonblocking(c, 1)
+                Self.configure(c, notices)
                 return
             }
             if status == PGRES_POLLING_FAILED { break }
@@ -82,6 +78,20 @@ public final class PGConnection: @unchecked Sendable {
         let msg = Self.message(c)
         PQfinish(c); conn = nil
         throw PGError(kind: .connectFailed, message: msg)
+    }
+
+    /// A connection made by `connect(_:connectTimeout:via:)`.
+    private init(connected c: OpaquePointer) {
+        conn = c
+        Self.configure(c, notices)
+    }
+
+    /// Quiets notices (libpq prints them to stderr by default) and keeps the last SQLSTATE: an immediate shutdown
+    /// announces itself as WARNING 57P01 before closing the socket. Makes sends non-blocking, so the client deadline
+    /// also bounds writes to a stuck server.
+    private static func configure(_ c: OpaquePointer, _ notices: NoticeSink) {
+        PQsetNoticeReceiver(c, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
+        _ = PQsetnonblocking(c, 1)
     }
 
     deinit { if let c = conn { PQfinish(c) } }
@@ -179,23 +189,36 @@ public final class PGConnection: @unchecked Sendable {
                 if PQconsumeInput(c) == 0 { throw lost(c) }
             }
             guard let r = PQgetResult(c) else { break }
-            defer { PQclear(r) }
-            switch PQresultStatus(r) {
-            case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                last = rows ? Self.decode(r) : Self.tagOnly(r)
-            case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
-                let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-                let text = PQresultErrorField(r, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-                    ?? String(cString: PQresultErrorMessage(r))
-                if state == nil && PQstatus(c) == CONNECTION_BAD {
-                    failure = PGError(kind: .connectionLost, message: Self.trim(text))
-                } else if failure == nil {
-                    failure = PGError(kind: .server, sqlState: state, message: Self.trim(text))
-                }
-            default:
-                last = rows ? Self.decode(r) : Self.tagOnly(r)
-            }
+            absorb(r, c, rows: rows, last: &last, failure: &failure)
         }
+        return try conclude(c, last: last, failure: failure)
+    }
+
+    /// Takes one result of a statement: keeps the rows (or only the tag) of a success, the first error of a failure.
+    /// Clears `r`.
+    private func absorb(_ r: OpaquePointer, _ c: OpaquePointer, rows: Bool, last: inout PGResult?, failure: inout PGError?) {
+        defer { PQclear(r) }
+        switch PQresultStatus(r) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            last = rows ? Self.decode(r) : Self.tagOnly(r)
+        case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR, PGRES_BAD_RESPONSE:
+            let state = PQresultErrorField(r, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let text = PQresultErrorField(r, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                ?? String(cString: PQresultErrorMessage(r))
+            if state == nil && PQstatus(c) == CONNECTION_BAD {
+                failure = PGError(kind: .connectionLost, message: Self.trim(text))
+            } else if failure == nil {
+                failure = PGError(kind: .server, sqlState: state, message: Self.trim(text))
+            }
+        default:
+            last = rows ? Self.decode(r) : Self.tagOnly(r)
+        }
+    }
+
+    /// After the last result: a broken connection is closed and reported as lost (a shutdown's SQLSTATE kept),
+    /// else the first error is thrown or the last result returned.
+    private func conclude(_ c: OpaquePointer, last: PGResult?, failure: PGError?) throws(PGError) -> PGResult {
+        var failure = failure
         if PQstatus(c) == CONNECTION_BAD {
             if failure == nil, let s = notices.lastSQLState, s.hasPrefix("57P") {
                 failure = PGError(kind: .connectionLost, sqlState: s, message: notices.lastMessage ?? "server shut the session down")
@@ -299,6 +322,129 @@ public final class PGConnection: @unchecked Sendable {
             if n > 0 { return true }
             if n < 0 && errno != EINTR { return true }
         }
+    }
+}
+
+/// Waits for a socket or an instant on behalf of the asynchronous `PGConnection` calls (`connect(_:connectTimeout:via:)`,
+/// `exec...(via:)`): an event loop that serves several connections on one thread, as `pgbench -j` does, instead of
+/// one thread blocking in `poll` for each.
+public protocol PGWaiter: Sendable {
+    /// Suspends until `socket` is ready for `events` (POLLIN, POLLOUT) or the CLOCK_MONOTONIC instant `deadlineNs`
+    /// passes. True when ready (or the socket reports an error or hang-up), false on the deadline.
+    func wait(socket: Int32, events: Int16, deadlineNs: Int64) async -> Bool
+}
+
+extension PGConnection {
+    /// CLOCK_MONOTONIC in nanoseconds: the clock of `PGWaiter` deadlines.
+    @inline(__always) public static func monotonicNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// The same connection attempt as `init(_:connectTimeout:)`, waiting through `waiter` instead of blocking the
+    /// thread: `connectTimeout` bounds the whole attempt.
+    public static func connect(_ conninfo: String, connectTimeout: Duration = .seconds(3), via waiter: any PGWaiter) async throws(PGError) -> PGConnection {
+        guard let c = PQconnectStart(conninfo) else {
+            throw PGError(kind: .connectFailed, message: "out of memory")
+        }
+        let deadline = monotonicNs() + connectTimeout.nanoseconds
+        var status = PGRES_POLLING_WRITING
+        while true {
+            if PQstatus(c) == CONNECTION_BAD { break }
+            if status == PGRES_POLLING_OK { return PGConnection(connected: c) }
+            if status == PGRES_POLLING_FAILED { break }
+            let events: Int16 = status == PGRES_POLLING_READING ? Int16(POLLIN) : Int16(POLLOUT)
+            let socket = PQsocket(c)
+            if socket >= 0, !(await waiter.wait(socket: socket, events: events, deadlineNs: deadline)) {
+                PQfinish(c)
+                throw PGError(kind: .timeout, message: "connect timed out after \(connectTimeout)")
+            }
+            status = PQconnectPoll(c)
+        }
+        let msg = message(c)
+        PQfinish(c)
+        throw PGError(kind: .connectFailed, message: msg)
+    }
+
+    /// `execSimple`, waiting through `waiter`.
+    @discardableResult
+    public func execSimple(_ sql: String, timeout: Duration = .seconds(10), rows: Bool = true, via waiter: any PGWaiter) async throws(PGError) -> PGResult {
+        let c = try open()
+        guard PQsendQuery(c, sql) == 1 else { throw lost(c) }
+        return try await finish(c, timeout: timeout, rows: rows, via: waiter)
+    }
+
+    /// `execParams`, waiting through `waiter`.
+    @discardableResult
+    public func execParams(_ sql: String, _ params: [String?], timeout: Duration = .seconds(10), rows: Bool = true,
+                           via waiter: any PGWaiter) async throws(PGError) -> PGResult {
+        let c = try open()
+        let sent = Self.withCStrings(params) { ptrs, n in PQsendQueryParams(c, sql, n, nil, ptrs, nil, nil, 0) }
+        guard sent == 1 else { throw lost(c) }
+        return try await finish(c, timeout: timeout, rows: rows, via: waiter)
+    }
+
+    /// `exec` (simple without parameters, extended with them), waiting through `waiter`.
+    @discardableResult
+    public func exec(_ sql: String, _ params: [String?] = [], timeout: Duration = .seconds(10), via waiter: any PGWaiter) async throws(PGError) -> PGResult {
+        params.isEmpty ? try await execSimple(sql, timeout: timeout, via: waiter) : try await execParams(sql, params, timeout: timeout, via: waiter)
+    }
+
+    /// `execPrepared` (prepared once per connection, each round trip with its own deadline), waiting through `waiter`.
+    @discardableResult
+    public func execPrepared(_ name: String, sql: String, _ params: [String?], timeout: Duration = .seconds(10),
+                             rows: Bool = true, via waiter: any PGWaiter) async throws(PGError) -> PGResult {
+        if !preparedNames.contains(name) {
+            let c = try open()
+            guard PQsendPrepare(c, name, sql, 0, nil) == 1 else { throw lost(c) }
+            _ = try await finish(c, timeout: timeout, rows: false, via: waiter)
+            preparedNames.insert(name)
+        }
+        let c = try open()
+        let sent = Self.withCStrings(params) { ptrs, n in PQsendQueryPrepared(c, name, n, ptrs, nil, nil, 0) }
+        guard sent == 1 else { throw lost(c) }
+        return try await finish(c, timeout: timeout, rows: rows, via: waiter)
+    }
+
+    /// `finish` with the waits through `waiter`: flushes, waits for every result until `timeout`, returns the last
+    /// (or throws the first error).
+    private func finish(_ c: OpaquePointer, timeout: Duration, rows: Bool, via waiter: any PGWaiter) async throws(PGError) -> PGResult {
+        notices.lastSQLState = nil
+        let deadline = Self.monotonicNs() + timeout.nanoseconds
+        while true {
+            let f = PQflush(c)
+            if f == 0 { break }
+            if f < 0 { throw lost(c) }
+            let socket = PQsocket(c)
+            if socket >= 0, !(await waiter.wait(socket: socket, events: Int16(POLLOUT | POLLIN), deadlineNs: deadline)) {
+                throw timedOut(timeout)
+            }
+            if PQconsumeInput(c) == 0 { throw lost(c) }
+        }
+        var last: PGResult?
+        var failure: PGError?
+        while true {
+            while PQisBusy(c) == 1 {
+                let socket = PQsocket(c)
+                if socket >= 0, !(await waiter.wait(socket: socket, events: Int16(POLLIN), deadlineNs: deadline)) {
+                    throw timedOut(timeout)
+                }
+                if PQconsumeInput(c) == 0 { throw lost(c) }
+            }
+            guard let r = PQgetResult(c) else { break }
+            absorb(r, c, rows: rows, last: &last, failure: &failure)
+        }
+        return try conclude(c, last: last, failure: failure)
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (s, a) = components
+        let (ns, o) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        return o ? (s < 0 ? .min : .max) : ns &+ a / 1_000_000_000
     }
 }
 

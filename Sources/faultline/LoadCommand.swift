@@ -15,7 +15,7 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Generate PostgreSQL load: ledger writes, replica reads, pgbench TPC-B or custom SQL.",
         discussion: """
-        Every client has its own connection and thread. A lost connection is reopened with bounded backoff; every statement has a client-side deadline, so nothing hangs. With --connect per-transaction every client (or a share of them: per-transaction:25%) opens a new connection for each transaction and closes it afterwards, like pgbench -C: latency then includes the connect, and a refused connect fails that transaction only.
+        Every client has its own connection; --jobs threads (default: one per CPU core) serve them, each waiting for its clients in one poll, like pgbench -j. A lost connection is reopened with bounded backoff; every statement has a client-side deadline, so nothing hangs. With --connect per-transaction every client (or a share of them: per-transaction:25%) opens a new connection for each transaction and closes it afterwards, like pgbench -C: latency then includes the connect, and a refused connect fails that transaction only.
 
         Closed loop (--mode closed) runs each client flat out. Open loop (--mode open --rate R) starts requests at fixed intended times and measures latency from the intended start: no coordinated omission, like wrk2 or pgbench -R.
 
@@ -78,8 +78,11 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Open loop only: uniform (evenly spaced) or poisson (exponential gaps, like pgbench -R).", valueName: "kind"))
     var arrival: String = "uniform"
 
-    @Option(help: ArgumentHelp("Clients (connections, threads) per workload, 1...256.", valueName: "n"))
+    @Option(help: ArgumentHelp("Clients (connections) per workload, 1...256.", valueName: "n"))
     var clients: String = "4"
+
+    @Option(help: ArgumentHelp("Threads serving all clients, each waiting for its clients in one poll, like pgbench -j; 1...256, at most one per client. (default: one per CPU core)", valueName: "n"))
+    var jobs: String?
 
     @Option(help: ArgumentHelp("persistent (keep one connection a client), per-transaction (a new connection for every transaction, like pgbench -C), or per-transaction:SHARE for that share of the clients (25% or 0.25).", valueName: "policy"))
     var connect: String = "persistent"
@@ -287,6 +290,12 @@ struct LoadCommand: AsyncParsableCommand {
             }
             if flag == "--connect-timeout" { config.connectTimeout = d } else { config.statementTimeout = d }
         }
+        if let jobs {
+            guard let j = Int(jobs), LoadLimits.jobs.contains(j) else {
+                throw InputError(message: "--jobs '\(jobs)' is not a number in \(LoadLimits.jobs.lowerBound)...\(LoadLimits.jobs.upperBound); for example --jobs 2")
+            }
+            config.jobs = j
+        }
         config.maxDuration = limit
         config.metricsListen = metricsListen
         do { try config.validate() } catch { throw InputError(message: error.message) }
@@ -298,6 +307,7 @@ struct LoadCommand: AsyncParsableCommand {
             "mode": mode, "clients": clients, "duration": "\(limit)", "connectTimeout": "\(c.connectTimeout)",
             "statementTimeout": "\(c.statementTimeout)", "runID": c.runID, "connect": connect,
             "protocol": c.workloads.first?.queryProtocol.rawValue ?? QueryProtocol.simple.rawValue,
+            "jobs": "\(c.effectiveJobs)",
         ]
         if let rate { d["rate"] = rate; d["arrival"] = arrival }
         for w in c.workloads { d["conninfo.\(w.name)"] = ConnInfo.masked(w.conninfo) }

@@ -98,6 +98,27 @@ extension Integration {
             #expect(results[.prepared]?.acked.count == prepared.ok)
         }
 
+        /// `faultline load --jobs 0` (and a non-number): one line, exit 2, nothing run (no --out directory made).
+        @Test(arguments: ["0", "257", "two"]) func badJobsIsRefused(_ jobs: String) throws {
+            let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("faultline").path
+            try #require(FileManager.default.isExecutableFile(atPath: bin), "build the CLI first (swift build)")
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("fl-jobs-\(UInt32.random(in: 0...UInt32.max))").path
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: bin)
+            p.arguments = ["load", "--workload", "tpcb", "--jobs", jobs, "--duration", "1s", "--out", out]
+            p.environment = ProcessInfo.processInfo.environment.merging(ClusterFixture.cliVariables) { $1 }
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = Pipe()
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 2)
+            #expect(text.split(separator: "\n").count == 1, "\(text)")
+            #expect(text.contains("--jobs '\(jobs)'") && text.contains("1...256"), "\(text)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+
         /// `faultline load --protocol binary`: one line, exit 2, nothing run (no --out directory made).
         @Test func unknownProtocolIsRefused() async throws {
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("fl-protocol-\(UInt32.random(in: 0...UInt32.max))").path
