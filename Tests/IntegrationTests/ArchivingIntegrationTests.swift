@@ -64,6 +64,48 @@ extension Integration {
             }
         }
 
+        /// The slow first segment of a bring-up, provoked as the bring-up met it: stanza-create (which holds
+        /// pgBackRest's archive lock) right after a WAL switch. The switched segment's async push then quits on the
+        /// lock and its `archive_command` waits out archive-timeout (60 s); `pushReadySegments`, which the bring-up
+        /// runs after stanza-create, must get it archived at once. Up to 10 tries to hit the race (2 of 2 by hand,
+        /// 2026-12-07; each miss costs ~3.5 s).
+        @Test func aPushAfterStanzaCreateArchivesTheSegmentItsLockHeldUp() async throws {
+            let fx = try await ClusterFixture.ensureUp()
+            let env = fx.env
+            let primary = try await fx.primaryName()
+            let log = "\(env.config.pgbackrestDir(primary))/log/\(ArchivingConfig.stanza)-archive-push-async.log"
+            func lockRefusals() -> Int {
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "unable to acquire lock").count - 1
+            }
+            let c = try PGConnection(fx.direct(primary, user: "postgres", dbname: "postgres"), connectTimeout: .seconds(3))
+            defer { c.close() }
+            _ = try c.exec("create table if not exists faultline_archive_kick (at timestamptz)", timeout: .seconds(5))
+            var stuck: String?
+            for attempt in 1...10 where stuck == nil {
+                let refusals = lockRefusals()
+                _ = try c.exec("insert into faultline_archive_kick values (now())", timeout: .seconds(5))
+                let seg = try env.switchWal(primary)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...40)))
+                let create = try await env.pgbackrest(primary, ["stanza-create", "--io-timeout=10"], check: false)
+                // [050]: the race went the other way (the async push had the lock); the bring-up's poll retries that.
+                #expect(create.succeeded || create.output.contains("[050]"), "stanza-create: \(create.output)")
+                try await Task.sleep(for: .seconds(3))
+                let last = try env.archiverStatus(primary).lastArchivedWal ?? ""
+                if last < seg {
+                    #expect(lockRefusals() > refusals, "try \(attempt): \(seg) waits, and its async push quit on the lock")
+                    stuck = seg
+                }
+            }
+            let seg = try #require(stuck, "the race was not hit in 10 tries")
+            await env.pushReadySegments(on: primary)
+            let done = try await eventually(15) { () -> ArchiverStatus? in
+                let s = try env.archiverStatus(primary)
+                return (s.lastArchivedWal ?? "") >= seg ? s : nil
+            }
+            #expect(done != nil, "\(seg) archived within 15 s of the push, not after archive-timeout: \((try? env.archiverStatus(primary).summary) ?? "?")")
+            _ = try c.exec("drop table faultline_archive_kick", timeout: .seconds(5))
+        }
+
         @Test func walArchiveFailureFiresResolvesCatchesUpAndLeavesNothing() async throws {
             let (obs, v, fx) = try await Integration.FaultIntegrationTests().run("wal-archive-failure")
             #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
@@ -91,3 +133,4 @@ extension Integration {
         }
     }
 }
+

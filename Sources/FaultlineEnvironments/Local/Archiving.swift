@@ -306,6 +306,28 @@ extension LocalEnvironment {
         } catch {
             throw EnvironmentError.unhealthy("pgBackRest stanza-create on \(leader) failed: \(Secrets.mask(last))")
         }
+        await pushReadySegments(on: leader)
+    }
+
+    /// Pushes `node`'s oldest ready WAL segment once, as its `archive_command` would (the push forks pgBackRest's
+    /// async process, which pushes every ready segment). Called right after stanza-create.
+    ///
+    /// Why (the slow first segment, 49–75 s in 1 bring-up of 10, read in the kept logs of one on 2026-12-07):
+    /// stanza-create holds pgBackRest's archive lock (its lock type is `all`). The leader's first `archive_command`,
+    /// running meanwhile, forked an async push that could not take that lock and quit without a status file
+    /// ("unable to acquire lock on file '…-archive.lock'"), and the command then waited out `archive-timeout` (60 s)
+    /// for a segment nobody pushed. This push, once the lock is free, forks the async process again; the waiting
+    /// `archive_command` then finds its segment done. `ArchivingIntegrationTests` holds the lock to provoke it.
+    public func pushReadySegments(on node: String) async {
+        let wal = "\(config.dataDir(node))/pg_wal"
+        let ready = ((try? FileManager.default.contentsOfDirectory(atPath: "\(wal)/archive_status")) ?? [])
+            .filter { $0.hasSuffix(".ready") }.map { String($0.dropLast(".ready".count)) }
+        // WAL segments (24 hex digits) sort in order; a timeline history file is pushed only when nothing else waits.
+        guard let oldest = ready.filter({ $0.count == 24 }).min() ?? ready.min() else { return }
+        let r = try? await pgbackrest(node, ["archive-push", "\(wal)/\(oldest)"], check: false, timeout: .seconds(30))
+        if let r, !r.succeeded {
+            logger.warning("up: pgBackRest archive-push of \(oldest) on \(node) failed: \(Secrets.mask(CommandRunner.lastLine(r.stderr + r.stdout)))")
+        }
     }
 
     /// Removes the pgBackRest repository path from `store`'s bucket (at bring-up, when it is new; a drill's region loss).

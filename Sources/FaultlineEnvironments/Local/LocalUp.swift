@@ -111,8 +111,8 @@ extension LocalEnvironment {
             // 30 s to reach both; a slow first push is not a broken environment.
             let waitStarted = ContinuousClock.now
             let seg = try await waitFirstArchive(on: l, timeout: .seconds(75))
-            // A slow first segment (2 of 20 bring-ups on 2026-12-07, ~50 s; usually ~1 s) is not understood yet:
-            // keep what would explain it.
+            // A slow first segment (2 of 20 bring-ups on 2026-12-07, ~50 s; usually ~1 s) was stanza-create's
+            // archive lock (`pushReadySegments`). Should another cause make it slow, keep what would explain it.
             let slow = ContinuousClock.now - waitStarted > .seconds(15)
                 ? "; slow, logs kept in \(keepFailedLogs(in: "/tmp/faultline-slow-first-archive-logs"))" : ""
             mark("WAL archiving: \(seg) in \(config.s3URL)\(slow)", next: "observability")
