@@ -51,25 +51,7 @@ public struct ComposeEnvironment: Sendable {
 
     /// Members and roles from Patroni's REST API (every node asked; the view most share), as the local environment does.
     public func status(withReplication: Bool = true) async -> ClusterStatus {
-        let l = config.local
-        var members: [MemberStatus] = l.nodeNames.map {
-            MemberStatus(name: $0, role: "down", state: "unreachable", host: l.nodeIP($0), timeline: nil, lagBytes: nil)
-        }
-        var problems: [String] = []
-        let urls = l.nodeNames.map { l.restURL($0) + "/cluster" }
-        let answers = await Blocking.run { HTTP.getAll(urls, timeout: .milliseconds(800)) }
-        let views = zip(l.nodeNames, answers).compactMap { n, a -> ClusterStatus.View? in
-            guard case .success(let r) = a, r.status == 200,
-                  let m = try? ClusterStatus.members(fromPatroniCluster: r.body, expected: l.nodeNames) else { return nil }
-            return ClusterStatus.View(node: n, members: m)
-        }
-        if let c = ClusterStatus.consensus(views) {
-            members = c.members
-            problems += c.dissent
-        } else {
-            problems.append("no Patroni REST API answered")
-        }
-        problems += ClusterStatus.problems(members: members, expected: l.nodeCount, sync: l.nodeCount > 1 ? 1 : 0)
+        let (members, problems) = await PatroniREST.members(config.local)
         var replication: [ReplicationRow] = []
         if withReplication, let leader = members.first(where: \.isLeader) {
             let s = shared

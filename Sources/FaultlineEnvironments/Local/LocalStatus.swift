@@ -12,25 +12,7 @@ extension LocalEnvironment {
     /// Members and roles from Patroni's REST API (every node asked; the view most of them share), plus the
     /// leader's view of replication.
     public func status(withReplication: Bool = true, withMemory: Bool = false) async -> ClusterStatus {
-        var members: [MemberStatus] = config.nodeNames.map {
-            MemberStatus(name: $0, role: "down", state: "unreachable", host: config.nodeIP($0), timeline: nil, lagBytes: nil)
-        }
-        var problems: [String] = []
-        // Every member is asked (at once): a member back from a partition may answer from a stale view.
-        let urls = config.nodeNames.map { config.restURL($0) + "/cluster" }
-        let answers = await Blocking.run { HTTP.getAll(urls, timeout: .milliseconds(800)) }
-        let views = zip(config.nodeNames, answers).compactMap { n, a -> ClusterStatus.View? in
-            guard case .success(let r) = a, r.status == 200,
-                  let m = try? ClusterStatus.members(fromPatroniCluster: r.body, expected: config.nodeNames) else { return nil }
-            return ClusterStatus.View(node: n, members: m)
-        }
-        if let c = ClusterStatus.consensus(views) {
-            members = c.members
-            problems += c.dissent
-        } else {
-            problems.append("no Patroni REST API answered")
-        }
-        problems += ClusterStatus.problems(members: members, expected: config.nodeCount, sync: config.nodeCount > 1 ? 1 : 0)
+        let (members, problems) = await PatroniREST.members(config)
         var replication: [ReplicationRow] = []
         if withReplication, let leader = members.first(where: \.isLeader) {
             let env = self
