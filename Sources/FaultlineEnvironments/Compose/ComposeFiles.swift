@@ -6,7 +6,7 @@ import Foundation
 /// Rendered on the host under `<state>/config/<service>/` and mounted read-only at /etc/faultline in each container.
 extension ComposeEnvironment {
     /// The renderer: a `LocalEnvironment` value for the shared settings (it starts nothing).
-    var shared: LocalEnvironment { LocalEnvironment(config: config.local, logger: logger) }
+    public var shared: LocalEnvironment { LocalEnvironment(config: config.local, logger: logger) }
 
     /// Where the project venv's SeaweedFS binary (static) is mounted in the store containers (docker-compose.yml).
     static let weedInContainer = "/usr/local/bin/weed"
