@@ -113,6 +113,35 @@ extension Integration {
             let firing = try env.shared.activeAlerts().filter(\.isFiring)
             #expect(firing.isEmpty, "alerts firing on a healthy compose cluster: \(ActiveAlert.summary(firing))")
 
+            // break-archiving and its reversal on compose: the stores' port dropped inside the leader's container and a WAL
+            // switch; the archiver fails (pgBackRest gives up on both stores after ~35 s); the reversal deletes exactly those
+            // rules and the waiting segment is archived.
+            let runnerEnv = ComposeRunnerEnvironment(env)
+            let storeFilter = PacketFilter(peers: [.anyHost], services: [.objectStore])
+            try await runnerEnv.apply(.breakArchiving(member: leader, filter: storeFilter))
+            #expect(!(try await env.faultRules(leader)).isEmpty)
+            var failing = false
+            for _ in 0..<120 where !failing {
+                failing = (try? env.shared.archiverStatus(leader).failing) == true
+                if !failing { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(failing, "archiving did not fail within 60 s: \((try? env.shared.archiverStatus(leader).summary) ?? "?")")
+            // FaultlineWalArchivingFailing fires (the postgres exporter's metric, the shared rule; for: 3 s in ci).
+            var alerted = false
+            for _ in 0..<30 where !alerted {
+                alerted = ((try? env.shared.activeAlerts()) ?? []).contains { $0.name == AlertName.walArchivingFailing && $0.isFiring }
+                if !alerted { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(alerted, "FaultlineWalArchivingFailing not firing within 15 s of the archiver failing")
+            try await runnerEnv.revert(.restorePackets(member: leader, filter: storeFilter))
+            _ = await runnerEnv.probeReport()
+            #expect(try await env.faultRules(leader) == [], "no FAULTLINE rule left")
+            var caughtUp = false
+            for _ in 0..<180 where !caughtUp {
+                if let a = try? env.shared.archiverStatus(leader), !a.failing, a.waiting == 0 { caughtUp = true } else { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(caughtUp, "archiving did not catch up within 90 s of the reversal: \((try? env.shared.archiverStatus(leader).summary) ?? "?")")
+
             // Writes through HAProxy (on the leader) and PgBouncer, read back behind the read-only port.
             let cfg = env.config.local
             let endpoints = try driver.endpoints()
