@@ -54,6 +54,7 @@ import Testing
             FAULTLINE_COMPOSE_IMAGE=faultline/node:0123456789abcdef
             FAULTLINE_COMPOSE_PREFIX=10.79.0
             FAULTLINE_COMPOSE_STATE=/var/lib/faultline/compose
+            FAULTLINE_COMPOSE_WEED=/src/.venv/bin/weed
 
             """)
         #expect(c.composeArgv(["up", "-d"]) == ["/usr/bin/docker-compose", "--no-ansi", "-p", "faultline-compose", "-f",
@@ -91,29 +92,60 @@ import Testing
         var off = UpSettings()
         off.alerts = "off"
         #expect(d.config(off).local.observabilityEnabled == false)
+        // The known-bad control: Debian's Patroni 3.0.2 in the same image; the reference by default.
+        var debian = UpSettings()
+        debian.patroni = "debian"
+        #expect(d.config(debian).local.patroni == "/usr/bin/patroni")
+        #expect(d.config(UpSettings()).local.patroni == "/opt/patroni/bin/patroni")
     }
 
     @Test func configsAreTheLocalTemplatesWithTheComposeAddresses() throws {
         let env = ComposeEnvironment(config: ComposeConfig(home: Self.home), logger: Logger(label: "t"))
-        let secrets = LocalEnvironment.SecretSet(superuser: "su-secret", replication: "repl-secret", rewind: "rw-secret", app: "app-secret")
+        let secrets = LocalEnvironment.SecretSet(superuser: "su-secret", replication: "repl-secret", rewind: "rw-secret", app: "app-secret",
+                                                 s3AccessKey: "S3KEYA", s3SecretKey: "s3-secret-a", s3AccessKeyB: "S3KEYB", s3SecretKeyB: "s3-secret-b")
         let files = try env.renderedFiles(secrets: secrets)
-        #expect(Set(files.keys) == ["n1", "n2", "n3", "proxy", "proxy/observability"])
+        #expect(Set(files.keys) == ["n1", "n2", "n3", "proxy", "s3b/daemons", "proxy/observability", "proxy/daemons",
+                                    "n1/daemons", "n2/daemons", "n3/daemons", "n1/observability", "n2/observability", "n3/observability"])
         // The shared alert rules and a Prometheus that scrapes the nodes' Patroni and sends to the proxy's Alertmanager.
         let prometheus = try #require(files["proxy/observability"]?.first { $0.name == "prometheus.yml" }?.text)
         #expect(prometheus.contains("'10.79.0.12:8008'") && prometheus.contains("targets: ['10.79.0.1:9093']"))
         #expect(try #require(files["proxy/observability"]?.first { $0.name == "alerts.rules.yml" }?.text).contains("alert: FaultlinePrimaryDown"))
         let patroni = try #require(files["n2"]?.first { $0.name == "patroni.yml" }?.text)
-        // What local renders for the same node, with compose's subnet and state dir: the same file but archiving.
+        // What local renders for the same node, with compose's subnet and state dir: the same files, archiving included.
         var local = LocalConfig()
         local.home = Self.home
         local.subnet = "10.79.0.0/24"
         local.stateDir = "/var/lib/faultline/compose"
+        local.patroni = "/opt/patroni/bin/patroni"
         let l = LocalEnvironment(config: local, logger: Logger(label: "t"))
-        let localPatroni = try l.template("patroni.yml").render(l.values(node: "n2", secrets: secrets).merging(ComposeEnvironment.archivingOff) { _, b in b })
-        #expect(patroni == localPatroni)
+        #expect(patroni == (try l.template("patroni.yml").render(l.values(node: "n2", secrets: secrets))))
         #expect(patroni.contains("listen: 10.79.0.12:8008"))
         #expect(patroni.contains("ttl: 20") && patroni.contains("loop_wait: 2") && patroni.contains("retry_timeout: 5"))
-        #expect(patroni.contains("archive_command: '/bin/true'"))
+        #expect(patroni.contains("archive_command: '/usr/bin/pgbackrest --config=/var/lib/faultline/compose/n2/pgbackrest/pgbackrest.conf --stanza=faultline archive-push %p'"))
+        let pgbackrest = try #require(files["n2"]?.first { $0.name == "pgbackrest.conf" }?.text)
+        #expect(pgbackrest == (try l.template("pgbackrest.conf").render(l.values(node: "n2", secrets: secrets))))
+        #expect(pgbackrest.contains("repo1-s3-endpoint=10.79.0.1\n") && pgbackrest.contains("repo2-s3-endpoint=10.79.0.3\n"))
+        #expect(pgbackrest.contains("repo1-storage-ca-file=/var/lib/faultline/compose/archive/tls/ca.crt"))
+        #expect(files["n2"]?.first { $0.name == "patroni-bin" }?.text == "/opt/patroni/bin/patroni\n")
+        // The object stores: region A in the proxy at .1, region B in s3b at .3, the local SeaweedFS argv with the mounted binary.
+        let weedA = try #require(files["proxy/daemons"]?.first { $0.name == "seaweedfs" }?.text).split(separator: "\n").map(String.init)
+        #expect(weedA == ArchivingConfig.weedArgv(weed: "/usr/local/bin/weed", dataDir: "/var/lib/faultline/compose/archive/data", ip: "10.79.0.1",
+                                                  cert: "/var/lib/faultline/compose/archive/tls/s3.crt", key: "/var/lib/faultline/compose/archive/tls/s3.key",
+                                                  identities: "/var/lib/faultline/compose/archive/s3-identities.json"))
+        #expect(try #require(files["s3b/daemons"]?.first { $0.name == "seaweedfs" }?.text).contains("-ip=10.79.0.3\n"))
+        // The exporters: the local specs as argv (runuser to prometheus, env for the variables); no password in any argv.
+        let pgExporter = try #require(files["n2/daemons"]?.first { $0.name == "pg-exporter" }?.text)
+        #expect(pgExporter.hasPrefix("/usr/sbin/runuser\n-u\nprometheus\n--\n/usr/bin/env\n"))
+        #expect(pgExporter.contains("DATA_SOURCE_PASS_FILE=/var/lib/faultline/compose/observability/monitor.pass\n"))
+        #expect(pgExporter.contains("--web.listen-address=10.79.0.12:9187\n"))
+        #expect(files["n2/observability"]?.first { $0.name == "monitor.pass" }?.text == "app-secret")
+        let proxyDaemons = try #require(files["proxy/daemons"]).map(\.name)
+        #expect(Set(proxyDaemons) == ["seaweedfs", "node-exporter", "pgbouncer-exporter"])
+        let bouncer = try #require(files["proxy/daemons"]?.first { $0.name == "pgbouncer-exporter" }?.text)
+        #expect(bouncer.contains("/opt/patroni/bin/python\n/var/lib/faultline/compose/observability/pgbouncer_exporter.py\n--listen\n10.79.0.1:9127\n"))
+        for (service, list) in files where service.hasSuffix("/daemons") {
+            for f in list { #expect(!f.text.contains("app-secret") && !f.text.contains("s3-secret"), "no secret in \(service)/\(f.name)") }
+        }
         #expect(patroni.contains("hosts: 10.79.0.11:2379,10.79.0.12:2379,10.79.0.13:2379"))
         let haproxy = try #require(files["proxy"]?.first { $0.name == "haproxy.cfg" }?.text)
         #expect(haproxy.contains("server n3 10.79.0.13:5432 check port 8008"))

@@ -74,6 +74,74 @@ extension Integration {
             let patroni = try String(contentsOfFile: "\(env.config.configDir)/\(leader)/patroni.yml", encoding: .utf8)
             #expect(patroni.contains("ttl: \(LocalConfig().ttl)") && patroni.contains("loop_wait: \(LocalConfig().loopWait)"))
 
+            // WAL archiving as local: archive_command is pgBackRest's archive-push (not /bin/true), `pgbackrest check` passes in
+            // the leader's container (a WAL switch pushed to both object stores and found there), and a switched segment is
+            // archived (pg_stat_archiver) and listed in repo1 (the proxy's SeaweedFS) and repo2 (s3b's).
+            #expect(patroni.contains("archive_command: '/usr/bin/pgbackrest --config=") && patroni.contains("archive-push %p'"))
+            let check = try await env.pgbackrest(leader, ["check"], timeout: .seconds(90))
+            #expect(check.succeeded, "pgbackrest check: \(check.stderr)")
+            let seg = try env.shared.switchWal(leader)
+            var archived: String?
+            for _ in 0..<60 where archived == nil {
+                if let w = try? env.shared.archiverStatus(leader).lastArchivedWal, w >= seg { archived = w } else { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(archived != nil, "segment \(seg) not archived within 30 s: \((try? env.shared.archiverStatus(leader).summary) ?? "?")")
+            for repo in [1, 2] {
+                let ls = try await env.pgbackrest(leader, ["repo-ls", "--repo=\(repo)", "--recurse", "archive/faultline"], timeout: .seconds(60))
+                #expect(ls.stdout.contains(seg), "segment \(seg) not in repo\(repo): \(ls.stdout.suffix(300)) \(ls.stderr)")
+            }
+
+            // Observability as local: every Prometheus target up but the load's (no load runs now): the postgres exporters,
+            // the PgBouncer and node exporters included, with PostgreSQL and PgBouncer behind them; then no alert firing.
+            let prometheus = env.config.local.prometheusURL
+            func query(_ q: String) throws -> [(job: String, value: String)] {
+                let url = prometheus + "/api/v1/query?query=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q)
+                let body = try HTTP.get(url, timeout: .seconds(2)).body
+                let obj = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+                let result = ((obj?["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+                return result.map { (($0["metric"] as? [String: String])?["job"] ?? "", (($0["value"] as? [Any])?.last as? String) ?? "") }
+            }
+            var targets: [(job: String, value: String)] = []
+            for _ in 0..<40 {
+                targets = try query("up{job!=\"load\"}") + query("pg_up") + query("pgbouncer_up")
+                if targets.count == 15 && targets.allSatisfy({ $0.value == "1" }) { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(targets.count == 15 && targets.allSatisfy { $0.value == "1" }, "targets: \(targets)")
+            #expect(Set(targets.map(\.job)) == ["alertmanager", "backup", "node", "patroni", "pgbouncer", "postgres", "prometheus"])
+            try await Task.sleep(for: .seconds(5))  // longer than TARGET_DOWN_FOR (3 s, ci) plus an evaluation
+            let firing = try env.shared.activeAlerts().filter(\.isFiring)
+            #expect(firing.isEmpty, "alerts firing on a healthy compose cluster: \(ActiveAlert.summary(firing))")
+
+            // break-archiving and its reversal on compose: the stores' port dropped inside the leader's container and a WAL
+            // switch; the archiver fails (pgBackRest gives up on both stores after ~35 s); the reversal deletes exactly those
+            // rules and the waiting segment is archived.
+            let runnerEnv = ComposeRunnerEnvironment(env)
+            let storeFilter = PacketFilter(peers: [.anyHost], services: [.objectStore])
+            try await runnerEnv.apply(.breakArchiving(member: leader, filter: storeFilter))
+            #expect(!(try await env.faultRules(leader)).isEmpty)
+            var failing = false
+            for _ in 0..<120 where !failing {
+                failing = (try? env.shared.archiverStatus(leader).failing) == true
+                if !failing { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(failing, "archiving did not fail within 60 s: \((try? env.shared.archiverStatus(leader).summary) ?? "?")")
+            // FaultlineWalArchivingFailing fires (the postgres exporter's metric, the shared rule; for: 3 s in ci).
+            var alerted = false
+            for _ in 0..<30 where !alerted {
+                alerted = ((try? env.shared.activeAlerts()) ?? []).contains { $0.name == AlertName.walArchivingFailing && $0.isFiring }
+                if !alerted { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(alerted, "FaultlineWalArchivingFailing not firing within 15 s of the archiver failing")
+            try await runnerEnv.revert(.restorePackets(member: leader, filter: storeFilter))
+            _ = await runnerEnv.probeReport()
+            #expect(try await env.faultRules(leader) == [], "no FAULTLINE rule left")
+            var caughtUp = false
+            for _ in 0..<180 where !caughtUp {
+                if let a = try? env.shared.archiverStatus(leader), !a.failing, a.waiting == 0 { caughtUp = true } else { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(caughtUp, "archiving did not catch up within 90 s of the reversal: \((try? env.shared.archiverStatus(leader).summary) ?? "?")")
+
             // Writes through HAProxy (on the leader) and PgBouncer, read back behind the read-only port.
             let cfg = env.config.local
             let endpoints = try driver.endpoints()
@@ -123,6 +191,9 @@ extension Integration {
             let killed = try await Self.run("kill-primary")
             #expect(killed.report.exitCode == 0, "\(killed.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
             #expect(Self.verdict(killed, "lost-writes")?.result.status == .passed)
+            // FaultlinePrimaryDown fired (the scenario expects it within 30 s) and resolved after the heal.
+            #expect(Self.verdict(killed, "expect-alert-firing")?.result.status == .passed)
+            #expect(Self.verdict(killed, "settle-alert-resolved")?.result.status == .passed)
             let commands = try String(contentsOfFile: "\(env.config.stateDir)/commands.log", encoding: .utf8)
             #expect(commands.contains("docker exec \(env.config.container(leader)) sh -c"), "the kill ran inside the primary's container")
 

@@ -25,7 +25,7 @@ public struct ComposeConfig: Codable, Sendable, Equatable {
         l.subnet = subnet
         l.stateDir = stateDir
         l.home = home
-        // Prometheus and Alertmanager run in the proxy container with the ci profile, as local; the exporters do not yet.
+        // Prometheus, Alertmanager and the exporters run with the ci profile, as local.
         l.observability = AlertProfile.ci.rawValue
         l.patroni = "/opt/patroni/bin/patroni"  // in the image
         self.local = l
@@ -38,13 +38,15 @@ public struct ComposeConfig: Codable, Sendable, Equatable {
     public var configDir: String { "\(stateDir)/config" }
     public var engineDir: String { "\(stateDir)/engine" }
     public var nodeNames: [String] { local.nodeNames }
-    public var services: [String] { nodeNames + ["proxy"] }
+    /// The nodes, the proxy (HAProxy, PgBouncer, region A's object store, Prometheus, Alertmanager, exporters) and
+    /// region B's object store.
+    public var services: [String] { nodeNames + ["proxy", "s3b"] }
     public func container(_ service: String) -> String { "\(project)-\(service)" }
 
     /// The variables `docker-compose.yml` reads (its `${...}`), as the `--env-file` faultline writes. Pure.
     public var envFileText: String {
         [("FAULTLINE_COMPOSE_PROJECT", project), ("FAULTLINE_COMPOSE_IMAGE", image),
-         ("FAULTLINE_COMPOSE_PREFIX", local.prefix), ("FAULTLINE_COMPOSE_STATE", stateDir)]
+         ("FAULTLINE_COMPOSE_PREFIX", local.prefix), ("FAULTLINE_COMPOSE_STATE", stateDir), ("FAULTLINE_COMPOSE_WEED", local.weed)]
             .map { "\($0)=\($1)" }.joined(separator: "\n") + "\n"
     }
 

@@ -10,6 +10,8 @@ public struct ComposeDriver: EnvironmentDriver {
     }
 
     public let name = "compose"
+    /// Debian's Patroni 3.0.2 in the image (`--patroni debian`).
+    public static let debianPatroni = "/usr/bin/patroni"
     public let context: DriverContext
 
     public init(_ context: DriverContext) { self.context = context }
@@ -42,14 +44,16 @@ public struct ComposeDriver: EnvironmentDriver {
         if let d = settings.dcsEndpoints { cfg.local.dcsEndpoints = d }
         // `--alerts off`: no Prometheus or Alertmanager (the proxy starts them only when their configuration is there).
         if let a = settings.alerts { cfg.local.observability = a }
+        // The image holds both: /opt/patroni's 4.1.x (the reference) and Debian's 3.0.2 (the known-bad control).
+        if settings.patroni == "debian" { cfg.local.patroni = Self.debianPatroni }
         return cfg
     }
 
     public func isUp() async throws -> Bool { existing() != nil }
 
     public func up(_ settings: UpSettings) async throws -> BringUpReport {
-        if let p = settings.patroni, p != "venv" {
-            throw EnvironmentError.badConfig("--patroni \(p) is not built for compose yet (its image has Patroni 4.1.x only); omit --patroni")
+        if let p = settings.patroni, p != "venv", p != "debian" {
+            throw EnvironmentError.badConfig("--patroni \(p): the compose image has 'venv' (Patroni 4.1.x) and 'debian' (3.0.2) only; use one of them")
         }
         return try await ComposeEnvironment(config: config(settings), logger: context.logger).up()
     }

@@ -15,7 +15,11 @@ extension ComposeRunnerEnvironment {
             try await compose.shared.switchover(from: from, to: to)  // Patroni's REST API, as local
         case .dropPackets(let m, let filter):
             try await compose.dropPackets(m, filter)  // ComposeNetworkFaults.swift
-        case .shapeLink, .stopProcess, .fillDisk, .pauseReplay, .stopDCS, .holdSessions, .breakArchiving,
+        case .breakArchiving(let m, let filter):
+            let seg = try await compose.breakArchiving(m, filter)  // ComposeArchiving.swift
+            probes.note("break-archiving \(m): object store port dropped, pg_switch_wal() closed \(seg); archiver: "
+                        + ((try? compose.shared.archiverStatus(m).summary) ?? "?"))
+        case .shapeLink, .stopProcess, .fillDisk, .pauseReplay, .stopDCS, .holdSessions,
              .roguePromote, .pausePooler:
             throw FaultUnsupported("\(action) is not built for the compose environment yet (docs/environments.md)")
         }
@@ -29,6 +33,9 @@ extension ComposeRunnerEnvironment {
         case .nothingToUndo:
             break
         case .restorePackets(let m, let filter):
+            if filter.services == [.objectStore] {  // break-archiving: what piled up while the store was unreachable
+                probes.note("break-archiving \(m) before the heal; archiver: " + ((try? compose.shared.archiverStatus(m).summary) ?? "?"))
+            }
             try await compose.restorePackets(m, filter)
         // Never applied here (their apply throws FaultUnsupported): nothing to undo.
         case .unshapeLink, .continueProcess, .removeBallast, .resumeReplay, .startDCS, .endSessions,
@@ -64,7 +71,7 @@ extension ComposeEnvironment {
 
     /// Whether Patroni runs in `node`'s container (false when the container is not running).
     func patroniRunning(_ node: String) async throws -> Bool {
-        try await exec(node, ["pgrep", "-u", "postgres", "-f", "/opt/patroni/bin/patroni"], check: false).succeeded
+        try await exec(node, ["pgrep", "-u", "postgres", "-f", config.local.patroni], check: false).succeeded
     }
 
     /// Starts Patroni in `node`'s container unless it runs.

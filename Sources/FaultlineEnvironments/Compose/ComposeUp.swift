@@ -16,7 +16,9 @@ extension ComposeEnvironment {
         guard geteuid() == 0 else { throw EnvironmentError.notRoot }
         for bin in ["/usr/bin/docker-compose", config.composeFile, "\(config.imageContext)/Dockerfile"]
         where !FileManager.default.fileExists(atPath: bin) { throw EnvironmentError.requirementMissing(bin) }
-        for t in ["patroni.yml", "etcd.conf.yml", "haproxy.cfg", "pgbouncer.ini"] {
+        // SeaweedFS: the project venv's static binary, mounted in the store containers (`scripts/setup` installs it).
+        guard FileManager.default.isExecutableFile(atPath: config.local.weed) else { throw EnvironmentError.requirementMissing(config.local.weed) }
+        for t in ["patroni.yml", "etcd.conf.yml", "haproxy.cfg", "pgbouncer.ini", "pgbackrest.conf"] {
             let p = "\(config.local.home)/environments/local/\(t).tmpl"
             if !FileManager.default.fileExists(atPath: p) { throw EnvironmentError.requirementMissing(p) }
         }
@@ -49,15 +51,28 @@ extension ComposeEnvironment {
             let env = ComposeEnvironment(config: cfg, logger: logger)
             try JSONEncoder.pretty.encode(cfg).write(to: Self.configURL(cfg.stateDir))
             let secrets = try env.writeFiles()
-            mark("configs rendered from environments/local")
+            try await env.prepareStores(secrets: secrets)
+            mark("configs rendered from environments/local, object stores' TLS")
             phase = "containers"
-            try await env.compose(["up", "-d", "--no-build"], timeout: .seconds(180))
+            _ = try await env.compose(["up", "-d", "--no-build"], timeout: .seconds(180))
             mark("containers started")
             phase = "Patroni leader"
-            try await env.shared.poll(timeout: timeout, what: "a leader") { () -> Void? in
-                await env.status(withReplication: false).leader?.state == "running" ? () : nil
+            // The buckets are created while Patroni bootstraps, as local.
+            async let buckets: Void = env.createBuckets(timeout: .seconds(60))
+            do {
+                try await env.shared.poll(timeout: timeout, what: "a leader") { () -> Void? in
+                    await env.status(withReplication: false).leader?.state == "running" ? () : nil
+                }
+            } catch {
+                try? await buckets
+                throw error
             }
             mark("Patroni leader running")
+            phase = "S3 buckets and pgBackRest stanza"
+            try await buckets
+            guard let leader = await env.status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+            try await env.createStanza(on: leader, timeout: .seconds(20))
+            mark("S3 buckets and pgBackRest stanza")
             phase = "application database"
             try await env.createAppDatabase(secrets: secrets)
             mark("application database")
@@ -67,6 +82,11 @@ extension ComposeEnvironment {
             phase = "writes through HAProxy and PgBouncer"
             try await env.shared.waitEndpoints(timeout: .seconds(30))
             mark("writes through HAProxy and PgBouncer")
+            phase = "first WAL segment archived"
+            if let l = await env.status(withReplication: false).leader?.name {
+                let seg = try await env.shared.waitFirstArchive(on: l, timeout: .seconds(75))
+                mark("WAL archiving: \(seg) archived (pgBackRest, both object stores)")
+            }
             if cfg.local.observabilityEnabled {
                 phase = "Prometheus and Alertmanager"
                 let l = cfg.local

@@ -241,11 +241,16 @@ extension LocalEnvironment {
 
     /// Creates the bucket through `weed shell` once `store`'s SeaweedFS master answers.
     func createBucket(_ store: ObjectStore, timeout: Duration) async throws {
-        let argv = weedShell(store)
+        try await createBucket(store, timeout: timeout, weedShell: weedShell(store)) { try ensureRunning([seaweedSpec(store)]) }
+    }
+
+    /// Creates the bucket with `weedShell` (the `weed shell` argv that reaches `store`'s master; the compose
+    /// environment's runs in the store's container) once the master answers; `stillRunning` throws when the store died.
+    func createBucket(_ store: ObjectStore, timeout: Duration, weedShell argv: [String], stillRunning: () throws -> Void) async throws {
         var last = ""
         do {
             try await poll(timeout: timeout, what: "the S3 bucket") { () -> Void? in
-                try ensureRunning([seaweedSpec(store)])
+                try stillRunning()
                 // `weed shell` waits long for a master that is not up yet: ask the master first.
                 let master = "http://\(store.ip):\(ArchivingConfig.masterPort)/cluster/status"
                 guard (try? HTTP.get(master, timeout: .milliseconds(500)))?.status == 200 else {
@@ -285,21 +290,32 @@ extension LocalEnvironment {
     /// attempt called the half-made stanza corrupt. So stanza-create gets a long io-timeout of its own, and a
     /// half-made stanza of this brand-new repository (nothing else is in it yet) is removed and made again.
     func createStanza(on leader: String, timeout: Duration) async throws {
+        try await createStanza(on: leader, timeout: timeout, pgbackrest: { args, t in
+            try await self.pgbackrest(leader, args, check: false, timeout: t)
+        }, removeRepositories: {
+            for store in self.config.objectStores { try await self.removeRepositoryPath(store) }
+        })
+    }
+
+    /// `createStanza` with `pgbackrest` (runs pgBackRest with the leader's config as postgres, unchecked; the compose
+    /// environment's runs it in the leader's container) and `removeRepositories` (removes a half-made stanza).
+    func createStanza(on leader: String, timeout: Duration, pgbackrest: ([String], Duration) async throws -> CommandResult,
+                      removeRepositories: () async throws -> Void) async throws {
         var last = ""
         let io = "--io-timeout=\(ArchivingConfig.setupIOTimeoutSeconds)"
         do {
             try await poll(timeout: timeout, what: "pgBackRest stanza-create") { () -> Void? in
-                let ls = try await pgbackrest(leader, ["repo-ls", io], check: false, timeout: .seconds(40))
+                let ls = try await pgbackrest(["repo-ls", io], .seconds(40))
                 guard ls.succeeded else {
                     last = CommandRunner.lastLine(ls.stderr + ls.stdout)
                     return nil
                 }
-                let r = try await pgbackrest(leader, ["stanza-create", io], check: false, timeout: .seconds(60))
+                let r = try await pgbackrest(["stanza-create", io], .seconds(60))
                 let out = r.stderr + r.stdout
                 last = CommandRunner.lastLine(out)
                 if !r.succeeded, out.contains("[055]") || out.contains("[040]") {
                     logger.warning("up: half-made pgBackRest stanza in the new repository (\(Secrets.mask(last))); removing it")
-                    for store in config.objectStores { try await removeRepositoryPath(store) }
+                    try await removeRepositories()
                 }
                 return r.succeeded ? () : nil
             }

@@ -192,10 +192,15 @@ extension LocalEnvironment {
     }
 
     var pgbouncerExporterSpec: DaemonSpec {
+        pgbouncerExporterSpec(python: "\(config.home)/.venv/bin/python", script: "\(config.observabilitySourceDir)/pgbouncer_exporter.py")
+    }
+
+    /// The PgBouncer exporter run by `python` (with psycopg) from `script` (the compose image has its own Python).
+    func pgbouncerExporterSpec(python: String, script: String) -> DaemonSpec {
         DaemonSpec(
             name: "pgbouncer-exporter", netns: config.clientNetns, user: Self.observabilityUser,
             environment: ["PYTHONUNBUFFERED": "1"],
-            argv: ["\(config.home)/.venv/bin/python", "\(config.observabilitySourceDir)/pgbouncer_exporter.py",
+            argv: [python, script,
                    "--listen", "\(config.clientIP):\(ObservabilityPorts.pgbouncerExporter)",
                    "--dsn", "host=127.0.0.1 port=6432 dbname=pgbouncer user=faultline passfile=\(config.observabilityDir)/monitor.pgpass"])
     }
