@@ -38,6 +38,11 @@ extension ComposeEnvironment {
                                           stdin: "fs.rm -r /buckets/\(ArchivingConfig.bucket)\(ArchivingConfig.repoPath)\n")
             }
         })
+        // As local: stanza-create held the archive lock; push what it held up (LocalEnvironment.pushReadySegments).
+        let ls = try await exec(leader, ["ls", "\(config.local.dataDir(leader))/pg_wal/archive_status"], check: false)
+        await shared.pushReadySegments(on: leader, archiveStatus: ls.stdout.split(separator: "\n").map(String.init)) { args, t in
+            try await self.pgbackrest(leader, args, timeout: t)
+        }
     }
 
     /// break-archiving: the object stores' port dropped in `node`'s container (the local rules, `dropPackets`), then

@@ -295,6 +295,8 @@ extension LocalEnvironment {
         }, removeRepositories: {
             for store in self.config.objectStores { try await self.removeRepositoryPath(store) }
         })
+        let ready = (try? FileManager.default.contentsOfDirectory(atPath: "\(config.dataDir(leader))/pg_wal/archive_status")) ?? []
+        await pushReadySegments(on: leader, archiveStatus: ready) { args, t in try await self.pgbackrest(leader, args, check: false, timeout: t) }
     }
 
     /// `createStanza` with `pgbackrest` (runs pgBackRest with the leader's config as postgres, unchecked; the compose
@@ -322,7 +324,6 @@ extension LocalEnvironment {
         } catch {
             throw EnvironmentError.unhealthy("pgBackRest stanza-create on \(leader) failed: \(Secrets.mask(last))")
         }
-        await pushReadySegments(on: leader)
     }
 
     /// Pushes `node`'s oldest ready WAL segment once, as its `archive_command` would (the push forks pgBackRest's
@@ -333,14 +334,22 @@ extension LocalEnvironment {
     /// running meanwhile, forked an async push that could not take that lock and quit without a status file
     /// ("unable to acquire lock on file '…-archive.lock'"), and the command then waited out `archive-timeout` (60 s)
     /// for a segment nobody pushed. This push, once the lock is free, forks the async process again; the waiting
-    /// `archive_command` then finds its segment done. `ArchivingIntegrationTests` holds the lock to provoke it.
+    /// `archive_command` then finds its segment done. `ArchivingIntegrationTests` provokes the race (a WAL switch, then stanza-create).
     public func pushReadySegments(on node: String) async {
+        let ready = (try? FileManager.default.contentsOfDirectory(atPath: "\(config.dataDir(node))/pg_wal/archive_status")) ?? []
+        await pushReadySegments(on: node, archiveStatus: ready) { args, t in try await self.pgbackrest(node, args, check: false, timeout: t) }
+    }
+
+    /// `pushReadySegments` given the names in `node`'s `pg_wal/archive_status` and how to run pgBackRest with its
+    /// config as postgres (the compose environment's runs it in the node's container, where the data directory has
+    /// the same path).
+    func pushReadySegments(on node: String, archiveStatus names: [String],
+                           pgbackrest: ([String], Duration) async throws -> CommandResult) async {
         let wal = "\(config.dataDir(node))/pg_wal"
-        let ready = ((try? FileManager.default.contentsOfDirectory(atPath: "\(wal)/archive_status")) ?? [])
-            .filter { $0.hasSuffix(".ready") }.map { String($0.dropLast(".ready".count)) }
+        let ready = names.filter { $0.hasSuffix(".ready") }.map { String($0.dropLast(".ready".count)) }
         // WAL segments (24 hex digits) sort in order; a timeline history file is pushed only when nothing else waits.
         guard let oldest = ready.filter({ $0.count == 24 }).min() ?? ready.min() else { return }
-        let r = try? await pgbackrest(node, ["archive-push", "\(wal)/\(oldest)"], check: false, timeout: .seconds(30))
+        let r = try? await pgbackrest(["archive-push", "\(wal)/\(oldest)"], .seconds(30))
         if let r, !r.succeeded {
             logger.warning("up: pgBackRest archive-push of \(oldest) on \(node) failed: \(Secrets.mask(CommandRunner.lastLine(r.stderr + r.stdout)))")
         }
