@@ -130,6 +130,31 @@ extension Integration {
         }
 
         /// `--environment nowhere` is refused alike by run, env, heal and load: one line naming the drivers, exit 2.
+        /// `down` finds the nodes' tmpfs in the mount table however long it is: with a docker engine's overlay and volume
+        /// mounts before them it read only the table's first ~4 KiB, left them mounted and failed ("Device or resource
+        /// busy"). 40 padding mounts with long paths put the one looked for past the first 8 KiB.
+        @Test func aMountPastTheFirstPagesOfTheMountTableIsFound() async throws {
+            let base = "/tmp/faultline-mounttable-\(getpid())"
+            let pad = String(repeating: "p", count: 150)
+            var mounted: [String] = []
+            defer {
+                for m in mounted.reversed() { _ = umount(m) }
+                try? FileManager.default.removeItem(atPath: base)
+            }
+            for i in 0..<40 {
+                let dir = "\(base)/\(pad)\(i)"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                #expect(mount("faultline-pad", dir, "tmpfs", 0, "size=64k") == 0, "mount \(dir): errno \(errno)")
+                mounted.append(dir)
+            }
+            let target = "\(base)/target"
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            #expect(!LocalEnvironment.isMountPoint(target))
+            #expect(mount("faultline-target", target, "tmpfs", 0, "size=64k") == 0)
+            mounted.append(target)
+            #expect(LocalEnvironment.isMountPoint(target), "found in a mount table read to its end")
+        }
+
         @Test func unknownEnvironmentIsRefusedEverywhere() async throws {
             for args in [["run", "kill-primary"], ["env", "status"], ["env", "up"], ["heal"], ["load", "--duration", "1s"]] {
                 let r = try await Self.cli(args + ["--environment", "nowhere"])

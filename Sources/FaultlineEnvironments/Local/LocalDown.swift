@@ -22,9 +22,12 @@ extension LocalEnvironment {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        for n in config.nodeNames where Self.isMountPoint(config.dataMount(n)) {
-            let r = try await runner.run(["/usr/bin/umount", config.dataMount(n)], check: false)
-            if !r.succeeded { try await runner.run(["/usr/bin/umount", "-l", config.dataMount(n)]) }
+        // Until nothing is mounted there (a mount someone stacked on the node's).
+        for n in config.nodeNames {
+            for _ in 0..<5 where Self.isMountPoint(config.dataMount(n)) {
+                let r = try await runner.run(["/usr/bin/umount", config.dataMount(n)], check: false)
+                if !r.succeeded { try await runner.run(["/usr/bin/umount", "-l", config.dataMount(n)]) }
+            }
         }
         for ns in config.allNetns where existing.contains(ns) {
             try await runner.run(["/usr/sbin/ip", "netns", "del", ns])
@@ -48,8 +51,12 @@ extension LocalEnvironment {
         return left
     }
 
-    static func isMountPoint(_ path: String) -> Bool {
-        guard let m = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+    public static func isMountPoint(_ path: String) -> Bool {
+        // Read to the end: `String(contentsOfFile:)` stops after one read, about 4 KiB of a /proc file, so with a
+        // docker engine's mounts in the table a mount further down was missed and `down` left it mounted.
+        guard let h = FileHandle(forReadingAtPath: "/proc/self/mounts") else { return false }
+        defer { try? h.close() }
+        let m = String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
         return m.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
     }
 }
