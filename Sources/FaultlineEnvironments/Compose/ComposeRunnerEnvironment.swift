@@ -72,6 +72,19 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
         Dictionary(uniqueKeysWithValues: compose.config.nodeNames.map { ($0, compose.config.local.direct($0)) })
     }
 
+    /// The member HAProxy's read-write port reaches as a primary (the local code, from the host), for `newPrimaryRouted`.
+    public func routedPrimary() async throws -> String? { await compose.shared.routedPrimary() }
+
+    /// Each node's free share of its PGDATA volume (the tmpfs fill-disk fills), as local reads it.
+    public func diskFree() async throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for n in compose.config.nodeNames {
+            if let f = try? await compose.volumeUsage(n)?.freeShare { out[n] = f }
+        }
+        guard !out.isEmpty else { throw ReadingUnsupported("the data volumes' free space (no volume answered)") }
+        return out
+    }
+
     public func commandLog() async -> [String] {
         guard let h = FileHandle(forReadingAtPath: Self.logPath(compose)) else { return [] }
         defer { try? h.close() }
