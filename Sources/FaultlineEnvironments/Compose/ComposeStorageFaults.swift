@@ -61,3 +61,16 @@ extension ComposeEnvironment {
         for l in try await shapedLinks(node) { try await LocalEnvironment.unshape(l, kind, runner: runner) }
     }
 }
+
+extension ComposeEnvironment {
+    /// The root qdisc kinds now on `node`'s two links (eth0 in its container, its veth peer on the host), e.g.
+    /// ["noqueue", "noqueue"], or ["htb", "htb"] while a rate limit holds.
+    public func rootQdiscs(_ node: String) async throws -> [String] {
+        var kinds: [String] = []
+        for l in try await shapedLinks(node) {
+            let r = try await runner.run(l.tc + ["qdisc", "show", "dev", l.dev, "root"], check: false, timeout: .seconds(15))
+            kinds.append(r.stdout.split(separator: " ").dropFirst().first.map(String.init) ?? "")
+        }
+        return kinds
+    }
+}
