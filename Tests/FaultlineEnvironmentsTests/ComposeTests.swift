@@ -55,6 +55,7 @@ import Testing
             FAULTLINE_COMPOSE_PREFIX=10.79.0
             FAULTLINE_COMPOSE_STATE=/var/lib/faultline/compose
             FAULTLINE_COMPOSE_WEED=/src/.venv/bin/weed
+            FAULTLINE_COMPOSE_DATA_MIB=2048
 
             """)
         #expect(c.composeArgv(["up", "-d"]) == ["/usr/bin/docker-compose", "--no-ansi", "-p", "faultline-compose", "-f",
@@ -153,5 +154,41 @@ import Testing
         let etcd = try #require(files["n1"]?.first { $0.name == "etcd.conf.yml" }?.text)
         #expect(etcd.contains("initial-cluster: n1=http://10.79.0.11:2380,n2=http://10.79.0.12:2380,n3=http://10.79.0.13:2380"))
         #expect(files["proxy"]?.first { $0.name == "userlist.txt" }?.text == "\"faultline\" \"app-secret\"\n")
+    }
+
+    @Test func subnetsOverlap() {
+        #expect(ComposeEnvironment.overlaps("10.81.0.0/24", "10.81.0.0/24") == true)
+        #expect(ComposeEnvironment.overlaps("10.81.0.0/16", "10.81.7.0/24") == true)
+        #expect(ComposeEnvironment.overlaps("10.81.0.254", "10.81.0.0/24") == true)
+        #expect(ComposeEnvironment.overlaps("10.81.1.0/24", "10.81.0.0/24") == false)
+        #expect(ComposeEnvironment.overlaps("0.0.0.0/0", "10.81.0.0/24") == true)
+        #expect(ComposeEnvironment.overlaps("local", "10.81.0.0/24") == nil)
+        #expect(ComposeEnvironment.overlaps("10.81.0.0/33", "10.81.0.0/24") == nil)
+    }
+
+    /// A subnet or container name already taken by something else is a conflict; this project's own network and
+    /// containers (a leftover of a crashed run), other subnets and the default route are not.
+    @Test func conflictsNameWhatHoldsTheSubnetOrTheNames() {
+        let names = ["faultline-cf-n1", "faultline-cf-n2", "faultline-cf-n3", "faultline-cf-proxy"]
+        let routes = """
+            default via 10.0.0.1 dev eth0
+            10.77.0.0/24 dev fl-host proto kernel scope link src 10.77.0.254
+            10.81.0.0/24 dev br-0123456789ab proto kernel scope link src 10.81.0.254
+            local 10.81.0.254 dev br-0123456789ab table local proto kernel scope host src 10.81.0.254
+            """
+        let ours: [(name: String, project: String, subnets: [String])] = [("faultline-cf_net", "faultline-cf", ["10.81.0.0/24"]),
+                                                                         ("br-0123456789ab", "faultline-cf", [])]
+        #expect(ComposeEnvironment.conflicts(subnet: "10.81.0.0/24", project: "faultline-cf", containerNames: names, routes: routes,
+                                             networks: ours, containers: [("faultline-cf-n1", "faultline-cf"), ("other", "")]) == [])
+        let localRoute = "10.81.0.0/24 dev fl-cf-host proto kernel scope link src 10.81.0.254"
+        #expect(ComposeEnvironment.conflicts(subnet: "10.81.0.0/24", project: "faultline-cf", containerNames: names, routes: localRoute,
+                                             networks: [], containers: [])
+                == ["subnet 10.81.0.0/24 is routed on the host through 'fl-cf-host' (10.81.0.0/24)"])
+        let squatter: [(name: String, project: String, subnets: [String])] = [("squat", "", ["10.81.0.0/16"]), ("br-ffffffffffff", "", [])]
+        #expect(ComposeEnvironment.conflicts(subnet: "10.81.0.0/24", project: "faultline-cf", containerNames: names,
+                                             routes: "10.81.0.0/16 dev br-ffffffffffff proto kernel", networks: squatter,
+                                             containers: [("faultline-cf-n2", "")])
+                == ["subnet 10.81.0.0/24 overlaps Docker network 'squat' (10.81.0.0/16)",
+                    "container name 'faultline-cf-n2' is taken by a container that is not project faultline-cf's"])
     }
 }

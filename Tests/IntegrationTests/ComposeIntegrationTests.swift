@@ -208,6 +208,124 @@ extension Integration {
             #expect(!FileManager.default.fileExists(atPath: env.config.stateDir))
         }
 
+        /// Whether Prometheus has the PGDATA usage the disk alert reads (the node exporter's filesystem metrics):
+        /// the compose environment does not run the exporters yet (docs/environments.md), and then that alert cannot fire.
+        static func diskMetricsScraped(_ env: ComposeEnvironment) async -> Bool {
+            let url = env.config.local.prometheusURL + "/api/v1/query?query=faultline:pgdata_filesystem_usage:ratio"
+            guard let r = try? HTTP.get(url, timeout: .seconds(3)), r.status == 200 else { return false }
+            return !r.body.contains(#""result":[]"#)
+        }
+
+        /// fill-disk (real ENOSPC on the primary's size-limited tmpfs volume) and pause-replay (SQL, from the host) on
+        /// compose, every declared verdict asserted; then a run of bandwidth-replica SIGKILLed while its qdiscs hold,
+        /// healed by `faultline heal --environment compose`: the qdiscs gone, the ledger empty, the cluster healthy.
+        @Test func fillDiskPauseReplayAndHealAfterACrashOnCompose() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            _ = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+
+            let filled = try await Self.run("fill-disk")
+            let alerts = await Self.diskMetricsScraped(env)
+            for id in ["steady-state", "rto", "lost-writes", "cluster-recovered", "settle-cluster-healthy", "error-budget-after", "split-brain"] {
+                #expect(Self.verdict(filled, id)?.result.status == .passed, "fill-disk \(id)")
+            }
+            #expect(Self.verdict(filled, "lost-writes")?.result.measured?.value == 0)
+            // The disk alert reads the node exporter's filesystem metrics: it fires (and resolves) where they are scraped;
+            // without them it cannot fire, and the verdict says so (failed, "not listed"), never passes.
+            #expect(Self.verdict(filled, "expect-alert-firing")?.result.status == (alerts ? .passed : .failed))
+            #expect(Self.verdict(filled, "settle-alert-resolved")?.result.status == .passed)
+            #expect(filled.report.verdicts.count == 9, "\(filled.report.verdicts.map(\.id))")
+            let notes = (Self.verdict(filled, "split-brain")?.notes ?? []).joined(separator: "\n")
+            #expect(notes.contains("fill-disk") && notes.contains("of 2048 MiB"), "the ballast went into the 2048 MiB tmpfs volume")
+
+            let paused = try await Self.run("pause-replay")
+            #expect(paused.report.exitCode == 0, "\(paused.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(!paused.report.verdicts.isEmpty && paused.report.verdicts.allSatisfy { $0.result.status == .passed })
+            let commands = try String(contentsOfFile: "\(env.config.stateDir)/commands.log", encoding: .utf8)
+            #expect(commands.contains("select pg_wal_replay_pause()") && commands.contains("select pg_wal_replay_resume()"))
+
+            // A crashed run: bandwidth-replica SIGKILLed once its fault is in the ledger and its qdiscs are on.
+            let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
+            let log = "/tmp/faultline-compose-crashed-run.log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: try ScenarioIntegrationTests.faultlineBinary())
+            p.arguments = ["run", "bandwidth-replica", "--environment", "compose"]
+            p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardError = p.standardOutput
+            try p.run()
+            var shaped: String?
+            let deadline = ContinuousClock.now + .seconds(60)
+            while shaped == nil, ContinuousClock.now < deadline, p.isRunning {
+                try await Task.sleep(for: .milliseconds(300))
+                guard let e = try await ledger.entries().first, case .shapeLink(let m, _) = e.action else { continue }
+                if try await env.rootQdiscs(m) == ["htb", "htb"] { shaped = m }
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let node = try #require(shaped, "the run shaped a link: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            #expect(try await ledger.entries().count == 1, "the crashed run left its fault in the ledger")
+
+            let healed = try await Shell.faultline(["heal", "--environment", "compose"], timeout: .minutes(3))
+            #expect(healed.status == 0, "\(healed.output)")
+            #expect(try await ledger.entries().isEmpty)
+            #expect(try await env.rootQdiscs(node).allSatisfy { $0 != "htb" }, "no qdisc left on \(node)'s links")
+            let s = await env.status(withReplication: false)
+            #expect(s.healthy, "\(s.problems)")
+            let rw = try PGConnection(try driver.endpoints().readWrite)
+            #expect(try rw.exec("select 1").scalar == "1")
+            rw.close()
+
+            #expect(try await driver.down() == [])
+        }
+
+        /// The compose analogue of "a port already taken" (nothing is published): the subnet held by another Docker
+        /// network or routed on the host (as the local environment's host link is), and a container name held by a
+        /// container that is not this project's. Each is refused before anything is built: one line, exit 8, no
+        /// container, network, volume or state of the project left.
+        @Test func aTakenSubnetOrContainerNameIsRefusedBeforeAnythingIsBuilt() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            let cfg = driver.config(UpSettings())
+            let probe = ComposeEnvironment(config: cfg, logger: ClusterFixture.logger)
+            guard await probe.engine.answers() else { return }  // the refusals are asked of a running engine
+            let docker = probe.engine.docker
+            func refused(_ what: String, _ setUp: [[String]], _ tearDown: [[String]]) async throws {
+                for c in setUp { try await probe.runner.run(c, timeout: .seconds(30)) }
+                do {
+                    _ = try await driver.up(UpSettings())
+                    Issue.record("up with \(what) taken succeeded")
+                    _ = try await driver.down()
+                } catch let e as EnvironmentError {
+                    guard case .inUse = e else { Issue.record("\(e)"); return }
+                    #expect(e.exitCode == 8)
+                    #expect(e.description.contains(what) && !e.description.contains("\n"), "\(e.description)")
+                }
+                #expect(try await probe.dockerLeftovers() == [], "nothing of the project built")
+                #expect(!FileManager.default.fileExists(atPath: cfg.stateDir))
+                for c in tearDown { try await probe.runner.run(c, check: false, timeout: .seconds(30)) }
+            }
+            let l = cfg.local
+            try await refused("overlaps Docker network 'faultline-squatter'",
+                              [[docker, "network", "create", "--subnet", l.subnet, "faultline-squatter"]],
+                              [[docker, "network", "rm", "faultline-squatter"]])
+            try await refused("routed on the host through 'cfsquat0'",
+                              [["/usr/sbin/ip", "link", "add", "cfsquat0", "type", "veth", "peer", "name", "cfsquat1"],
+                               ["/usr/sbin/ip", "addr", "add", "\(l.hostIP)/24", "dev", "cfsquat0"],
+                               ["/usr/sbin/ip", "link", "set", "cfsquat0", "up"], ["/usr/sbin/ip", "link", "set", "cfsquat1", "up"]],
+                              [["/usr/sbin/ip", "link", "del", "cfsquat0"]])
+            // Through the CLI: the one-line error and exit 8.
+            let name = cfg.container("n2")
+            try await probe.runner.run([docker, "create", "--name", name, "debian:bookworm", "true"], timeout: .seconds(30))
+            let r = try await Shell.faultline(["env", "up", "--environment", "compose"], timeout: .minutes(1))
+            _ = try? await probe.runner.run([docker, "rm", "-f", name], check: false, timeout: .seconds(30))
+            #expect(r.status == 8, "\(r.output)")
+            #expect(r.stderr.contains("container name '\(name)' is taken"), "\(r.stderr)")
+            #expect(try await probe.dockerLeftovers() == [])
+            #expect(!FileManager.default.fileExists(atPath: cfg.stateDir))
+        }
+
         /// A dockerd that cannot start is a one-line refusal, exit 4, with how to mend it; nothing is left running.
         @Test func anEngineThatCannotStartIsExit4() async throws {
             var engine = DockerEngine(runner: CommandRunner(logger: ClusterFixture.logger), engineDir: "/tmp/faultline-compose-engine-test")

@@ -46,7 +46,8 @@ public struct ComposeConfig: Codable, Sendable, Equatable {
     /// The variables `docker-compose.yml` reads (its `${...}`), as the `--env-file` faultline writes. Pure.
     public var envFileText: String {
         [("FAULTLINE_COMPOSE_PROJECT", project), ("FAULTLINE_COMPOSE_IMAGE", image),
-         ("FAULTLINE_COMPOSE_PREFIX", local.prefix), ("FAULTLINE_COMPOSE_STATE", stateDir), ("FAULTLINE_COMPOSE_WEED", local.weed)]
+         ("FAULTLINE_COMPOSE_PREFIX", local.prefix), ("FAULTLINE_COMPOSE_STATE", stateDir), ("FAULTLINE_COMPOSE_WEED", local.weed),
+         ("FAULTLINE_COMPOSE_DATA_MIB", "\(local.dataSizeMiB)")]
             .map { "\($0)=\($1)" }.joined(separator: "\n") + "\n"
     }
 

@@ -88,7 +88,7 @@ public struct ComposeEnvironment: Sendable {
     }
 
     /// This project's containers, networks and volumes (by compose's project label).
-    func dockerLeftovers() async throws -> [String] {
+    public func dockerLeftovers() async throws -> [String] {
         var left: [String] = []
         let label = "label=com.docker.compose.project=\(config.project)"
         for (kind, argv) in [("container", ["ps", "-a", "--filter", label, "--format", "{{.Names}}"]),

@@ -19,9 +19,29 @@ extension ComposeRunnerEnvironment {
             let seg = try await compose.breakArchiving(m, filter)  // ComposeArchiving.swift
             probes.note("break-archiving \(m): object store port dropped, pg_switch_wal() closed \(seg); archiver: "
                         + ((try? compose.shared.archiverStatus(m).summary) ?? "?"))
-        case .shapeLink, .stopProcess, .fillDisk, .pauseReplay, .stopDCS, .holdSessions,
-             .roguePromote, .pausePooler:
-            throw FaultUnsupported("\(action) is not built for the compose environment yet (docs/environments.md)")
+        case .shapeLink(let m, let shape):
+            try await compose.shapeLink(m, shape)  // ComposeStorageFaults.swift
+        case .stopProcess(let m, let p):
+            try await compose.stopProcess(m, p)  // ComposeProcessFaults.swift
+        case .fillDisk(let m, let p):
+            let before = try await compose.volumeUsage(m)
+            let bytes = try await compose.fillDisk(m, percent: p)
+            let after = try await compose.volumeUsage(m)
+            probes.note("fill-disk \(m): \(bytes) bytes of ballast; volume \(LocalRunnerEnvironment.pct(before)) -> \(LocalRunnerEnvironment.pct(after)) used")
+        case .stopDCS(let ms):
+            try await compose.stopEtcd(ms)
+        // SQL and REST faults: the local code, from the host through the compose network (the same address plan).
+        case .pauseReplay(let m):
+            try compose.shared.pauseReplay(m)
+        case .holdSessions(let m, let hold):
+            let what = try await compose.shared.holdSessions(m, hold, registry: sessions)
+            probes.note("\(hold.rawValue) on \(m): \(what)")
+        case .roguePromote(let m):
+            try await compose.shared.roguePromote(m)
+            probes.note("rogue-promote \(m): maintenance mode on, pg_promote() returned true")
+        case .pausePooler:
+            try await compose.shared.pausePooler()  // PgBouncer's admin console in the proxy container
+            probes.note("pause-pooler: PgBouncer PAUSE returned (every server connection released)")
         }
     }
 
@@ -37,10 +57,23 @@ extension ComposeRunnerEnvironment {
                 probes.note("break-archiving \(m) before the heal; archiver: " + ((try? compose.shared.archiverStatus(m).summary) ?? "?"))
             }
             try await compose.restorePackets(m, filter)
-        // Never applied here (their apply throws FaultUnsupported): nothing to undo.
-        case .unshapeLink, .continueProcess, .removeBallast, .resumeReplay, .startDCS, .endSessions,
-             .rejoinRogue, .resumePooler:
-            break
+        case .unshapeLink(let m, let shape):
+            try await compose.unshapeLink(m, kind: LocalEnvironment.qdiscKind(shape))
+        case .continueProcess(let m, let p):
+            try await compose.continueProcess(m, p)
+        case .removeBallast(let m):
+            try await compose.removeBallast(m)
+        case .resumeReplay(let m):
+            try compose.shared.resumeReplay(m)
+        case .startDCS(let ms):
+            try await compose.startEtcdIfDown(ms)
+        case .endSessions(let m, let hold):
+            try compose.shared.endSessions(m, hold, registry: sessions)
+        case .rejoinRogue(let m):
+            probes.note("rejoin \(m): " + (try await compose.shared.rejoinRogue(m)))
+        case .resumePooler:
+            let resumed = try await compose.shared.resumePooler()
+            probes.note("resume-pooler: " + (resumed ? "PgBouncer RESUME" : "PgBouncer was not paused"))
         }
     }
 }

@@ -11,6 +11,8 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
     /// The local environment's direct probes (a write on every member each ~500 ms: split brain; the primary's
     /// replication), from the host through the compose network; started by the first fault this run applies.
     public let probes: ProbeSampler
+    /// Sessions held by session faults (long query, idle in transaction, connections), as local.
+    public let sessions = HeldSessions()
 
     public init(_ compose: ComposeEnvironment) {
         self.compose = compose
@@ -25,14 +27,25 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
         ClusterStatus.topology(from: await compose.status(withReplication: false).members)
     }
 
-    /// Every container running, no FAULTLINE rule left in any node, Patroni running in every node (it starts PostgreSQL), then a healthy cluster and a real
-    /// commit through HAProxy and PgBouncer. A cluster that does not settle although every Patroni runs is
+    /// Every container running; in every node every process continued (SIGCONT), no FAULTLINE rule, no qdisc, no
+    /// ballast left, etcd and Patroni running (it starts PostgreSQL); PgBouncer resumed, maintenance mode off; then a
+    /// healthy cluster and a real commit through HAProxy and PgBouncer. A cluster that does not settle although every Patroni runs is
     /// `ClusterDidNotRecover` (a failed verdict); anything else is the harness's.
     public func heal() async throws {
         for s in compose.config.services { try await compose.startContainerIfStopped(s) }
         for n in compose.config.nodeNames {
+            try await compose.continueEverything(n)
             try await compose.flushFaultRules(n)
-            try await compose.startPatroniIfDown(n)
+            try await compose.unshapeLink(n, kind: nil)
+            try await compose.removeBallast(n)
+        }
+        try await compose.startEtcdIfDown(compose.config.nodeNames)
+        for n in compose.config.nodeNames { try await compose.startPatroniIfDown(n) }
+        let shared = compose.shared
+        if (try? await shared.resumePooler()) == true { compose.logger.notice("heal: PgBouncer was paused; resumed it") }
+        if await Blocking.run({ shared.maintenanceMode() }) == true {
+            compose.logger.info("heal: Patroni maintenance mode is on; turning it off")
+            try await Blocking.run { try shared.patchClusterConfig(#"{"pause": false}"#) }
         }
         do {
             _ = try await compose.waitHealthy(timeout: .seconds(90))
@@ -57,6 +70,19 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
     /// Each node's PostgreSQL directly (not through HAProxy), as the app user; the password from the passfile.
     public func memberReadEndpoints() async -> [String: String] {
         Dictionary(uniqueKeysWithValues: compose.config.nodeNames.map { ($0, compose.config.local.direct($0)) })
+    }
+
+    /// The member HAProxy's read-write port reaches as a primary (the local code, from the host), for `newPrimaryRouted`.
+    public func routedPrimary() async throws -> String? { await compose.shared.routedPrimary() }
+
+    /// Each node's free share of its PGDATA volume (the tmpfs fill-disk fills), as local reads it.
+    public func diskFree() async throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for n in compose.config.nodeNames {
+            if let f = try? await compose.volumeUsage(n)?.freeShare { out[n] = f }
+        }
+        guard !out.isEmpty else { throw ReadingUnsupported("the data volumes' free space (no volume answered)") }
+        return out
     }
 
     public func commandLog() async -> [String] {

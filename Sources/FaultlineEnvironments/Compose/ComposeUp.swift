@@ -38,6 +38,13 @@ extension ComposeEnvironment {
             throw error
         }
         mark(startedEngine ? "dockerd started" : "dockerd already running")
+        do {
+            try await refuseConflicts()  // ComposeConflicts.swift: nothing built yet
+        } catch {
+            if startedEngine { await engine.stopIfStarted() }
+            try? FileManager.default.removeItem(atPath: config.stateDir)
+            throw error
+        }
         var phase = "images"
         do {
             var cfg = config

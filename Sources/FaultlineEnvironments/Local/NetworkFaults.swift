@@ -89,17 +89,26 @@ extension LocalEnvironment {
 
     // MARK: link shaping
 
+    /// One link a shape goes on: the `tc` command line that reaches its namespace (`tc -n <netns>`, or `docker exec
+    /// <container> tc`) and the device.
+    public struct ShapedLink: Sendable {
+        public var tc: [String]
+        public var dev: String
+        public init(tc: [String], dev: String) { self.tc = tc; self.dev = dev }
+    }
+
     /// The links a shape goes on: the node's eth0 (what it sends) and its bridge port in the client
     /// namespace (what it receives), so both directions are shaped.
-    private func links(_ node: String) -> [(ns: String, dev: String)] {
-        [(config.nodeNetns(node), "eth0"), (config.clientNetns, "v-\(node)")]
+    private func links(_ node: String) -> [ShapedLink] {
+        [ShapedLink(tc: ["/usr/sbin/tc", "-n", config.nodeNetns(node)], dev: "eth0"),
+         ShapedLink(tc: ["/usr/sbin/tc", "-n", config.clientNetns], dev: "v-\(node)")]
     }
 
     /// The root qdisc of a shape. A rate limit is an `htb` root whose one throttled class gets only
     /// PostgreSQL's traffic (`rateCommands`; this kernel has no `prio`), so only that is slowed: the node's etcd member and Patroni's
     /// REST API keep their speed (throttling them too cost the primary its leader key when it talked
     /// to the throttled node's etcd).
-    private static func qdiscArgs(_ shape: LinkShape) -> [String] {
+    static func qdiscArgs(_ shape: LinkShape) -> [String] {
         switch shape {
         case .rate: ["handle", "1:", "htb", "default", "10"]
         case .delay(let ms): ["netem", "delay", "\(ms)ms"]
@@ -109,7 +118,10 @@ extension LocalEnvironment {
     /// After the root: an unthrottled default class, the throttled class, and the filters that send
     /// port-5432 traffic (either direction) to it.
     static func rateCommands(ns: String, dev: String, kbit: Int) -> [[String]] {
-        let tc = ["/usr/sbin/tc", "-n", ns]
+        rateCommands(tc: ["/usr/sbin/tc", "-n", ns], dev: dev, kbit: kbit)
+    }
+
+    static func rateCommands(tc: [String], dev: String, kbit: Int) -> [[String]] {
         let filter = tc + ["filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip"]
         return [
             tc + ["class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit", "quantum", "60000"],
@@ -120,7 +132,7 @@ extension LocalEnvironment {
         ]
     }
 
-    private static func qdiscKind(_ shape: LinkShape) -> String {
+    static func qdiscKind(_ shape: LinkShape) -> String {
         switch shape {
         case .rate: "htb"
         case .delay: "netem"
@@ -130,22 +142,27 @@ extension LocalEnvironment {
     /// Adds the shape on both links (a rate limit: to PostgreSQL's port only). netem missing from the
     /// kernel: `FaultUnsupported`.
     public func shapeLink(_ node: String, _ shape: LinkShape) async throws {
-        for (i, l) in links(node).enumerated() {
-            let r = try await runner.run(["/usr/sbin/tc", "-n", l.ns, "qdisc", "add", "dev", l.dev, "root"] + Self.qdiscArgs(shape),
-                                         check: false)
+        try await Self.shape(links(node), shape, runner: runner)
+    }
+
+    /// Adds the shape on every link of `links`, or on none (what it added is removed when one fails). Shared by the
+    /// environments: a node's two directions are two links.
+    public static func shape(_ links: [ShapedLink], _ shape: LinkShape, runner: CommandRunner) async throws {
+        for (i, l) in links.enumerated() {
+            let r = try await runner.run(l.tc + ["qdisc", "add", "dev", l.dev, "root"] + qdiscArgs(shape), check: false)
             guard r.succeeded else {
-                for done in links(node).prefix(i) { _ = try? await unshape(done.ns, done.dev, Self.qdiscKind(shape)) }
+                for done in links.prefix(i) { _ = try? await unshape(done, qdiscKind(shape), runner: runner) }
                 let err = CommandRunner.lastLine(r.stderr)
                 if case .delay = shape, err.contains("unknown") || err.contains("not supported") || err.contains("No such file") {
                     throw FaultUnsupported("unsupported by this kernel: tc netem failed (\(err)); sch_netem is not available")
                 }
-                throw EnvironmentError.commandFailed("tc qdisc add dev \(l.dev) root \(Self.qdiscArgs(shape).joined(separator: " "))", r.status, err)
+                throw EnvironmentError.commandFailed("tc qdisc add dev \(l.dev) root \(qdiscArgs(shape).joined(separator: " "))", r.status, err)
             }
             if case .rate(let kbit) = shape {
                 do {
-                    for cmd in Self.rateCommands(ns: l.ns, dev: l.dev, kbit: kbit) { try await runner.run(cmd) }
+                    for cmd in rateCommands(tc: l.tc, dev: l.dev, kbit: kbit) { try await runner.run(cmd) }
                 } catch {
-                    for done in links(node).prefix(i + 1) { _ = try? await unshape(done.ns, done.dev, Self.qdiscKind(shape)) }
+                    for done in links.prefix(i + 1) { _ = try? await unshape(done, qdiscKind(shape), runner: runner) }
                     throw error
                 }
             }
@@ -154,12 +171,13 @@ extension LocalEnvironment {
 
     /// Removes the root qdisc of both links if it is still the kind the fault added. Idempotent.
     public func unshapeLink(_ node: String, _ shape: LinkShape) async throws {
-        for l in links(node) { try await unshape(l.ns, l.dev, Self.qdiscKind(shape)) }
+        for l in links(node) { try await Self.unshape(l, Self.qdiscKind(shape), runner: runner) }
     }
 
-    private func unshape(_ ns: String, _ dev: String, _ kind: String) async throws {
-        let show = try await runner.run(["/usr/sbin/tc", "-n", ns, "qdisc", "show", "dev", dev, "root"], check: false)
-        guard show.stdout.contains("qdisc \(kind) ") else { return }
-        try await runner.run(["/usr/sbin/tc", "-n", ns, "qdisc", "del", "dev", dev, "root"], check: false)
+    /// Removes the root qdisc of `link` if it is of `kind` (nil: whatever it is). Idempotent.
+    public static func unshape(_ link: ShapedLink, _ kind: String?, runner: CommandRunner) async throws {
+        let show = try await runner.run(link.tc + ["qdisc", "show", "dev", link.dev, "root"], check: false)
+        if let kind { guard show.stdout.contains("qdisc \(kind) ") else { return } }
+        try await runner.run(link.tc + ["qdisc", "del", "dev", link.dev, "root"], check: false)
     }
 }

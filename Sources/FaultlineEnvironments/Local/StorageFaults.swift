@@ -13,9 +13,12 @@ extension LocalEnvironment {
         public var percent: Double { totalBytes == 0 ? 0 : Double(usedBytes) * 100 / Double(totalBytes) }
     }
 
-    public func volumeUsage(_ node: String) -> VolumeUsage? {
+    public func volumeUsage(_ node: String) -> VolumeUsage? { Self.volumeUsage(at: config.dataMount(node)) }
+
+    /// The usage of the filesystem at `dir` (statvfs); nil when it cannot be read.
+    public static func volumeUsage(at dir: String) -> VolumeUsage? {
         var st = statvfs()
-        guard statvfs(config.dataMount(node), &st) == 0 else { return nil }
+        guard statvfs(dir, &st) == 0 else { return nil }
         let f = Int(st.f_frsize)
         return VolumeUsage(totalBytes: Int(st.f_blocks) * f, usedBytes: Int(st.f_blocks - st.f_bfree) * f)
     }
@@ -23,11 +26,18 @@ extension LocalEnvironment {
     /// Writes ballast until the volume is `percent` % used (100: until ENOSPC). Returns the bytes written.
     @discardableResult
     public func fillDisk(_ node: String, percent: Int) throws -> Int {
-        guard let u = volumeUsage(node) else { throw EnvironmentError.unhealthy("no data volume for \(node)") }
+        try Self.fillDisk(at: config.dataMount(node), percent: percent, label: node, log: runner.commandLog)
+    }
+
+    /// Writes ballast (`faultline-ballast-<percent>`) into the filesystem at `dir` until it is `percent` % used (100:
+    /// until ENOSPC). Returns the bytes written. Shared by every environment whose data volume the host can reach.
+    @discardableResult
+    public static func fillDisk(at dir: String, percent: Int, label node: String, log: CommandLog?) throws -> Int {
+        guard let u = volumeUsage(at: dir) else { throw EnvironmentError.unhealthy("no data volume for \(node)") }
         let want = percent >= 100 ? Int.max : max(0, u.totalBytes * percent / 100 - u.usedBytes)
         guard want > 0 else { return 0 }
-        let path = "\(config.dataMount(node))/faultline-ballast-\(percent)"
-        runner.commandLog?.append("fill \(path) with \(percent >= 100 ? "zeros until ENOSPC" : "\(want) bytes")  # \(node) data volume to \(percent) %")
+        let path = "\(dir)/faultline-ballast-\(percent)"
+        log?.append("fill \(path) with \(percent >= 100 ? "zeros until ENOSPC" : "\(want) bytes")  # \(node) data volume to \(percent) %")
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard fd >= 0 else { throw EnvironmentError.unhealthy("cannot create \(path): errno \(errno)") }
         defer { close(fd) }
@@ -45,10 +55,12 @@ extension LocalEnvironment {
     }
 
     /// Deletes every ballast file on the node's data volume. Idempotent.
-    public func removeBallast(_ node: String) {
-        let dir = config.dataMount(node)
+    public func removeBallast(_ node: String) { Self.removeBallast(at: config.dataMount(node), log: runner.commandLog) }
+
+    /// Deletes every `faultline-ballast*` file in `dir`. Idempotent.
+    public static func removeBallast(at dir: String, log: CommandLog?) {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix("faultline-ballast") {
-            runner.commandLog?.append("rm \(dir)/\(f)")
+            log?.append("rm \(dir)/\(f)")
             try? FileManager.default.removeItem(atPath: "\(dir)/\(f)")
         }
     }

@@ -1,5 +1,6 @@
 /// Failures of an environment driver. `description` is one line and never holds a secret.
-/// `exitCode` follows the CLI convention: 2 bad input, 3 harness/environment error, 4–6 refusals.
+/// `exitCode` follows the CLI convention: 2 bad input, 3 harness/environment error, 4–6 refusals, 8 a
+/// subnet or name already taken by something else.
 public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     case notRoot
     case requirementMissing(String)
@@ -17,6 +18,9 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
     case engineUnavailable(String)
     /// An image build failed in `step`; its full output is in `log`.
     case imageBuildFailed(image: String, step: String, log: String)
+    /// Something the environment needs for itself is taken by something else (a subnet, a container name): exit 8,
+    /// refused before anything is built; says what holds it and how to mend it.
+    case inUse(String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,8 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
             return "no Docker engine: \(why)"
         case .imageBuildFailed(let image, let step, let log):
             return "image \(image) did not build: failed at \(step); its log: \(log)"
+        case .inUse(let why):
+            return "already in use: \(why)"
         }
     }
 
@@ -55,6 +61,7 @@ public enum EnvironmentError: Error, CustomStringConvertible, Equatable {
         case .requirementMissing, .engineUnavailable: return 4
         case .notRoot: return 5
         case .alreadyUp, .notUp: return 6
+        case .inUse: return 8
         case .commandFailed, .commandTimedOut, .unhealthy, .daemonExited, .bringUpFailed, .imageBuildFailed: return 3
         }
     }
