@@ -113,7 +113,7 @@ extension Integration {
         /// of this test); other times Patroni runs crash recovery first or the rewind works.
         /// Up to 3 attempts (running, crashed, running) to reach the broken state; in whichever state it is,
         /// `rejoinRogue` must bring the node back streaming, reinitializing it exactly when it was not.
-        @Test func rejoinBringsBackARogueHandedBackWithoutACheckpoint() async throws {
+        @Test(.nightlyOnly) func rejoinBringsBackARogueHandedBackWithoutACheckpoint() async throws {
             let fx = try await ClusterFixture.ensureUp()
             let env = fx.env
             var reinitialized = false

@@ -157,7 +157,7 @@ extension Integration {
             try expectWritesBackAfterHeal(r)
         }
 
-        @Test func bandwidthReplicaSlowsCommitsAndLagRecovers() async throws {
+        @Test(.nightlyOnly) func bandwidthReplicaSlowsCommitsAndLagRecovers() async throws {
             let fx = try await ClusterFixture.ensureUp()
             let sync = try #require(await fx.env.status(withReplication: false).syncStandbys.first?.name)
             // The catalogue's 100 writes/s, not the fast profile's 50: at 50/s the WAL stream (~120 kbit/s) fits

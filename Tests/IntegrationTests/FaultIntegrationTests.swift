@@ -110,7 +110,7 @@ extension Integration {
             #expect(obs.load.windows.contains { $0.startMs > inj && $0.errorCount > 0 }, "writes failed on the full disk")
         }
 
-        @Test func pausePatroniFailsOverWithoutSplitBrain() async throws {
+        @Test(.nightlyOnly) func pausePatroniFailsOverWithoutSplitBrain() async throws {
             let (obs, v, _) = try await run("pause-patroni")
             #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
             #expect(try verdict("await-new-primary", v).result.status == .passed)

@@ -25,7 +25,7 @@ extension Integration {
         }
 
         /// The other end of the window: healed the moment the new primary is seen.
-        @Test func isolatePrimaryQuickHealPassesOnTheReferencePatroni() async throws {
+        @Test(.nightlyOnly) func isolatePrimaryQuickHealPassesOnTheReferencePatroni() async throws {
             let f = FaultIntegrationTests()
             let (obs, v, _) = try await f.run("isolate-primary-quick-heal")
             #expect(obs.harnessErrors.isEmpty, "\(obs.harnessErrors)")
