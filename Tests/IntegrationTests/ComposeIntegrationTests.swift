@@ -35,21 +35,6 @@ extension Integration {
 
         static func verdict(_ outcome: RunSession.Outcome, _ id: String) -> Verdict? { outcome.report.verdicts.first { $0.id == id } }
 
-        /// isolate-primary, unchanged: the primary cut off by iptables inside its container; a replica takes over, no
-        /// acknowledged write is lost, no split brain, and every FAULTLINE rule is gone after the heal.
-        @Test func isolatePrimaryPassesOnCompose() async throws {
-            let driver = Self.driver
-            if driver.existing() != nil { _ = try await driver.down() }
-            _ = try await driver.up(UpSettings())
-            let env = try #require(driver.existing())
-            let outcome = try await Self.run("isolate-primary")
-            #expect(outcome.report.exitCode == 0, "\(outcome.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
-            #expect(Self.verdict(outcome, "lost-writes")?.result.status == .passed)
-            #expect(Self.verdict(outcome, "split-brain")?.result.status == .passed)
-            for n in env.config.nodeNames { #expect(try await env.faultRules(n) == [], "no rule left in \(n)") }
-            #expect(try await driver.down() == [])
-        }
-
         @Test func upIsHealthyRunsKillPrimaryThenDownLeavesNothing() async throws {
             let driver = Self.driver
             if driver.existing() != nil { _ = try await driver.down() }
@@ -216,10 +201,25 @@ extension Integration {
             return !r.body.contains(#""result":[]"#)
         }
 
+        /// isolate-primary, unchanged: the primary cut off by iptables inside its container; a replica takes over, no
+        /// acknowledged write is lost, no split brain, and every FAULTLINE rule is gone after the heal.
+        @Test func isolatePrimaryPassesOnCompose() async throws {
+            let driver = Self.driver
+            if driver.existing() != nil { _ = try await driver.down() }
+            _ = try await driver.up(UpSettings())
+            let env = try #require(driver.existing())
+            let outcome = try await Self.run("isolate-primary")
+            #expect(outcome.report.exitCode == 0, "\(outcome.report.verdicts.map { "\($0.id)=\($0.result.status.rawValue)" })")
+            #expect(Self.verdict(outcome, "lost-writes")?.result.status == .passed)
+            #expect(Self.verdict(outcome, "split-brain")?.result.status == .passed)
+            for n in env.config.nodeNames { #expect(try await env.faultRules(n) == [], "no rule left in \(n)") }
+            // Left up for the next test (the crash and heal), which takes it down and checks nothing is left.
+        }
+
         /// fill-disk (real ENOSPC on the primary's size-limited tmpfs volume) and pause-replay (SQL, from the host) on
-        /// compose, every declared verdict asserted; then a run of bandwidth-replica SIGKILLed while its qdiscs hold,
-        /// healed by `faultline heal --environment compose`: the qdiscs gone, the ledger empty, the cluster healthy.
-        @Test func fillDiskPauseReplayAndHealAfterACrashOnCompose() async throws {
+        /// compose, every declared verdict asserted. Nightly: both faults run the local code, which CI tests on local
+        /// (`FaultIntegrationTests.fillDiskThenRecoversAfterBallastRemoval`, `CatalogueIntegrationTests`).
+        @Test(.nightlyOnly) func fillDiskAndPauseReplayOnCompose() async throws {
             let driver = Self.driver
             if driver.existing() != nil { _ = try await driver.down() }
             _ = try await driver.up(UpSettings())
@@ -244,6 +244,15 @@ extension Integration {
             #expect(!paused.report.verdicts.isEmpty && paused.report.verdicts.allSatisfy { $0.result.status == .passed })
             let commands = try String(contentsOfFile: "\(env.config.stateDir)/commands.log", encoding: .utf8)
             #expect(commands.contains("select pg_wal_replay_pause()") && commands.contains("select pg_wal_replay_resume()"))
+            #expect(try await driver.down() == [])
+        }
+
+        /// A run of bandwidth-replica SIGKILLed while its qdiscs hold, healed by `faultline heal --environment compose`:
+        /// the qdiscs gone, the ledger empty, the cluster healthy and a commit through HAProxy.
+        @Test func aCrashedRunIsHealedByFaultlineHealOnCompose() async throws {
+            let driver = Self.driver
+            if driver.existing() == nil { _ = try await driver.up(UpSettings()) }  // isolate-primary's, when it ran first
+            let env = try #require(driver.existing())
 
             // A crashed run: bandwidth-replica SIGKILLed once its fault is in the ledger and its qdiscs are on.
             let ledger = JSONFileFaultLedger(url: driver.faultLedgerURL)
@@ -289,7 +298,18 @@ extension Integration {
             if driver.existing() != nil { _ = try await driver.down() }
             let cfg = driver.config(UpSettings())
             let probe = ComposeEnvironment(config: cfg, logger: ClusterFixture.logger)
-            guard await probe.engine.answers() else { return }  // the refusals are asked of a running engine
+            // The refusals are asked of a running engine: start one when none runs (the earlier tests' down stopped
+            // theirs), with its pid file outside the state directory a refusal removes; stopped again at the end.
+            let engine = DockerEngine(runner: probe.runner, engineDir: "/tmp/faultline-compose-test-engine")
+            let started = try await engine.ensureRunning()
+            do { try await refusals(driver, cfg, probe) } catch {
+                if started { await engine.stopIfStarted() }
+                throw error
+            }
+            if started { await engine.stopIfStarted() }
+        }
+
+        func refusals(_ driver: ComposeDriver, _ cfg: ComposeConfig, _ probe: ComposeEnvironment) async throws {
             let docker = probe.engine.docker
             func refused(_ what: String, _ setUp: [[String]], _ tearDown: [[String]]) async throws {
                 for c in setUp { try await probe.runner.run(c, timeout: .seconds(30)) }

@@ -86,7 +86,7 @@ extension Integration {
             #expect(facts["pg_amcheck"] == "ok" && facts["pgbackrest-verify"] == "ok" && facts["data-checksums"] == "on, 0 failures", "\(facts)")
         }
 
-        @Test func regionLossRestoresFromTheSecondRepository() async throws {
+        @Test(.nightlyOnly) func regionLossRestoresFromTheSecondRepository() async throws {
             let (r, dir, fx) = try await run("dr-drill-region-loss")
             expectAllPassed(r, skipped: ["error-budget-after"])
             let ops = r.observations.operations ?? []
