@@ -79,13 +79,21 @@ public struct Daemons: Sendable {
         return Self.isAlive(p)
     }
 
-    /// Whether `pid` exists and is not a zombie.
+    /// Whether `pid` is a live process (not a zombie) other than this one.
+    ///
+    /// Only a process's own id counts, never a thread's: with `pid_max` 32768 (this machine's) ids wrap within a CI
+    /// run, so a dead daemon's recorded pid can come back as a thread id, /proc/<tid> exists, and `kill(tid)`
+    /// signals that thread's whole process. Once that was the harness itself: a CI run's test process died without
+    /// a word in the middle of a failed bring-up's teardown. A process reusing the id is still not told apart.
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        guard pid > 0, pid != getpid(), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
         // Field 3, after the parenthesised command name.
         guard let close = stat.lastIndex(of: ")") else { return false }
         let rest = stat[stat.index(after: close)...].split(separator: " ")
-        return rest.first.map { $0 != "Z" && $0 != "X" } ?? false
+        guard rest.first.map({ $0 != "Z" && $0 != "X" }) ?? false else { return false }
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let tgid = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }) else { return false }
+        return Int32(tgid.dropFirst("Tgid:".count).trimmingCharacters(in: .whitespaces)) == pid
     }
 
     /// Sends `signal` to `name`'s pid, waits up to `grace` for it to exit, then SIGKILLs it.
