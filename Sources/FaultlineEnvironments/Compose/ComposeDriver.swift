@@ -72,9 +72,10 @@ public struct ComposeDriver: EnvironmentDriver {
     }
 
     public func endpoints() throws -> Endpoints {
-        let l = try running().config.local
+        let env = try running()
+        let l = env.config.local
         // While it runs, the load serves /metrics on the bridge's host address (.254), where Prometheus scrapes it.
         return Endpoints(readWrite: l.readWrite, readOnly: l.readOnly, pooler: l.pooler, loadMetricsListen: l.loadMetricsAddress,
-                         poolerSession: l.poolerSession)
+                         application: env.shared.applicationConninfo, poolerSession: l.poolerSession)
     }
 }

@@ -13,6 +13,8 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
     public let probes: ProbeSampler
     /// Sessions held by session faults (long query, idle in transaction, connections), as local.
     public let sessions = HeldSessions()
+    /// The migration a `StartMigration` left running while the next steps go on, as local.
+    public let background = BackgroundMigration()
 
     public init(_ compose: ComposeEnvironment) {
         self.compose = compose
@@ -58,8 +60,36 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
         }
     }
 
-    /// Called once, at the end of a run: stops the probes.
-    public func probeReport() async -> ProbeReport? { probes.finish() }
+    /// Called once, at the end of a run: stops the probes, and a background migration the run never finished
+    /// (SIGTERM: `scripts/migrate` rolls back), as local.
+    public func probeReport() async -> ProbeReport? {
+        await Blocking.run { background.cancel() }
+        return probes.finish()
+    }
+
+    /// The demo application before a migration scenario's load: the local code (LocalMigrations.swift) from the host,
+    /// through the compose network (HAProxy's read-write port at the proxy's address, the leader directly).
+    public func prepareApplication(_ app: ApplicationSpec) async throws -> OperationOutcome {
+        try await compose.shared.prepareApplication(app)
+    }
+
+    /// Migrations as local, from the host (`scripts/migrate` through HAProxy, the lock and lag sampler on the leader).
+    /// The disaster-recovery operations are not built here: a backup, destroy or restore runs pgBackRest and rebuilds
+    /// PGDATA inside the node containers, which this driver does not do yet; their scenarios are skipped with that reason.
+    public func perform(_ operation: OperationSpec) async throws -> OperationOutcome {
+        let shared = compose.shared
+        switch operation {
+        case .mark: return OperationOutcome()
+        case .migrate(let revision): return try await shared.migrateOperation(to: revision)
+        case .startMigration(let revision): return try await shared.startBackgroundMigration(revision, background)
+        case .finishMigration: return try await shared.finishBackgroundMigration(background)
+        case .backup, .destroy, .destroyRepository, .removeArchivedWAL, .restore:
+            throw OperationUnsupported("the compose environment does not \(operation.slug): backups, the cluster's destruction and restores "
+                                       + "(pgBackRest run and PGDATA rebuilt inside the node containers) are built for local only")
+        case .switchWorkload:
+            throw OperationUnsupported("the compose environment does not switch workloads (the load generator does)")
+        }
+    }
 
     /// The alerts firing now, from the proxy container's Alertmanager (else its Prometheus), as local reads them.
     public func activeAlerts() async throws -> [ActiveAlert] {
