@@ -52,7 +52,7 @@ struct QueriesCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.badInput.rawValue)
             }
             try await queriesGuarded(common) {
-                let env = try localEnvironment(common)
+                let env = try queryEnvironment(common)
                 do { try await session.preflight(env) } catch let e as QueriesInputError {
                     printError("faultline: queries report: \(e)")
                     throw ExitCode(ExitStatus.badInput.rawValue)
@@ -64,6 +64,18 @@ struct QueriesCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The environment the report works on, as the local code sees it: local's own, or, on compose, the local code on the
+/// compose address plan (`ComposeEnvironment.shared`): the report's SQL, migrations and workloads all run from the host
+/// through the network to HAProxy and the leader, so nothing of it needs a namespace or a container.
+func queryEnvironment(_ common: EnvOptions) throws -> LocalEnvironment {
+    let driver = try common.driver()
+    if let compose = driver as? ComposeDriver {
+        guard let env = compose.existing() else { throw EnvironmentError.notUp(driver.name) }
+        return env.shared
+    }
+    return try localEnvironment(common)
 }
 
 /// `EnvOptions.guarded`, plus any other failure (a migration, the database) as one line and exit 3.

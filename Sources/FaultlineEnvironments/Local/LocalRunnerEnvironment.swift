@@ -122,7 +122,7 @@ extension LocalEnvironment {
     /// shared memory block is still in use"): the old primary then never came back after the heal.
     public func killNode(_ node: String) async throws {
         var first: [Int32] = []
-        if let p = daemons.pid("\(node)-patroni"), Daemons.isAlive(p) { first.append(p) }
+        if let p = daemons.livePid("\(node)-patroni") { first.append(p) }
         for pass in 0..<10 {
             let victims = first + (try await postgresProcesses(node)).filter { !first.contains($0) }
             first = []

@@ -11,8 +11,8 @@ extension LocalEnvironment {
     /// The pids a pause of `process` on `node` signals, found now.
     public func pids(of process: ProcessKind, on node: String) -> [Int32] {
         switch process {
-        case .patroni: return daemons.pid("\(node)-patroni").map { [$0] }?.filter(Daemons.isAlive) ?? []
-        case .etcd: return daemons.pid("\(node)-etcd").map { [$0] }?.filter(Daemons.isAlive) ?? []
+        case .patroni: return daemons.livePid("\(node)-patroni").map { [$0] } ?? []
+        case .etcd: return daemons.livePid("\(node)-etcd").map { [$0] } ?? []
         case .postgres:
             guard let pm = postmasterPID(node) else { return [] }
             return [pm] + Self.children(of: pm)

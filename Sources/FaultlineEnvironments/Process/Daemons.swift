@@ -61,22 +61,45 @@ public struct Daemons: Sendable {
         try await runner.run(spec.launchArgv(pidFile: pf.path, logFile: logFile(spec.name).path))
         let deadline = ContinuousClock.now + .seconds(3)
         while ContinuousClock.now < deadline {
-            if let pid = self.pid(spec.name) { return pid }
+            if let pid = self.pid(spec.name) {
+                // The process's start time beside its pid: a later process that reuses the pid is not this daemon.
+                if let t = Self.startTime(pid) { try? "\(pid) \(t)\n".write(to: pf, atomically: true, encoding: .utf8) }
+                return pid
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw EnvironmentError.unhealthy("\(spec.name) did not record its pid")
     }
 
     /// The recorded pid of `name`, if any (alive or not).
-    public func pid(_ name: String) -> Int32? {
+    public func pid(_ name: String) -> Int32? { record(name)?.pid }
+
+    /// The pid file: `<pid>` as the launch shell writes it, `<pid> <start time>` once `start` has read the start time.
+    func record(_ name: String) -> (pid: Int32, start: UInt64?)? {
         guard let s = try? String(contentsOf: pidFile(name), encoding: .utf8) else { return nil }
-        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        let fields = s.split(whereSeparator: \.isWhitespace)
+        guard let first = fields.first, let pid = Int32(first) else { return nil }
+        return (pid, fields.dropFirst().first.flatMap { UInt64($0) })
     }
 
-    /// Whether `name` has a live (not zombie) process.
-    public func isRunning(_ name: String) -> Bool {
-        guard let p = pid(name) else { return false }
-        return Self.isAlive(p)
+    /// `name`'s pid while that daemon runs: a live (not zombie) process, started when the pid file says. A pid that
+    /// another process has taken since (ids wrap: `pid_max` is 32768 here) is not `name`, and is never signalled.
+    public func livePid(_ name: String) -> Int32? {
+        guard let r = record(name), Self.isAlive(r.pid) else { return nil }
+        if let start = r.start, Self.startTime(r.pid) != start { return nil }
+        return r.pid
+    }
+
+    /// Whether `name` has a live (not zombie) process, the one it started.
+    public func isRunning(_ name: String) -> Bool { livePid(name) != nil }
+
+    /// When `pid` started, in clock ticks after boot (`/proc/<pid>/stat` field 22); nil when there is no such process.
+    public static func startTime(_ pid: Int32) -> UInt64? {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After the parenthesised command name: field 3 (the state) first, so field 22 is the 20th.
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        return rest.count > 19 ? UInt64(rest[19]) : nil
     }
 
     /// Whether `pid` is a live process (not a zombie) other than this one.
@@ -84,7 +107,8 @@ public struct Daemons: Sendable {
     /// Only a process's own id counts, never a thread's: with `pid_max` 32768 (this machine's) ids wrap within a CI
     /// run, so a dead daemon's recorded pid can come back as a thread id, /proc/<tid> exists, and `kill(tid)`
     /// signals that thread's whole process. Once that was the harness itself: a CI run's test process died without
-    /// a word in the middle of a failed bring-up's teardown. A process reusing the id is still not told apart.
+    /// a word in the middle of a failed bring-up's teardown. A process reusing the id is told apart by its start time
+    /// (`livePid`), which `start` records.
     public static func isAlive(_ pid: Int32) -> Bool {
         guard pid > 0, pid != getpid(), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
         // Field 3, after the parenthesised command name.
@@ -97,9 +121,9 @@ public struct Daemons: Sendable {
     }
 
     /// Sends `signal` to `name`'s pid, waits up to `grace` for it to exit, then SIGKILLs it.
+    /// A pid another process has taken since is left alone.
     public func stop(_ name: String, signal: Int32 = SIGTERM, grace: Duration = .seconds(10)) async {
-        guard let p = pid(name) else { return }
-        await Self.terminate(pid: p, signal: signal, grace: grace)
+        if let p = livePid(name) { await Self.terminate(pid: p, signal: signal, grace: grace) }
         try? FileManager.default.removeItem(at: pidFile(name))
     }
 
