@@ -2,11 +2,14 @@ import Faultline
 
 /// Every scenario compiled into faultline, one file a scenario. Add new ones here.
 public enum Catalogue {
-    public static let all: [Scenario] = [killPrimary, killPostgres, switchover, switchoverPaused] + faults + observability + dr + migrations
+    public static let all: [Scenario] = [killPrimary, killPostgres, switchover, switchoverPaused] + faults + observability + controls + dr + migrations
 
     /// Scenarios that check an alert fires and resolves (docs/observability.md); kill-primary, fill-disk and
     /// long-query check theirs too.
     public static let observability: [Scenario] = [poolExhaustion, noLeader, roguePromote]
+
+    /// Controls of the fault verdicts: known-bad configurations that must fail them (docs/faults.md).
+    public static let controls: [Scenario] = [asyncFailoverLoss]
 
     /// Disaster-recovery drills: backup, destroy, restore (dr-archive-gap is the control that must fail).
     public static let dr: [Scenario] = [drDrill, drDrillRegionLoss, drSuddenLoss, drArchiveGap]

@@ -33,6 +33,7 @@ import Testing
         (.breakArchiving(.primary), #"{"kind":"break-archiving","target":"primary"}"#),
         (.roguePromote(.asyncReplica), #"{"kind":"rogue-promote","target":"async-replica"}"#),
         (.pausePooler, #"{"kind":"pause-pooler"}"#),
+        (.asyncReplication, #"{"kind":"async-replication"}"#),
     ]
 
     static let actions: [(FaultAction, String)] = [
@@ -52,6 +53,7 @@ import Testing
          #"{"filter":{"peers":["any-host"],"services":["object-store"]},"kind":"break-archiving","member":"n1"}"#),
         (.roguePromote(member: "n3"), #"{"kind":"rogue-promote","member":"n3"}"#),
         (.pausePooler, #"{"kind":"pause-pooler"}"#),
+        (.asyncReplication, #"{"kind":"async-replication"}"#),
     ]
 
     static let reversals: [(Reversal, String)] = [
@@ -68,6 +70,7 @@ import Testing
         (.endSessions(member: "n1", hold: .longQuery), #"{"hold":"long-query","kind":"end-sessions","member":"n1"}"#),
         (.rejoinRogue(member: "n3"), #"{"kind":"rejoin-rogue","member":"n3"}"#),
         (.resumePooler, #"{"kind":"resume-pooler"}"#),
+        (.syncReplication, #"{"kind":"sync-replication"}"#),
     ]
 
     func roundTrip<T: Codable & Equatable>(_ cases: [(T, String)]) throws {

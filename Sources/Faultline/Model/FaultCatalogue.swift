@@ -32,6 +32,7 @@ public struct FaultKindInfo: Sendable, Equatable {
         case .breakArchiving: .init(kind, .breakArchiving(.primary), "make the WAL archive unreachable from the node")
         case .roguePromote: .init(kind, .roguePromote(.asyncReplica), "operator error: pause cluster management and promote a replica by hand")
         case .pausePooler: .init(kind, .pausePooler, "pause the connection pooler: clients' queries wait until it resumes")
+        case .asyncReplication: .init(kind, .asyncReplication, "known-bad configuration: synchronous replication off, failover allowed at any lag")
         }
     }
 

@@ -92,6 +92,7 @@ extension FaultSpec {
         case .breakArchiving: self = .breakArchiving(try target())
         case .roguePromote: self = .roguePromote(try target())
         case .pausePooler: self = .pausePooler
+        case .asyncReplication: self = .asyncReplication
         }
     }
 
@@ -110,7 +111,7 @@ extension FaultSpec {
         case .dcsQuorumLoss(let n): f.stop = n
         case .exhaustConnections(.postgres(let t)): f.target = t
         case .exhaustConnections(.pooler): f.pooler = true
-        case .pausePooler: break
+        case .pausePooler, .asyncReplication: break
         }
         try f.encode(to: encoder)
     }
@@ -123,6 +124,7 @@ extension FaultAction {
         case dropPackets = "drop-packets", shapeLink = "shape-link", stopProcess = "stop-process", fillDisk = "fill-disk"
         case pauseReplay = "pause-replay", stopDCS = "stop-dcs", holdSessions = "hold-sessions"
         case breakArchiving = "break-archiving", roguePromote = "rogue-promote", pausePooler = "pause-pooler"
+        case asyncReplication = "async-replication"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -143,6 +145,7 @@ extension FaultAction {
         case .breakArchiving: self = .breakArchiving(member: try member(), filter: try f.need(f.filter, decoder))
         case .roguePromote: self = .roguePromote(member: try member())
         case .pausePooler: self = .pausePooler
+        case .asyncReplication: self = .asyncReplication
         }
     }
 
@@ -162,6 +165,7 @@ extension FaultAction {
         case .breakArchiving(let m, let filter): f = FlatFields(Kind.breakArchiving.rawValue); f.member = m; f.filter = filter
         case .roguePromote(let m): f = FlatFields(Kind.roguePromote.rawValue); f.member = m
         case .pausePooler: f = FlatFields(Kind.pausePooler.rawValue)
+        case .asyncReplication: f = FlatFields(Kind.asyncReplication.rawValue)
         }
         try f.encode(to: encoder)
     }
@@ -174,6 +178,7 @@ extension Reversal {
         case restorePackets = "restore-packets", unshapeLink = "unshape-link", continueProcess = "continue-process"
         case removeBallast = "remove-ballast", resumeReplay = "resume-replay", startDCS = "start-dcs"
         case endSessions = "end-sessions", rejoinRogue = "rejoin-rogue", resumePooler = "resume-pooler"
+        case syncReplication = "sync-replication"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -193,6 +198,7 @@ extension Reversal {
         case .endSessions: self = .endSessions(member: try member(), hold: try f.need(f.hold, decoder))
         case .rejoinRogue: self = .rejoinRogue(member: try member())
         case .resumePooler: self = .resumePooler
+        case .syncReplication: self = .syncReplication
         }
     }
 
@@ -211,6 +217,7 @@ extension Reversal {
         case .endSessions(let m, let h): f = FlatFields(Kind.endSessions.rawValue); f.member = m; f.hold = h
         case .rejoinRogue(let m): f = FlatFields(Kind.rejoinRogue.rawValue); f.member = m
         case .resumePooler: f = FlatFields(Kind.resumePooler.rawValue)
+        case .syncReplication: f = FlatFields(Kind.syncReplication.rawValue)
         }
         try f.encode(to: encoder)
     }

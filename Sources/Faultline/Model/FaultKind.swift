@@ -20,4 +20,5 @@ public enum FaultKind: String, Codable, CaseIterable, Sendable {
     case breakArchiving = "break-archiving"
     case roguePromote = "rogue-promote"
     case pausePooler = "pause-pooler"
+    case asyncReplication = "async-replication"
 }

@@ -49,6 +49,10 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     /// Pause cluster management (Patroni maintenance mode), then promote the replica by hand
     /// (`pg_promote()`): two members run as primary, only one holds the leader lock.
     case roguePromote(RoleSelector)
+    /// Turn synchronous replication off and let any replica take over whatever its lag (Patroni's dynamic
+    /// configuration: `synchronous_mode` false, `maximum_lag_on_failover` 1 GiB): a primary then acknowledges commits
+    /// no replica has, and a failover loses them. The known-bad configuration of the lost-writes control.
+    case asyncReplication
 
     // MARK: the pooler
 
@@ -89,6 +93,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .breakArchiving(let s): "break WAL archiving on \(s) (object store unreachable)"
         case .roguePromote(let s): "pause Patroni (maintenance mode) and promote \(s) by hand"
         case .pausePooler: "pause the pooler (clients wait)"
+        case .asyncReplication: "turn synchronous replication off; any replica may take over at any lag"
         }
     }
 
@@ -114,6 +119,7 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
         case .breakArchiving: .breakArchiving
         case .roguePromote: .roguePromote
         case .pausePooler: .pausePooler
+        case .asyncReplication: .asyncReplication
         }
     }
 
@@ -200,6 +206,8 @@ public enum FaultSpec: Codable, Sendable, Equatable, CustomStringConvertible {
             return ResolvedFault(action: .roguePromote(member: m.name), reversal: .rejoinRogue(member: m.name))
         case .pausePooler:
             return ResolvedFault(action: .pausePooler, reversal: .resumePooler)
+        case .asyncReplication:
+            return ResolvedFault(action: .asyncReplication, reversal: .syncReplication)
         }
     }
 }
@@ -385,6 +393,8 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
     case roguePromote(member: String)
     /// PAUSE the pooler (member "pooler").
     case pausePooler
+    /// Patroni's dynamic configuration: `synchronous_mode` false, `maximum_lag_on_failover` 1 GiB (the whole cluster).
+    case asyncReplication
 
     public var description: String {
         switch self {
@@ -401,6 +411,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
         case .breakArchiving(let m, let f): "drop \(f) on \(m), then pg_switch_wal()"
         case .roguePromote(let m): "maintenance mode on, then pg_promote() on \(m)"
         case .pausePooler: "PAUSE the pooler"
+        case .asyncReplication: "PATCH /config: synchronous_mode false, maximum_lag_on_failover 1 GiB"
         }
     }
 
@@ -413,6 +424,7 @@ public enum FaultAction: Codable, Sendable, Equatable, CustomStringConvertible {
              .pauseReplay(let m), .holdSessions(let m, _), .breakArchiving(let m, _), .roguePromote(let m): [m]
         case .stopDCS(let ms): ms
         case .pausePooler: ["pooler"]
+        case .asyncReplication: []
         }
     }
 }
@@ -445,6 +457,8 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
     case rejoinRogue(member: String)
     /// RESUME the pooler; idempotent (a pooler that is not paused is left alone).
     case resumePooler
+    /// Synchronous replication back on, with the environment's own `maximum_lag_on_failover`; idempotent.
+    case syncReplication
 
     public var description: String {
         switch self {
@@ -460,6 +474,7 @@ public enum Reversal: Codable, Sendable, Equatable, CustomStringConvertible {
         case .endSessions(let m, let h): "end the \(h.rawValue) sessions on \(m)"
         case .rejoinRogue(let m): "maintenance mode off; \(m) back as a replica (checkpoint, demote, pg_rewind; reinitialize if needed)"
         case .resumePooler: "RESUME the pooler"
+        case .syncReplication: "PATCH /config: synchronous_mode true, maximum_lag_on_failover back to the environment's"
         }
     }
 }

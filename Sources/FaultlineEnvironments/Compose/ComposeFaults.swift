@@ -42,6 +42,9 @@ extension ComposeRunnerEnvironment {
         case .pausePooler:
             try await compose.shared.pausePooler()  // PgBouncer's admin console in the proxy container
             probes.note("pause-pooler: PgBouncer PAUSE returned (every server connection released)")
+        case .asyncReplication:
+            try await compose.shared.asyncReplication()
+            probes.note("async-replication: synchronous_mode false, maximum_lag_on_failover 1 GiB; the primary names no synchronous standby")
         }
     }
 
@@ -74,6 +77,8 @@ extension ComposeRunnerEnvironment {
         case .resumePooler:
             let resumed = try await compose.shared.resumePooler()
             probes.note("resume-pooler: " + (resumed ? "PgBouncer RESUME" : "PgBouncer was not paused"))
+        case .syncReplication:
+            probes.note("sync-replication: " + (try await compose.shared.syncReplication()))
         }
     }
 }

@@ -49,6 +49,10 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
             compose.logger.info("heal: Patroni maintenance mode is on; turning it off")
             try await Blocking.run { try shared.patchClusterConfig(#"{"pause": false}"#) }
         }
+        if await Blocking.run({ shared.synchronousModeOff() }) == true {
+            compose.logger.info("heal: synchronous replication is off; turning it back on")
+            _ = try await shared.syncReplication()
+        }
         do {
             _ = try await compose.waitHealthy(timeout: .seconds(90))
             try await compose.shared.waitEndpoints(timeout: .seconds(20))

@@ -28,6 +28,7 @@ public enum LocalFaultCatalogue {
         case .idleInTransaction: .init(injects: "BEGIN; LOCK ledger table IN SHARE MODE; then idle", heals: "close it; pg_terminate_backend by application_name")
         case .exhaustConnections: .init(injects: "open connections until PostgreSQL refuses, then take every slot that frees up (or until PgBouncer's pool waits)", heals: "close them; pg_terminate_backend by application_name")
         case .breakArchiving: .init(injects: "iptables DROP of the S3 port 8333 on eth0 in the node's namespace, then pg_switch_wal()", heals: "delete exactly those rules (the archiver retries the segments left in pg_wal)")
+        case .asyncReplication: .init(injects: "PATCH /config {\"synchronous_mode\": false, \"maximum_lag_on_failover\": 1073741824}, then wait until the primary's synchronous_standby_names is empty", heals: "PATCH /config {\"synchronous_mode\": true, \"maximum_lag_on_failover\": 1048576} (the full heal does too when synchronous mode is off)")
         case .pausePooler: .init(injects: "PAUSE on PgBouncer's admin console (it releases every server connection; clients' queries wait)", heals: "RESUME on the admin console (the full heal does too)")
         case .roguePromote: .init(injects: "PATCH /config {\"pause\": true} (maintenance mode), then select pg_promote() on the replica", heals: "CHECKPOINT the rogue, PATCH /config {\"pause\": false}: Patroni demotes and pg_rewinds it; POST /reinitialize if it does not stream")
         }

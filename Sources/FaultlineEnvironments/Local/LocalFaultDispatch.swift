@@ -45,6 +45,9 @@ extension LocalRunnerEnvironment {
         case .pausePooler:
             try await local.pausePooler()  // PoolerFaults.swift
             probes.note("pause-pooler: PgBouncer PAUSE returned (every server connection released)")
+        case .asyncReplication:
+            try await local.asyncReplication()  // ReplicationConfigFaults.swift
+            probes.note("async-replication: synchronous_mode false, maximum_lag_on_failover 1 GiB; the primary names no synchronous standby")
         }
     }
 
@@ -77,6 +80,8 @@ extension LocalRunnerEnvironment {
         case .resumePooler:
             let resumed = try await local.resumePooler()
             probes.note("resume-pooler: " + (resumed ? "PgBouncer RESUME" : "PgBouncer was not paused"))
+        case .syncReplication:
+            probes.note("sync-replication: " + (try await local.syncReplication()))
         }
     }
 

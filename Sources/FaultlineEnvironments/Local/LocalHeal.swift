@@ -48,6 +48,11 @@ extension LocalEnvironment {
             logger.info("heal: Patroni maintenance mode is on; turning it off")
             try patchClusterConfig(#"{"pause": false}"#)
         }
+        // Synchronous replication left off (the lost-writes control's configuration): back on.
+        if synchronousModeOff() == true {
+            logger.info("heal: synchronous replication is off; turning it back on")
+            _ = try await syncReplication()
+        }
         // Healthy as the DCS sees it, then as each node's own Patroni sees it (the DCS shows a member
         // killed moments ago as running until its key expires), then as clients see it: writes go
         // through HAProxy and PgBouncer again.
