@@ -45,14 +45,7 @@ public struct ComposeRunnerEnvironment: Faultline.Environment {
         for n in compose.config.nodeNames { try await compose.startPatroniIfDown(n) }
         let shared = compose.shared
         if (try? await shared.resumePooler()) == true { compose.logger.notice("heal: PgBouncer was paused; resumed it") }
-        if await Blocking.run({ shared.maintenanceMode() }) == true {
-            compose.logger.info("heal: Patroni maintenance mode is on; turning it off")
-            try await Blocking.run { try shared.patchClusterConfig(#"{"pause": false}"#) }
-        }
-        if await Blocking.run({ shared.synchronousModeOff() }) == true {
-            compose.logger.info("heal: synchronous replication is off; turning it back on")
-            _ = try await shared.syncReplication()
-        }
+        try await shared.healClusterConfig()  // maintenance mode off, synchronous replication on, as local
         do {
             _ = try await compose.waitHealthy(timeout: .seconds(90))
             try await compose.shared.waitEndpoints(timeout: .seconds(20))

@@ -43,16 +43,8 @@ extension LocalEnvironment {
             logger.info("restarting \(spec.name)")
             try await daemons.start(spec)
         }
-        // Maintenance mode (Patroni's pause) left on by a fault or an operator stops every failover: off.
-        if maintenanceMode() == true {
-            logger.info("heal: Patroni maintenance mode is on; turning it off")
-            try patchClusterConfig(#"{"pause": false}"#)
-        }
-        // Synchronous replication left off (the lost-writes control's configuration): back on.
-        if synchronousModeOff() == true {
-            logger.info("heal: synchronous replication is off; turning it back on")
-            _ = try await syncReplication()
-        }
+        // Maintenance mode off, synchronous replication on (ReplicationConfigFaults.swift).
+        try await healClusterConfig()
         // Healthy as the DCS sees it, then as each node's own Patroni sees it (the DCS shows a member
         // killed moments ago as running until its key expires), then as clients see it: writes go
         // through HAProxy and PgBouncer again.

@@ -21,12 +21,7 @@ extension LocalEnvironment {
 
     /// Whether the cluster is in maintenance mode, from the first member that answers `GET /config`; nil if none does.
     public func maintenanceMode() -> Bool? {
-        for n in config.nodeNames {
-            guard let r = try? HTTP.get(config.restURL(n) + "/config", timeout: .seconds(1)), r.status == 200,
-                  let obj = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any] else { continue }
-            return (obj["pause"] as? Bool) ?? false
-        }
-        return nil
+        clusterConfig().map { ($0["pause"] as? Bool) ?? false }  // ReplicationConfigFaults.swift
     }
 
     /// Whether `node`'s own Patroni reports maintenance mode (`GET /patroni` has `"pause": true`).

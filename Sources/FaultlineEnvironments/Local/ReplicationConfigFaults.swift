@@ -39,6 +39,20 @@ extension LocalEnvironment {
         return "synchronous_mode true, maximum_lag_on_failover \(Self.maximumLagOnFailover) (was \(sync), \(lag))"
     }
 
+    /// The heal's part in Patroni's dynamic configuration, for local and compose alike: maintenance mode off (left on, it
+    /// stops every failover) and synchronous replication back on (the lost-writes control's configuration), when a
+    /// fault or an operator left them otherwise.
+    func healClusterConfig() async throws {
+        if await Blocking.run({ [self] in maintenanceMode() }) == true {
+            logger.info("heal: Patroni maintenance mode is on; turning it off")
+            try await Blocking.run { [self] in try patchClusterConfig(#"{"pause": false}"#) }
+        }
+        if await Blocking.run({ [self] in synchronousModeOff() }) == true {
+            logger.info("heal: synchronous replication is off; turning it back on")
+            _ = try await syncReplication()
+        }
+    }
+
     /// Whether the cluster runs without synchronous replication (from `GET /config`); nil if no member answers.
     public func synchronousModeOff() -> Bool? {
         clusterConfig().map { ($0["synchronous_mode"] as? Bool) != true }

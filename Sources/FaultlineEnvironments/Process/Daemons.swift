@@ -95,11 +95,17 @@ public struct Daemons: Sendable {
 
     /// When `pid` started, in clock ticks after boot (`/proc/<pid>/stat` field 22); nil when there is no such process.
     public static func startTime(_ pid: Int32) -> UInt64? {
+        // Field 3 (the state) first, so field 22 is the 20th.
+        guard let rest = statFields(pid), rest.count > 19 else { return nil }
+        return UInt64(rest[19])
+    }
+
+    /// `/proc/<pid>/stat` from field 3 on (after the parenthesised command name, which may hold spaces); nil when
+    /// there is no such process.
+    static func statFields(_ pid: Int32) -> [Substring]? {
         guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
-        // After the parenthesised command name: field 3 (the state) first, so field 22 is the 20th.
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
-        return rest.count > 19 ? UInt64(rest[19]) : nil
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 
     /// Whether `pid` is a live process (not a zombie) other than this one.
@@ -110,10 +116,8 @@ public struct Daemons: Sendable {
     /// a word in the middle of a failed bring-up's teardown. A process reusing the id is told apart by its start time
     /// (`livePid`), which `start` records.
     public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, pid != getpid(), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        // Field 3, after the parenthesised command name.
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        guard pid != getpid(), let rest = statFields(pid) else { return false }
+        // Field 3: the state.
         guard rest.first.map({ $0 != "Z" && $0 != "X" }) ?? false else { return false }
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let tgid = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }) else { return false }
