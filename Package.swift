@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "FaultlineLoadTests", dependencies: ["FaultlineLoad", "FaultlineConcurrency"]),
         .testTarget(name: "FaultlineEnvironmentsTests", dependencies: ["FaultlineEnvironments"]),
         .testTarget(name: "FaultlineConcurrencyTests", dependencies: ["FaultlineConcurrency"]),
+        .testTarget(name: "FaultlinePGTests", dependencies: ["FaultlinePG", "CLibPQ"]),
         // Integration tests need root and `scripts/setup`; they drive the real local environment.
         .testTarget(name: "IntegrationTests", dependencies: [
             "Faultline", "FaultlinePG", "FaultlineLoad", "FaultlineEnvironments", "FaultlineReports", "FaultlineWiring", "Scenarios",

@@ -42,6 +42,15 @@ public struct PGResult: Sendable {
     public var scalar: String? { rows.first?.first ?? nil }
 }
 
+/// The process-wide set-up libpq needs before its first connection.
+public enum LibPQ {
+    /// OpenSSL's atexit cleanup turned off (see `faultline_openssl_no_atexit`): without it a thread that is still
+    /// connecting when the process exits (a load worker, a probe, a test's background loop) can crash the exit with
+    /// SIGSEGV, as it did at the end of an integration run. Runs once; every connection calls it first.
+    public static func prepare() { _ = openSSLKeptAtExit }
+    private static let openSSLKeptAtExit: Bool = faultline_openssl_no_atexit() == 1
+}
+
 /// One libpq connection. Not thread-safe: one owner at a time (a worker, a probe).
 ///
 /// Every statement runs through the asynchronous libpq API with a client-side deadline,
@@ -54,6 +63,7 @@ public final class PGConnection: @unchecked Sendable {
     /// Connects with `conninfo` (a libpq keyword string or URI). `connectTimeout` bounds the whole
     /// connection attempt; libpq's own minimum `connect_timeout` is 2 s, so shorter values are enforced here.
     public init(_ conninfo: String, connectTimeout: Duration = .seconds(3)) throws(PGError) {
+        LibPQ.prepare()
         guard let c = PQconnectStart(conninfo) else {
             throw PGError(kind: .connectFailed, message: "out of memory")
         }
@@ -345,6 +355,7 @@ extension PGConnection {
     /// The same connection attempt as `init(_:connectTimeout:)`, waiting through `waiter` instead of blocking the
     /// thread: `connectTimeout` bounds the whole attempt.
     public static func connect(_ conninfo: String, connectTimeout: Duration = .seconds(3), via waiter: any PGWaiter) async throws(PGError) -> PGConnection {
+        LibPQ.prepare()
         guard let c = PQconnectStart(conninfo) else {
             throw PGError(kind: .connectFailed, message: "out of memory")
         }
