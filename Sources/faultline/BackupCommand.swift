@@ -145,7 +145,8 @@ func checkRepo(_ repo: Int) throws {
 func localEnvironment(_ common: EnvOptions) throws -> LocalEnvironment {
     let driver = try common.driver()
     guard let local = driver as? LocalDriver else {
-        throw EnvironmentError.badConfig("backups are implemented for the local environment, not \(driver.name)")
+        throw ValidationError("--environment \(driver.name): backups and restores are built for the local environment only "
+                              + "(pgBackRest does not run inside the \(driver.name) containers); use --environment local")
     }
     guard let env = local.existing() else { throw EnvironmentError.notUp(driver.name) }
     return env

@@ -213,6 +213,11 @@ extension Integration {
                 #expect(r.status == 2, "\(args): \(r.err)")
                 #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
             }
+            // Backups on compose: refused before anything runs, with the environment that has them.
+            for sub in [["list"], ["run", "--repo", "1"], ["restore"]] {
+                let r = try await LocalEnvironmentTests.cli(["backup"] + sub + ["--environment", "compose"])
+                #expect(r.status == 2 && r.err.split(separator: "\n").count == 1 && r.err.contains("use --environment local"), "\(sub): \(r.err)")
+            }
             let after = try await fx.env.status(withReplication: false)
             #expect(after.healthy && after.leader?.timeline == before.leader?.timeline, "\(after.problems)")
         }
