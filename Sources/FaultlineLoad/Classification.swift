@@ -56,22 +56,8 @@ public enum ErrorClassifier {
         outcome(kind: error.kind, sqlState: error.sqlState, phase: phase, message: error.message)
     }
 
-    /// Phrases of a refused connect that mean "reachable, but no free connection slot". libpq gives no SQLSTATE
-    /// for a failed connect, only the server's message (in the server's `lc_messages`; English here):
-    /// PostgreSQL's 53300 texts and PgBouncer's client limit.
-    public static let connectionLimitPhrases = [
-        "sorry, too many clients already",                  // max_connections reached
-        "remaining connection slots are reserved",          // only reserved (superuser) slots left
-        "too many connections for role",                    // rolconnlimit
-        "too many connections for database",                // datconnlimit
-        "no more connections allowed",                      // PgBouncer max_client_conn
-    ]
-
-    /// Whether a connect failure's message says the server is full (see `connectionLimitPhrases`).
-    public static func isConnectionLimit(_ message: String?) -> Bool {
-        guard let m = message?.lowercased(), !m.isEmpty else { return false }
-        return connectionLimitPhrases.contains { m.contains($0) }
-    }
+    /// Whether a connect failure's message says the server is full (`PGError.connectionLimitPhrases`).
+    public static func isConnectionLimit(_ message: String?) -> Bool { PGError.isConnectionLimit(message) }
 
     /// Whether a worker should drop its connection after this outcome and open a new one.
     /// True for everything that says "this server or session is no longer the right one".

@@ -30,6 +30,26 @@ public struct PGError: Error, Sendable, CustomStringConvertible, Equatable {
         if let s = sqlState { return "\(kind.rawValue) [\(s)]: \(message)" }
         return "\(kind.rawValue): \(message)"
     }
+
+    /// Phrases of a refused connect that mean "reachable, but no free connection slot". libpq gives no SQLSTATE
+    /// for a failed connect, only the server's message (in the server's `lc_messages`; English here):
+    /// PostgreSQL's 53300 texts and PgBouncer's client limit.
+    public static let connectionLimitPhrases = [
+        "sorry, too many clients already",                  // max_connections reached
+        "remaining connection slots are reserved",          // only reserved (superuser) slots left
+        "too many connections for role",                    // rolconnlimit
+        "too many connections for database",                // datconnlimit
+        "no more connections allowed",                      // PgBouncer max_client_conn
+    ]
+
+    /// Whether a connect failure's message says the server is full (see `connectionLimitPhrases`).
+    public static func isConnectionLimit(_ message: String?) -> Bool {
+        guard let m = message?.lowercased(), !m.isEmpty else { return false }
+        return connectionLimitPhrases.contains { m.contains($0) }
+    }
+
+    /// The server refused this connection for want of a free slot (SQLSTATE 53300 or its message).
+    public var isConnectionLimit: Bool { sqlState == "53300" || Self.isConnectionLimit(message) }
 }
 
 /// The rows of one statement, as text.

@@ -75,6 +75,11 @@ extension Integration {
             expectNoFailure(r)
             try expectNothingLostAndNoSplitBrain(r)
 
+            // The fill ended because the server was full, not at a connect that failed otherwise (a timeout on a busy
+            // machine once left slots free that the writers and the probe then shared for seconds).
+            let held = try #require((r.obs.probes?.notes ?? []).first { $0.hasPrefix("connections on ") }, "the fault's account")
+            #expect(PGError.isConnectionLimit(held), "\(held)")
+
             // During the hold, the per-transaction writers were refused for lack of slots, classified as such.
             let span = try faultSpan(r)
             let during = writes(r, in: span)
