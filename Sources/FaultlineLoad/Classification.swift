@@ -16,7 +16,7 @@ public enum ErrorClassifier {
     /// Classifies a failure from its kind, SQLSTATE and phase.
     ///
     /// - connect phase: `.tooManyConnections` when the server said it has no free slot (SQLSTATE 53300, or its
-    ///   message: see `isConnectionLimit`), else `.connectionRefused` (refused, unreachable, auth, connect timeout,
+    ///   message: see `PGError.connectionLimitPhrases`), else `.connectionRefused` (refused, unreachable, auth, connect timeout,
     ///   no read-write host).
     /// - commit phase: a lost connection, a client timeout, a missing SQLSTATE or a SQLSTATE of class
     ///   57 (operator intervention: shutdown, cancel), 08 (connection), 53 (resources), 58 (system) or XX (internal)
@@ -26,7 +26,7 @@ public enum ErrorClassifier {
     ///   class 08 `.connectionLost`; any other SQLSTATE `.otherSQLState`.
     public static func outcome(kind: PGError.Kind, sqlState: String?, phase: RequestPhase, message: String? = nil) -> Outcome {
         if phase == .connect || kind == .connectFailed {
-            return sqlState == "53300" || isConnectionLimit(message) ? .tooManyConnections : .connectionRefused
+            return PGError.isConnectionLimit(sqlState: sqlState, message: message) ? .tooManyConnections : .connectionRefused
         }
         if phase == .commit {
             switch kind {
@@ -55,9 +55,6 @@ public enum ErrorClassifier {
     public static func outcome(for error: PGError, phase: RequestPhase) -> Outcome {
         outcome(kind: error.kind, sqlState: error.sqlState, phase: phase, message: error.message)
     }
-
-    /// Whether a connect failure's message says the server is full (`PGError.connectionLimitPhrases`).
-    public static func isConnectionLimit(_ message: String?) -> Bool { PGError.isConnectionLimit(message) }
 
     /// Whether a worker should drop its connection after this outcome and open a new one.
     /// True for everything that says "this server or session is no longer the right one".

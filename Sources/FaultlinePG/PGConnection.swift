@@ -48,8 +48,13 @@ public struct PGError: Error, Sendable, CustomStringConvertible, Equatable {
         return connectionLimitPhrases.contains { m.contains($0) }
     }
 
-    /// The server refused this connection for want of a free slot (SQLSTATE 53300 or its message).
-    public var isConnectionLimit: Bool { sqlState == "53300" || Self.isConnectionLimit(message) }
+    /// A refused connect for want of a free slot: SQLSTATE 53300, or (libpq gives none for a connect) its message.
+    public static func isConnectionLimit(sqlState: String?, message: String?) -> Bool {
+        sqlState == "53300" || isConnectionLimit(message)
+    }
+
+    /// The server refused this connection for want of a free slot (`isConnectionLimit(sqlState:message:)`).
+    public var isConnectionLimit: Bool { Self.isConnectionLimit(sqlState: sqlState, message: message) }
 }
 
 /// The rows of one statement, as text.

@@ -21,7 +21,7 @@ extension LocalEnvironment {
 
     /// Whether the cluster is in maintenance mode, from the first member that answers `GET /config`; nil if none does.
     public func maintenanceMode() -> Bool? {
-        clusterConfig().map { ($0["pause"] as? Bool) ?? false }  // ReplicationConfigFaults.swift
+        clusterConfig().map(Self.paused)  // ReplicationConfigFaults.swift
     }
 
     /// Whether `node`'s own Patroni reports maintenance mode (`GET /patroni` has `"pause": true`).

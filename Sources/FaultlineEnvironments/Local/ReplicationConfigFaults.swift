@@ -42,21 +42,27 @@ extension LocalEnvironment {
     /// The heal's part in Patroni's dynamic configuration, for local and compose alike: maintenance mode off (left on, it
     /// stops every failover) and synchronous replication back on (the lost-writes control's configuration), when a
     /// fault or an operator left them otherwise.
+    /// One `GET /config` for both (un-pausing changes nothing else in it).
     func healClusterConfig() async throws {
-        if await Blocking.run({ [self] in maintenanceMode() }) == true {
+        let state = await Blocking.run { [self] in clusterConfig().map { (paused: Self.paused($0), syncOff: Self.synchronousOff($0)) } }
+        if state?.paused == true {
             logger.info("heal: Patroni maintenance mode is on; turning it off")
             try await Blocking.run { [self] in try patchClusterConfig(#"{"pause": false}"#) }
         }
-        if await Blocking.run({ [self] in synchronousModeOff() }) == true {
+        if state?.syncOff == true {
             logger.info("heal: synchronous replication is off; turning it back on")
             _ = try await syncReplication()
         }
     }
 
     /// Whether the cluster runs without synchronous replication (from `GET /config`); nil if no member answers.
-    public func synchronousModeOff() -> Bool? {
-        clusterConfig().map { ($0["synchronous_mode"] as? Bool) != true }
-    }
+    public func synchronousModeOff() -> Bool? { clusterConfig().map(Self.synchronousOff) }
+
+    /// Maintenance mode in a dynamic configuration (`pause`, absent: off).
+    static func paused(_ config: [String: Any]) -> Bool { (config["pause"] as? Bool) ?? false }
+
+    /// Synchronous replication off in a dynamic configuration (`synchronous_mode` absent or not true).
+    static func synchronousOff(_ config: [String: Any]) -> Bool { (config["synchronous_mode"] as? Bool) != true }
 
     /// The dynamic configuration, from the first member that answers `GET /config`.
     func clusterConfig() -> [String: Any]? {
