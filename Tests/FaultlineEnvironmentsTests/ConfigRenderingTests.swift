@@ -228,6 +228,34 @@ import Testing
         #expect(!c.members.contains { $0.name == "n1" && $0.isLeader })
     }
 
+    /// Right after the bootstrap the leader's member key has no timeline yet in some views, as recorded by polling
+    /// every member's GET /cluster each 50 ms during a bring-up that then failed with "no leader" (2026-12-08).
+    static let leaderWithoutTimelineYet = #"{"members": [{"name": "n1", "role": "leader", "state": "running"}, {"name": "n2", "role": "replica", "state": "stopped"}, {"name": "n3", "role": "replica", "state": "stopped"}]}"#
+    static let leaderWithTimeline = #"{"members": [{"name": "n1", "role": "leader", "state": "running", "timeline": 1}, {"name": "n2", "role": "replica", "state": "stopped"}, {"name": "n3", "role": "replica", "state": "stopped"}]}"#
+
+    @Test func aLeaderSomeViewsShowWithoutItsTimelineYetIsStillTheLeader() throws {
+        // Whichever member sees the timeline first, and however many do: one leader, n1 on timeline 1, no dissent.
+        // (Counted apart, the leader's own view with the timeline lost 2 to 1 and n1 was marked "disagrees".)
+        for withTimeline in [["n1"], ["n2"], ["n1", "n3"], ["n2", "n3"]] {
+            let views = try ["n1", "n2", "n3"].map { n in
+                try view(n, withTimeline.contains(n) ? Self.leaderWithTimeline : Self.leaderWithoutTimelineYet)
+            }
+            let c = try #require(ClusterStatus.consensus(views))
+            #expect(c.members.filter(\.isLeader).map(\.name) == ["n1"], "timeline seen by \(withTimeline)")
+            #expect(c.members.first(where: \.isLeader)?.timeline == 1)
+            #expect(c.dissent.isEmpty)
+        }
+    }
+
+    @Test func aViewWithoutATimelineStillDissentsWhenItNamesAnotherLeader() throws {
+        // The stale old primary, named leader without a timeline, against two views of n2 on timeline 2.
+        let staleNoTimeline = #"{"members": [{"name": "n1", "role": "leader", "state": "running"}, {"name": "n2", "role": "replica", "state": "streaming"}]}"#
+        let c = try #require(ClusterStatus.consensus([try view("n1", staleNoTimeline), try view("n2", Self.newLeader),
+                                                     try view("n3", Self.newLeader)]))
+        #expect(c.members.first(where: \.isLeader)?.name == "n2")
+        #expect(c.dissent == ["n1 says leader n1/tl?, 2 member(s) say n2/tl2"])
+    }
+
     @Test func agreeingViewsHaveNoDissent() throws {
         let c = try #require(ClusterStatus.consensus([try view("n1", Self.healthy), try view("n2", Self.healthy), try view("n3", Self.healthy)]))
         #expect(c.dissent.isEmpty)

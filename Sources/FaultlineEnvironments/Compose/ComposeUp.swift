@@ -66,9 +66,12 @@ extension ComposeEnvironment {
             phase = "Patroni leader"
             // The buckets are created while Patroni bootstraps, as local.
             async let buckets: Void = env.createBuckets(timeout: .seconds(60))
+            // The leader this poll saw running, not a second look (local's bring-up says why).
+            let leader: String
             do {
-                try await env.shared.poll(timeout: timeout, what: "a leader") { () -> Void? in
-                    await env.status(withReplication: false).leader?.state == "running" ? () : nil
+                leader = try await env.shared.poll(timeout: timeout, what: "a leader") { () -> String? in
+                    guard let l = await env.status(withReplication: false).leader, l.state == "running" else { return nil }
+                    return l.name
                 }
             } catch {
                 try? await buckets
@@ -77,23 +80,20 @@ extension ComposeEnvironment {
             mark("Patroni leader running")
             phase = "S3 buckets and pgBackRest stanza"
             try await buckets
-            guard let leader = await env.status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
             try await env.createStanza(on: leader, timeout: .seconds(20))
             mark("S3 buckets and pgBackRest stanza")
             phase = "application database"
-            try await env.createAppDatabase(secrets: secrets)
+            try await env.createAppDatabase(secrets: secrets, on: leader)
             mark("application database")
             phase = "healthy cluster"
-            _ = try await env.waitHealthy(timeout: timeout)
+            let healthy = try await env.waitHealthy(timeout: timeout)
             mark("healthy: 2 streaming replicas, 1 sync")
             phase = "writes through HAProxy and PgBouncer"
             try await env.shared.waitEndpoints(timeout: .seconds(30))
             mark("writes through HAProxy and PgBouncer")
             phase = "first WAL segment archived"
-            if let l = await env.status(withReplication: false).leader?.name {
-                let seg = try await env.shared.waitFirstArchive(on: l, timeout: .seconds(75))
-                mark("WAL archiving: \(seg) archived (pgBackRest, both object stores)")
-            }
+            let seg = try await env.shared.waitFirstArchive(on: healthy.leader?.name ?? leader, timeout: .seconds(75))
+            mark("WAL archiving: \(seg) archived (pgBackRest, both object stores)")
             if cfg.local.observabilityEnabled {
                 phase = "Prometheus and Alertmanager"
                 let l = cfg.local
@@ -119,8 +119,7 @@ extension ComposeEnvironment {
         }
     }
 
-    private func createAppDatabase(secrets: LocalEnvironment.SecretSet) async throws {
-        guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+    private func createAppDatabase(secrets: LocalEnvironment.SecretSet, on leader: String) async throws {
         let l = config.local
         let pw = secrets.app.replacingOccurrences(of: "'", with: "''")
         try await Blocking.run { () throws -> Void in

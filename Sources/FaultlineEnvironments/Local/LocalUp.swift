@@ -87,36 +87,40 @@ extension LocalEnvironment {
         try await startHAProxy()
         // The bucket is created while Patroni bootstraps.
         async let bucket: Void = createBucket(timeout: .seconds(60))
-        try await poll(timeout: timeout, what: "a leader") { () -> Void? in
+        // The leader is the one this poll saw running, not a second look: right after the bootstrap the members'
+        // REST views can disagree (a replica still busy with its base backup answers late or from before the
+        // leader key), and a second status once found no leader a moment after this poll had seen one
+        // (docs/environment.md, "No leader right after the leader was seen").
+        let leader = try await poll(timeout: timeout, what: "a leader") { () -> String? in
             try ensureRunning(config.nodeNames.map(patroniSpec))
-            return await self.status(withReplication: false).leader?.state == "running" ? () : nil
+            guard let l = await self.status(withReplication: false).leader, l.state == "running" else { return nil }
+            return l.name
         }
         mark("Patroni leader running", next: "S3 bucket and pgBackRest stanza")
-        guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
         try await bucket
         try await createStanza(on: leader, timeout: .seconds(20))
         mark("S3 bucket and pgBackRest stanza", next: "application database and PgBouncer")
-        try await createAppDatabase(secrets: secrets)
+        try await createAppDatabase(secrets: secrets, on: leader)
         try await startPgBouncer()
         try ensureRunning([pgbouncerSpec])
         mark("application database and PgBouncer", next: "healthy: streaming replicas and a sync standby")
-        try await waitHealthy(timeout: timeout, watching: clusterSpecs)
+        let healthy = try await waitHealthy(timeout: timeout, watching: clusterSpecs)
         // Only now: in strict synchronous mode a commit waits until a standby streams, and on a busy machine the
         // replicas' base backups can take longer than this wait (1 bring-up in 10, 2026-12-07, load average 25).
         mark("healthy: 2 streaming replicas, 1 sync", next: "writes through HAProxy and PgBouncer")
         try await waitEndpoints(timeout: .seconds(20))
         mark("writes through HAProxy and PgBouncer", next: "first WAL segment archived")
-        if let l = await status(withReplication: false).leader?.name {
-            // 75 s: once in 5 bring-ups (2026-12-01, archive-async to two stores) the first segment took longer than
-            // 30 s to reach both; a slow first push is not a broken environment.
-            let waitStarted = ContinuousClock.now
-            let seg = try await waitFirstArchive(on: l, timeout: .seconds(75))
-            // A slow first segment (2 of 20 bring-ups on 2026-12-07, ~50 s; usually ~1 s) was stanza-create's
-            // archive lock (`pushReadySegments`). Should another cause make it slow, keep what would explain it.
-            let slow = ContinuousClock.now - waitStarted > .seconds(15)
-                ? "; slow, logs kept in \(keepFailedLogs(in: "/tmp/faultline-slow-first-archive-logs"))" : ""
-            mark("WAL archiving: \(seg) in \(config.s3URL)\(slow)", next: "observability")
-        }
+        // The leader of the healthy status (a healthy cluster has one).
+        let l = healthy.leader?.name ?? leader
+        // 75 s: once in 5 bring-ups (2026-12-01, archive-async to two stores) the first segment took longer than
+        // 30 s to reach both; a slow first push is not a broken environment.
+        let waitStarted = ContinuousClock.now
+        let seg = try await waitFirstArchive(on: l, timeout: .seconds(75))
+        // A slow first segment (2 of 20 bring-ups on 2026-12-07, ~50 s; usually ~1 s) was stanza-create's
+        // archive lock (`pushReadySegments`). Should another cause make it slow, keep what would explain it.
+        let slow = ContinuousClock.now - waitStarted > .seconds(15)
+            ? "; slow, logs kept in \(keepFailedLogs(in: "/tmp/faultline-slow-first-archive-logs"))" : ""
+        mark("WAL archiving: \(seg) in \(config.s3URL)\(slow)", next: "observability")
         await writeBackupMetrics()
         try await startObservability()
         if config.observabilityEnabled {
@@ -245,8 +249,7 @@ extension LocalEnvironment {
         }
     }
 
-    private func createAppDatabase(secrets: SecretSet) async throws {
-        guard let leader = await status(withReplication: false).leader?.name else { throw EnvironmentError.unhealthy("no leader") }
+    private func createAppDatabase(secrets: SecretSet, on leader: String) async throws {
         // `synchronous_commit = local`: the replicas may still be taking their base backups, and in strict
         // synchronous mode (`synchronous_standby_names = '*'` while none streams) every commit would wait for one;
         // on a busy machine longer than a statement's deadline ("no answer within 10.0 seconds", 2026-12-07).

@@ -83,17 +83,34 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     /// answer would call a cluster healthy that is still changing hands. The view most members share wins
     /// (ties: the higher leader timeline); each member whose own view differs is marked `state`
     /// "disagrees" (so it counts neither as leader nor as streaming) and named in `dissent`.
+    ///
+    /// A view that names the same leader without a timeline yet agrees with one that has it: right after the
+    /// bootstrap, the leader's member key gets its timeline a moment after the leader key is taken, and the members'
+    /// views pick it up up to about 250 ms apart (watched at 50 ms on 2026-12-08). Counted apart, the leader's own
+    /// view, first with the timeline, was outvoted by two without it and marked "disagrees": no leader, and the
+    /// bring-up failed (docs/environment.md, "No leader right after the leader was seen").
     public static func consensus(_ views: [View]) -> (members: [MemberStatus], dissent: [String])? {
         guard !views.isEmpty else { return nil }
-        let groups = Dictionary(grouping: views, by: \.leaderKey)
-        func timeline(_ vs: [View]) -> Int { vs[0].members.first(where: \.isLeader)?.timeline ?? -1 }
+        // The timeline a view without one takes: the highest that another view gives the same leader.
+        var known: [String: Int] = [:]
+        for v in views {
+            if let l = v.members.first(where: \.isLeader), let tl = l.timeline { known[l.name] = max(known[l.name] ?? tl, tl) }
+        }
+        func key(_ v: View) -> String {
+            guard let l = v.members.first(where: \.isLeader), l.timeline == nil, let tl = known[l.name] else { return v.leaderKey }
+            return "\(l.name)/tl\(tl)"
+        }
+        let groups = Dictionary(grouping: views, by: key)
+        func timeline(_ vs: [View]) -> Int { vs.compactMap { $0.members.first(where: \.isLeader)?.timeline }.max() ?? -1 }
         let best = groups.values.max { a, b in
-            (a.count, timeline(a), b[0].leaderKey) < (b.count, timeline(b), a[0].leaderKey)
+            (a.count, timeline(a), key(b[0])) < (b.count, timeline(b), key(a[0]))
         }!
-        var members = best[0].members
+        let bestKey = key(best[0])
+        // The members as a view of the winning group that knows the leader's timeline gives them.
+        var members = (best.first { $0.members.first(where: \.isLeader)?.timeline != nil } ?? best[0]).members
         var dissent: [String] = []
-        for v in views where v.leaderKey != best[0].leaderKey {
-            dissent.append("\(v.node) says leader \(v.leaderKey), \(best.count) member(s) say \(best[0].leaderKey)")
+        for v in views where key(v) != bestKey {
+            dissent.append("\(v.node) says leader \(v.leaderKey), \(best.count) member(s) say \(bestKey)")
             if let i = members.firstIndex(where: { $0.name == v.node }) {
                 members[i].state = "disagrees"
                 if members[i].isLeader { members[i].role = "replica" }
