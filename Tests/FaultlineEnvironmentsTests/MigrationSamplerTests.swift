@@ -20,4 +20,23 @@ import Testing
         #expect(s.facts[MigrationFacts.lockWaitBlocker] == "CREATE INDEX orders_x ON orders (note)")
         #expect(s.facts[MigrationFacts.lockWaitMaxMs] == "4000")
     }
+
+    @Test func aBlockerCaughtCommittingKeepsTheStatementThatBlockedEarlierInTheSameWait() {
+        let s = MigrationSampler(application: "faultline-app")
+        let update = "UPDATE orders SET status = 'paid' WHERE id = '91746'"
+        let index = "CREATE INDEX orders_customer_created_idx ON orders (customer_id, created_at)"
+        s.record(([String?](["300", update, index, "4711@2026-12-08 01:09:00.1+00"]), nil))
+        // The same wait, its blocker now in COMMIT (waiting for the synchronous standby, the lock still held).
+        s.record(([String?](["2800", update, "COMMIT", "4711@2026-12-08 01:09:00.1+00"]), nil))
+        #expect(s.facts[MigrationFacts.lockWaitMaxMs] == "2800")
+        #expect(s.facts[MigrationFacts.lockWaitBlocker] == index)
+        // Another, longer wait whose blocker is only ever seen committing: that is all there is to say of it.
+        s.record(([String?](["3100", update, "commit", "4712@2026-12-08 01:09:05.2+00"]), nil))
+        #expect(s.facts[MigrationFacts.lockWaitBlocker] == "commit")
+        // And a statement that is not a transaction's end replaces the blocker within one wait.
+        s.record(([String?](["3300", update, "ALTER TABLE orders ADD COLUMN x int", "4712@2026-12-08 01:09:05.2+00"]), nil))
+        #expect(s.facts[MigrationFacts.lockWaitBlocker] == "ALTER TABLE orders ADD COLUMN x int")
+        #expect(MigrationSampler.endsTransaction(" END;") && MigrationSampler.endsTransaction("ROLLBACK")
+                && !MigrationSampler.endsTransaction("COMMENT ON TABLE orders IS 'x'") && !MigrationSampler.endsTransaction("ENDLESS"))
+    }
 }

@@ -184,7 +184,12 @@ public struct MigrationFailed: Error, CustomStringConvertible, Sendable {
 /// `BackgroundMigration`'s thread.
 final class MigrationSampler: Sendable {
     let application: String
-    private struct State { var samples = 0, failed = 0, lockMs = 0, lagMs = 0, lagBytes: Int64 = 0; var query: String?, blocker: String? }
+    private struct State {
+        var samples = 0, failed = 0, lockMs = 0, lagMs = 0, lagBytes: Int64 = 0
+        var query: String?, blocker: String?
+        /// The longest wait's session and start ("pid@waitstart"): samples of one wait share it.
+        var wait: String?
+    }
     private let state = Mutex(State())
 
     init(application: String) { self.application = application }
@@ -192,7 +197,8 @@ final class MigrationSampler: Sendable {
     static let lockSQL = """
         SELECT (extract(epoch FROM clock_timestamp() - l.waitstart) * 1000)::bigint,
                left(a.query, 200),
-               (SELECT left(string_agg(b.query, ' | '), 200) FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(l.pid)))
+               (SELECT left(string_agg(b.query, ' | '), 200) FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(l.pid))),
+               l.pid::text || '@' || l.waitstart::text
           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE NOT l.granted AND l.waitstart IS NOT NULL AND a.application_name = $1
          ORDER BY l.waitstart LIMIT 1
@@ -220,13 +226,27 @@ final class MigrationSampler: Sendable {
                 // The longest wait is, by construction, sampled last, when its blocker may just have committed
                 // (pg_blocking_pids empty, CI 2026-12-07): a sample without a statement or blocker keeps the last seen.
                 s.query = (lock.count > 1 ? lock[1] : nil) ?? s.query
-                s.blocker = (lock.count > 2 ? lock[2] : nil) ?? s.blocker
+                // Likewise a blocker caught ending its transaction (its statement "COMMIT", often waiting for the
+                // synchronous standby while it still holds the lock: CI 2026-12-08 read "blocked by: COMMIT" for a
+                // plain CREATE INDEX) keeps the statement seen blocking earlier in the same wait.
+                let wait = lock.count > 3 ? lock[3] : nil
+                let sameWait = wait != nil && wait == s.wait
+                s.wait = wait
+                if let b = lock.count > 2 ? lock[2] : nil, !(sameWait && s.blocker != nil && Self.endsTransaction(b)) {
+                    s.blocker = b
+                }
             }
             if let lag {
                 if let ms = lag.first.flatMap({ $0 }).flatMap(Int.init) { s.lagMs = max(s.lagMs, ms) }
                 if let b = (lag.count > 1 ? lag[1] : nil).flatMap(Int64.init) { s.lagBytes = max(s.lagBytes, b) }
             }
         }
+    }
+
+    /// Whether `statement` only ends a transaction (COMMIT, END, ROLLBACK, ABORT): it says nothing of what took the lock.
+    static func endsTransaction(_ statement: String) -> Bool {
+        let first = statement.trimmingCharacters(in: .whitespacesAndNewlines).prefix { $0.isLetter }.uppercased()
+        return ["COMMIT", "END", "ROLLBACK", "ABORT"].contains(first)
     }
 
     /// What was seen, as the `MigrationFacts` names.
