@@ -70,8 +70,7 @@ extension ComposeEnvironment {
             let leader: String
             do {
                 leader = try await env.shared.poll(timeout: timeout, what: "a leader") { () -> String? in
-                    guard let l = await env.status(withReplication: false).leader, l.state == "running" else { return nil }
-                    return l.name
+                    await env.status(withReplication: false).runningLeader
                 }
             } catch {
                 try? await buckets

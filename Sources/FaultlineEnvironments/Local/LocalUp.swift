@@ -88,13 +88,11 @@ extension LocalEnvironment {
         // The bucket is created while Patroni bootstraps.
         async let bucket: Void = createBucket(timeout: .seconds(60))
         // The leader is the one this poll saw running, not a second look: right after the bootstrap the members'
-        // REST views can disagree (a replica still busy with its base backup answers late or from before the
-        // leader key), and a second status once found no leader a moment after this poll had seen one
-        // (docs/environment.md, "No leader right after the leader was seen").
+        // views pick up the leader's timeline a moment apart, and a second status once found no leader a moment
+        // after this poll had seen one (docs/environment.md, "No leader right after the leader was seen").
         let leader = try await poll(timeout: timeout, what: "a leader") { () -> String? in
             try ensureRunning(config.nodeNames.map(patroniSpec))
-            guard let l = await self.status(withReplication: false).leader, l.state == "running" else { return nil }
-            return l.name
+            return await self.status(withReplication: false).runningLeader
         }
         mark("Patroni leader running", next: "S3 bucket and pgBackRest stanza")
         try await bucket

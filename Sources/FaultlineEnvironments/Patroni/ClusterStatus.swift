@@ -42,6 +42,8 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     public var archiving: ArchiverStatus? = nil
 
     public var leader: MemberStatus? { members.first { $0.isLeader } }
+    /// The leader's name once it runs PostgreSQL ("running"), else nil: what a bring-up waits for.
+    public var runningLeader: String? { leader.flatMap { $0.state == "running" ? $0.name : nil } }
     public var syncStandbys: [MemberStatus] { members.filter(\.isSync) }
     public var healthy: Bool { problems.isEmpty }
 
